@@ -1,0 +1,42 @@
+"""The ``unmask`` command group. Exit codes: 0 success, 1 failure (or a skip with --strict),
+2 usage error."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from unmask import __version__
+from unmask.cli.data import data
+from unmask.cli.train import train
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="unmask")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """unmask: rebuild the face hidden under a face mask (plausible synthesis, not identity)."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+cli.add_command(data)
+cli.add_command(train)
+
+
+def main() -> None:
+    """Console-script entry point: turn expected errors into one-line messages."""
+    try:
+        rv = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,102 @@
+"""``unmask train <stage>`` and ``unmask train promote`` (needs ``pip install 'unmask[train]'``).
+
+Every stage takes ``--dataset DIR`` plus ``--set key=value`` overrides of its typed config
+(unknown keys are rejected), ``--config FILE.json``, and ``--resume RUN_FOLDER``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+STAGES = {
+    "attr": ("unmask.training.attr", "AttrTrainConfig"),
+}
+
+
+def _parse_sets(items: tuple[str, ...]) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint="--set")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+@click.group()
+def train() -> None:
+    """Train a stage on a built dataset (run folders under ./runs, resumable)."""
+
+
+@train.command("run")
+@click.argument("stage", type=click.Choice(sorted(STAGES)))
+@click.option("--dataset", type=click.Path(file_okay=False), help="Built dataset folder.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="JSON file of config keys.")
+@click.option("--set", "sets", multiple=True, help="Config override key=value (JSON value).")
+@click.option("--resume", type=click.Path(file_okay=False), help="Run folder to continue.")
+def run_stage(stage, dataset, config_file, sets, resume):
+    """Train STAGE (also reachable as `unmask train STAGE`)."""
+    import importlib
+
+    from unmask.config import from_dict
+    from unmask.training.runs import Run
+
+    mod_name, cls_name = STAGES[stage]
+    mod = importlib.import_module(mod_name)
+    cls = getattr(mod, cls_name)
+    run = None
+    data: dict = {}
+    if resume:
+        run = Run(resume)
+        data = run.config()
+    if config_file:
+        data.update(json.loads(Path(config_file).read_text()))
+    if dataset:
+        data["dataset"] = dataset
+    data.update(_parse_sets(sets))
+    if "dataset" not in data:
+        raise click.UsageError("--dataset is required")
+    cfg = from_dict(cls, data)
+    run = mod.train(cfg, run)
+    click.echo(f"run folder: {run.folder}")
+
+
+def _stage_command(stage: str) -> click.Command:
+    @click.command(stage, help=f"Train the {stage} stage (see `unmask train run --help`).",
+                   context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_context
+    def cmd(ctx, args):
+        return run_stage.main([stage, *args], standalone_mode=False, parent=ctx)
+
+    return cmd
+
+
+for _stage in STAGES:
+    train.add_command(_stage_command(_stage))
+
+
+@train.command()
+@click.argument("run_folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Weights folder to write <stage>.safetensors/.json into.")
+@click.option("--checkpoint", default="best", show_default=True, help="best or last.")
+@click.option("--fp16/--fp32", default=False, show_default=True)
+def promote(run_folder, out, checkpoint, fp16):
+    """Export a run's EMA weights (+ calibration) to a weights folder."""
+    import importlib
+
+    from unmask.training.runs import Run
+
+    run = Run(run_folder)
+    stage = run.folder.name.split("-")[1]
+    mod = importlib.import_module(STAGES[stage][0])
+    path = mod.promote(run, Path(out), checkpoint, fp16)
+    click.echo(f"wrote {path}")

@@ -1,0 +1,2 @@
+"""Dataset building (faces -> aligned crops, teacher landmarks, synthetic masks, manifest)
+and the PyTorch dataset over it."""

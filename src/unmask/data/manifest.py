@@ -1,0 +1,72 @@
+"""The dataset manifest: one JSON line per masked sample (schema in ``docs/dataset.md``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+MANIFEST = "manifest.jsonl"
+SPLITS = ("train", "val", "test")
+
+
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of ``text`` that is the same on every machine and Python run."""
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:8], "big")
+
+
+def face_id(key: str) -> str:
+    """Short stable id of a source face from its collection-relative path."""
+    return f"{stable_hash(key):016x}"[:12]
+
+
+def split_of(key: str, val: float = 0.1, test: float = 0.1) -> str:
+    """Assign ``train`` / ``val`` / ``test`` by a stable hash of the source key."""
+    u = (stable_hash("split:" + key) % 1_000_000) / 1_000_000
+    if u < test:
+        return "test"
+    if u < test + val:
+        return "val"
+    return "train"
+
+
+def write_lines(path: Path, rows: Iterable[dict]) -> None:
+    """Write rows as JSON lines (atomically: temp file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+    tmp.replace(path)
+
+
+def iter_lines(path: Path) -> Iterator[dict]:
+    """Read JSON lines, ignoring a torn last line (from an interrupted append)."""
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def load_manifest(
+    dataset: str | Path, split: str | None = None, exclude_kinds: Iterable[str] = ()
+) -> list[dict]:
+    """Rows of a built dataset's manifest, optionally one split and without some mask kinds.
+
+    Paths in rows (``image``, ``mask``, ``clean``) stay relative to ``dataset``.
+    """
+    path = Path(dataset) / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"no {MANIFEST} in {dataset}: build it with `unmask data build`")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    skip = set(exclude_kinds)
+    return [
+        r for r in iter_lines(path)
+        if (split is None or r["split"] == split) and r["mask_type"] not in skip
+    ]

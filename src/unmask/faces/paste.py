@@ -1,0 +1,80 @@
+"""Paste a restored aligned crop back into the original photo.
+
+Only pixels inside the rebuilt region change: the crop-space hole mask is dilated a little,
+feathered, warped to the photo grid with the inverse alignment, and used as the blend alpha.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unmask.faces.align import Alignment
+
+
+def photo_mask(alignment: Alignment, mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Warp a crop-space binary mask to the photo grid.
+
+    Args:
+        alignment: the face's :class:`Alignment`.
+        mask: ``S x S`` uint8/bool, 1 = hole.
+        shape: photo ``(H, W)``.
+    Returns:
+        ``H x W`` uint8 in {0, 1}.
+    """
+    import cv2
+
+    h, w = shape
+    warped = cv2.warpAffine(
+        mask.astype(np.float32), alignment.inverse, (w, h), flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+    )
+    return (warped > 0.5).astype(np.uint8)
+
+
+def paste_back(
+    photo: np.ndarray,
+    restored: np.ndarray,
+    alignment: Alignment,
+    mask: np.ndarray,
+    feather: float = 0.02,
+) -> np.ndarray:
+    """Blend ``restored`` into ``photo`` inside ``mask``.
+
+    Args:
+        photo: ``H x W x 3`` uint8 RGB original.
+        restored: ``S x S x 3`` uint8 RGB rebuilt crop (same alignment as ``mask``).
+        alignment: the crop's :class:`Alignment`.
+        mask: ``S x S`` uint8/bool, 1 = rebuilt region.
+        feather: soft-edge width as a fraction of the crop side; the alpha is 1 on the mask and
+            falls to 0 within this distance outside it, so every hole pixel is fully replaced.
+    Returns:
+        ``H x W x 3`` uint8 RGB; pixels where the warped alpha is 0 are bit-identical to ``photo``.
+    """
+    import cv2
+
+    size = restored.shape[0]
+    m = (np.asarray(mask) > 0).astype(np.uint8)
+    r = max(1, int(round(feather * size)))
+    grown = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    dist = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)
+    alpha = np.where(m > 0, 1.0, np.clip(1.0 - dist / r, 0.0, 1.0) * grown).astype(np.float32)
+    h, w = photo.shape[:2]
+    inv = alignment.inverse
+    a = cv2.warpAffine(alpha, inv, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    ys, xs = np.nonzero(a > 0)
+    out = photo.copy()
+    if len(ys) == 0:
+        return out
+    y1, y2, x1, x2 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    # Warp only the bounding box of the affected region.
+    shift = np.array([[1.0, 0, -x1], [0, 1.0, -y1]])
+    inv_box = shift @ np.vstack([inv, [0, 0, 1]])
+    face = cv2.warpAffine(
+        restored, inv_box, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    ).astype(np.float32)
+    ab = a[y1:y2, x1:x2, None]
+    region = out[y1:y2, x1:x2].astype(np.float32)
+    blended = region * (1 - ab) + face * ab
+    out[y1:y2, x1:x2] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return out

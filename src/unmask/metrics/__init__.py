@@ -1,0 +1,1 @@
+"""Metrics (numpy in, floats out): landmarks, calibration, images, masks, detection."""

@@ -1,0 +1,1 @@
+"""Pure ``nn.Module`` networks, one file per network, explicit constructor arguments only."""

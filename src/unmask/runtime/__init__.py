@@ -1,0 +1,1 @@
+"""Inference runtime: weights lookup and loading, backends."""

@@ -1,0 +1,104 @@
+"""Weights on disk: ``<stage>.safetensors`` + ``<stage>.json`` (architecture and metadata).
+
+Lookup order for a stage: an explicit folder, then ``$UNMASK_HOME/weights``, then the weights
+shipped read-only inside the package. Nothing is ever written into the package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+ARCHITECTURES = {
+    "FaceAttrNet": "unmask.models.face_attr:FaceAttrNet",
+}
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """Where a stage's weights are and what they describe.
+
+    Attributes:
+        stage: stage name, e.g. ``"attr"``.
+        path: the ``.safetensors`` file.
+        arch: architecture name (a key of :data:`ARCHITECTURES`).
+        args: constructor keyword arguments.
+        meta: everything else (training data, metrics, calibration temperature, ...).
+    """
+
+    stage: str
+    path: Path
+    arch: str
+    args: dict
+    meta: dict
+
+
+def shipped_dir() -> Path:
+    """The package's read-only weights folder."""
+    return Path(str(resources.files("unmask").joinpath("weights")))
+
+
+def search_dirs(weights_dir: str | Path | None = None) -> list[Path]:
+    """Folders searched for weights, in order."""
+    dirs = []
+    if weights_dir:
+        dirs.append(Path(weights_dir))
+    home = os.environ.get("UNMASK_HOME")
+    if home:
+        dirs.append(Path(home) / "weights")
+    dirs.append(shipped_dir())
+    return dirs
+
+
+def find(stage: str, weights_dir: str | Path | None = None) -> WeightsInfo:
+    """Locate a stage's weights; raises ``FileNotFoundError`` naming the folders searched."""
+    for d in search_dirs(weights_dir):
+        st, js = d / f"{stage}.safetensors", d / f"{stage}.json"
+        if st.is_file() and js.is_file():
+            spec = json.loads(js.read_text())
+            return WeightsInfo(stage, st, spec["arch"], spec.get("args", {}), spec.get("meta", {}))
+    where = ", ".join(str(d) for d in search_dirs(weights_dir))
+    raise FileNotFoundError(f"no weights for stage {stage!r} in: {where}")
+
+
+def build_module(arch: str, args: dict):
+    """Instantiate the architecture ``arch`` with ``args`` (explicit registry, no magic)."""
+    import importlib
+
+    try:
+        mod, _, cls = ARCHITECTURES[arch].partition(":")
+    except KeyError:
+        raise ValueError(f"unknown architecture {arch!r}") from None
+    return getattr(importlib.import_module(mod), cls)(**args)
+
+
+def load_module(info: WeightsInfo, device: str = "cpu"):
+    """Build the module of ``info`` and load its weights (fp16 files are cast to fp32)."""
+    from safetensors.torch import load_file
+
+    model = build_module(info.arch, info.args)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(info.path).items()}
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def save(
+    folder: str | Path, stage: str, model, arch: str, args: dict, meta: dict, fp16: bool = False
+) -> Path:
+    """Write ``<stage>.safetensors`` (optionally fp16) and ``<stage>.json`` into ``folder``."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: (v.half() if fp16 and v.is_floating_point() else v).contiguous().cpu()
+        for k, v in model.state_dict().items()
+    }
+    path = folder / f"{stage}.safetensors"
+    save_file(state, str(path))
+    spec = {"arch": arch, "args": args, "meta": meta}
+    (folder / f"{stage}.json").write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    return path

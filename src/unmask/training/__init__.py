@@ -1,0 +1,1 @@
+"""Training: run folders, the loop helpers, and one module per stage (needs ``unmask[train]``)."""

@@ -1,0 +1,187 @@
+"""Train the gender + 68-landmark network (:class:`~unmask.models.face_attr.FaceAttrNet`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from unmask.data.dataset import Augment, FaceMaskDataset
+from unmask.metrics.calibration import ece, fit_temperature, sigmoid
+from unmask.metrics.landmarks import nme_groups
+from unmask.models.face_attr import FaceAttrNet
+from unmask.training.common import EMA, Deadline, cosine_lr, infinite, seed_everything
+from unmask.training.runs import Run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AttrTrainConfig:
+    """Options of ``unmask train attr`` (gender + landmarks)."""
+
+    dataset: str
+    size: int = 128
+    widths: list[int] = field(default_factory=lambda: [24, 48, 96, 160, 256])
+    blocks: int = 2
+    head_channels: int = 32
+    batch: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    steps: int = 20000
+    warmup: int = 300
+    minutes: float | None = None
+    gender_weight: float = 1.0
+    clean_prob: float = 0.1
+    exclude_kinds: list[str] = field(default_factory=list)
+    ema: float = 0.998
+    eval_every: int = 1000
+    workers: int = 1
+    threads: int = 2
+    seed: int = 0
+    runs: str = "runs"
+    tag: str = ""
+
+
+def arch_args(cfg: AttrTrainConfig) -> dict:
+    """Constructor arguments of the network this config trains."""
+    return {
+        "image_size": cfg.size, "widths": list(cfg.widths), "blocks": cfg.blocks,
+        "head_channels": cfg.head_channels,
+    }
+
+
+def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None = None) -> dict:
+    """Landmark L1 (in percent of the crop side) and masked gender BCE for one batch."""
+    x = batch["masked"]
+    if cfg.clean_prob > 0:
+        use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob
+        x = torch.where(use_clean[:, None, None, None], batch["clean"], x)
+    out = model(x)
+    target = (batch["landmarks"] + 0.5) / cfg.size
+    lm = (out["landmarks"] - target).abs().mean() * 100
+    g = batch["gender"]
+    known = g >= 0
+    gl = (
+        F.binary_cross_entropy_with_logits(out["gender_logit"][known], g[known].float())
+        if known.any() else out["gender_logit"].sum() * 0
+    )
+    return {"loss": lm + cfg.gender_weight * gl, "landmark_l1_pct": lm, "gender_bce": gl}
+
+
+@torch.no_grad()
+def predict(model, loader, size: int) -> dict[str, np.ndarray]:
+    """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices."""
+    model.eval()
+    out = {"pred": [], "target": [], "logit": [], "gender": [], "index": []}
+    for b in loader:
+        o = model(b["masked"])
+        out["pred"].append(o["landmarks"].numpy() * size - 0.5)
+        out["target"].append(b["landmarks"].numpy())
+        out["logit"].append(o["gender_logit"].numpy())
+        out["gender"].append(b["gender"].numpy())
+        out["index"].append(b["index"].numpy())
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def summarize(p: dict[str, np.ndarray], temperature: float = 1.0) -> dict[str, float]:
+    """NME groups, gender accuracy and ECE of a :func:`predict` output."""
+    res = {f"nme_{k}": v for k, v in nme_groups(p["pred"], p["target"]).items()}
+    known = p["gender"] >= 0
+    if known.any():
+        prob = sigmoid(p["logit"][known] / temperature)
+        y = p["gender"][known]
+        res["gender_acc"] = float(((prob >= 0.5) == y).mean())
+        res["gender_ece"] = ece(prob, y)
+    return res
+
+
+def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
+    """Train (or resume, when ``run`` has a checkpoint) and return the run."""
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    run = run or Run.create("attr", cfg, cfg.runs, cfg.tag)
+    train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds),
+                               seed=cfg.seed)
+    val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
+    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
+    val_dl = DataLoader(val_ds, 64, shuffle=False, **mk)
+    model = FaceAttrNet(**arch_args(cfg))
+    ema = EMA(model, cfg.ema)
+    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+    step, best = 0, None
+    ckpt = run.load_checkpoint()
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        ema.model.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["opt"])
+        step, best = ckpt["step"], ckpt.get("best")
+        log.info("resumed %s at step %d", run.folder, step)
+    gen = torch.Generator().manual_seed(cfg.seed + step)
+    deadline = Deadline(cfg.minutes)
+    batches = infinite(train_dl, train_ds)
+    t0, seen = time.perf_counter(), 0
+    model.train()
+    while step < cfg.steps and not deadline.passed():
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr)
+        batch = next(batches)
+        parts = losses(model, batch, cfg, gen)
+        opt.zero_grad(set_to_none=True)
+        parts["loss"].backward()
+        opt.step()
+        ema.update(model)
+        step += 1
+        seen += batch["masked"].shape[0]
+        if step % 50 == 0:
+            rate = seen / (time.perf_counter() - t0)
+            run.log(step=step, lr=opt.param_groups[0]["lr"], images_per_s=round(rate, 1),
+                    **{k: round(float(v), 4) for k, v in parts.items()})
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            metrics = summarize(predict(ema.model, val_dl, cfg.size))
+            run.log(step=step, split="val", **metrics)
+            score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
+            state = {"model": model.state_dict(), "ema": ema.model.state_dict(),
+                     "opt": opt.state_dict(), "step": step, "best": best}
+            if best is None or score < best:
+                best = state["best"] = score
+                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            run.save_checkpoint(state)
+            model.train()
+    run.save_checkpoint({"model": model.state_dict(), "ema": ema.model.state_dict(),
+                         "opt": opt.state_dict(), "step": step, "best": best})
+    log.info("stopped at step %d", step)
+    return run
+
+
+def calibrate(model, cfg: AttrTrainConfig) -> float:
+    """Temperature for the gender logit fitted on the validation split."""
+    val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
+    p = predict(model, DataLoader(val_ds, 64, num_workers=cfg.workers), cfg.size)
+    known = p["gender"] >= 0
+    return fit_temperature(p["logit"][known], p["gender"][known])
+
+
+def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
+    """Write the run's EMA weights, architecture and calibration to ``out/attr.*``."""
+    from unmask.config import from_dict
+    from unmask.runtime import weights
+
+    cfg = from_dict(AttrTrainConfig, run.config())
+    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
+    if ckpt is None:
+        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    model = FaceAttrNet(**arch_args(cfg))
+    model.load_state_dict(ckpt["ema"])
+    model.eval()
+    temperature = calibrate(model, cfg)
+    meta = {"stage": "attr", "run": run.folder.name, "step": ckpt["step"],
+            "gender_temperature": temperature, "image_size": cfg.size,
+            "licence": "non-commercial research (trained on UTKFace + dlib 68-point teacher)"}
+    return weights.save(out, "attr", model, "FaceAttrNet", arch_args(cfg), meta, fp16)

@@ -1,0 +1,63 @@
+"""Helpers shared by the stage trainers: seeding, EMA, schedules, loaders, time budgets."""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class EMA:
+    """Exponential moving average of a model's parameters (buffers are copied)."""
+
+    def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
+            e.lerp_(p.detach(), 1 - self.decay)
+        for e, b in zip(self.model.buffers(), model.buffers(), strict=True):
+            e.copy_(b)
+
+
+def cosine_lr(step: int, total: int, warmup: int, base: float, floor: float = 0.02) -> float:
+    """Linear warm-up then cosine decay to ``floor * base``."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def infinite(loader, dataset=None):
+    """Yield batches forever, advancing the dataset's augmentation epoch each pass."""
+    epoch = 0
+    while True:
+        if dataset is not None and hasattr(dataset, "set_epoch"):
+            dataset.set_epoch(epoch)
+        yield from loader
+        epoch += 1
+
+
+class Deadline:
+    """Wall-clock budget in minutes (``None`` = unlimited)."""
+
+    def __init__(self, minutes: float | None) -> None:
+        self.end = None if minutes is None else time.monotonic() + 60 * minutes
+
+    def passed(self) -> bool:
+        return self.end is not None and time.monotonic() > self.end

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from unmask.faces.align import MEAN_68
 from unmask.models.blocks import ResNetEncoder, conv_bn
 
 
@@ -56,7 +57,8 @@ class FaceAttrNet(nn.Module):
         self.gender_head = nn.Sequential(
             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(widths[-1], 1)
         )
-        self.register_buffer("mean_shape", torch.full((num_points, 2), 0.5))
+        init = torch.from_numpy(MEAN_68) if num_points == 68 else torch.full((num_points, 2), 0.5)
+        self.register_buffer("mean_shape", init.clone())
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (x - 0.5) / 0.25

@@ -1,0 +1,33 @@
+import json
+
+import torch
+
+from unmask.runtime import weights
+from unmask.training.attr import AttrTrainConfig, promote, train
+from unmask.training.runs import Run
+
+
+def _cfg(ds, tmp_path, steps):
+    return AttrTrainConfig(
+        dataset=str(ds), size=32, widths=[8, 8, 16, 16], blocks=1, head_channels=4, batch=2,
+        steps=steps, warmup=1, eval_every=3, workers=0, threads=1, runs=str(tmp_path / "runs"),
+        tag="t",
+    )
+
+
+def test_train_writes_run_folder_resumes_and_promotes(tiny_dataset, tmp_path):
+    run = train(_cfg(tiny_dataset, tmp_path, 3))
+    assert (run.folder / "config.json").is_file()
+    recs = run.records()
+    assert any(r.get("split") == "val" and "nme_all" in r for r in recs)
+    assert run.load_checkpoint()["step"] == 3
+    cfg = _cfg(tiny_dataset, tmp_path, 6)
+    run2 = train(cfg, Run(run.folder))
+    assert run2.folder == run.folder and run2.load_checkpoint()["step"] == 6
+    path = promote(run2, tmp_path / "w")
+    info = weights.find("attr", tmp_path / "w")
+    assert info.path == path and info.meta["gender_temperature"] > 0
+    model = weights.load_module(info)
+    out = model(torch.rand(2, 3, 32, 32))
+    assert out["landmarks"].shape == (2, 68, 2) and out["gender_logit"].shape == (2,)
+    assert json.loads((tmp_path / "w" / "attr.json").read_text())["arch"] == "FaceAttrNet"

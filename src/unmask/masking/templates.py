@@ -1,0 +1,477 @@
+"""Template face masks in the MaskTheFace format, warped onto a face by a homography.
+
+A template folder holds ``masks.cfg`` (one INI section per template: ``template: templates/X.png``
+relative to the cfg's folder and six anchors ``mask_a`` ... ``mask_f`` = left-top, centre-top,
+right-top, left-bottom, centre-bottom, right-bottom of the mask in template pixels), the RGBA
+``templates/*.png`` and optional ``textures/<category>/*.png|jpg``. Sections without a template
+(``empty*``, ``inpaint*``) are ignored.
+
+Placement: six face-side points come from the 68 landmarks (:func:`face_points`: nose bridge,
+chin, and jaw points near the ears and at lower-lip height) and ``cv2.findHomography`` maps the
+anchors onto them. The view (front, ``_left``, ``_right``) is the one whose anchor layout best
+matches the head yaw (:func:`estimate_yaw`). The warped mask always covers every mouth point and
+(unless worn under the nose) the nose tip: failed placements are retried larger, then with the
+front view, and a hull fill is the last resort. Appearance: optional texture or solid colour
+(the template's shading kept), brightness, colour cast and saturation matched to the photo.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import configparser
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from unmask.faces.landmarks import MOUTH, NOSE_TIP, check_landmarks
+from unmask.masking.base import MaskedFace, finish
+
+log = logging.getLogger(__name__)
+
+SIDES = ("front", "left", "right")
+#: Kinds never recoloured, textured or worn under the nose (rubber respirators with filters).
+RIGID_KINDS = frozenset({"gas"})
+#: Common solid mask colours, RGB.
+PALETTE = ((20, 20, 24), (240, 240, 236), (150, 200, 230), (40, 60, 110), (235, 170, 190),
+           (120, 120, 125), (200, 60, 60), (70, 110, 80), (215, 200, 170))
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class MaskTemplate:
+    """One template section of ``masks.cfg``.
+
+    Attributes:
+        name: section name, e.g. ``"surgical_blue_left"``.
+        path: the RGBA template PNG.
+        anchors: ``(6, 2)`` float32 template pixel xy of ``mask_a`` ... ``mask_f``.
+        kind: family, lower case: ``"surgical"``, ``"n95"``, ``"kn95"``, ``"cloth"``, ``"gas"``.
+        base: name without the side suffix, e.g. ``"surgical_blue"``.
+        side: ``"front"``, ``"left"`` (nose toward the image left) or ``"right"``.
+    """
+
+    name: str
+    path: Path
+    anchors: np.ndarray
+    kind: str
+    base: str
+    side: str
+
+    @property
+    def yaw(self) -> float:
+        """The view's yaw on the scale of :func:`estimate_yaw`: where ``b`` lies between ``a``
+        and ``c``, minus 0.5 (about 0 for front views, negative for ``left``)."""
+        a, b, c = self.anchors[:3, 0]
+        return float((b - a) / (c - a) - 0.5) if abs(c - a) > 1e-6 else 0.0
+
+
+def parse_masks_cfg(path: str | Path) -> list[MaskTemplate]:
+    """Read a MaskTheFace ``masks.cfg`` (or the folder holding it) into :class:`MaskTemplate`\\ s.
+
+    Raises:
+        FileNotFoundError: the cfg or a template PNG it names is missing.
+        ValueError: the cfg cannot be parsed, an anchor is missing or malformed, or no section
+            names a template.
+    """
+    path = Path(path)
+    path = path / "masks.cfg" if path.is_dir() else path
+    if not path.is_file():
+        raise FileNotFoundError(f"mask template config not found: {path}")
+    cp = configparser.ConfigParser(interpolation=None)
+    try:
+        cp.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ValueError(f"cannot parse mask template config {path}: {exc}") from exc
+    out = []
+    for name in cp.sections():
+        sec = cp[name]
+        if "template" not in sec:  # empty*, inpaint*: MaskTheFace's non-template modes
+            continue
+        try:
+            anchors = np.array([[float(v) for v in sec[f"mask_{c}"].split(",")] for c in "abcdef"],
+                               np.float32)
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{path} [{name}]: need six anchors mask_a..mask_f as 'x, y' ({exc})"
+                             ) from exc
+        if anchors.shape != (6, 2) or not np.all(np.isfinite(anchors)):
+            raise ValueError(f"{path} [{name}]: anchors must be six 'x, y' pairs")
+        file = path.parent / sec["template"].strip()
+        if not file.is_file():
+            raise FileNotFoundError(f"{path} [{name}]: template image not found: {file}")
+        side = next((s for s in SIDES[1:] if name.lower().endswith("_" + s)), "front")
+        base = name[: len(name) - len(side) - 1] if side != "front" else name
+        anchors.flags.writeable = False
+        out.append(MaskTemplate(name, file, anchors, base.split("_")[0].lower(), base, side))
+    if not out:
+        raise ValueError(f"{path}: no section names a template")
+    return out
+
+
+def _frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Face axes: ``u`` (eye line, image left to right), ``v`` (down), face width and height."""
+    u = lm[42:48].mean(0) - lm[36:42].mean(0)
+    n = float(np.hypot(*u))
+    u = u / n if n > 1e-6 else np.array([1.0, 0.0], np.float32)
+    v = np.array([-u[1], u[0]], np.float32)
+    width = max(float((lm[16] - lm[0]) @ u), n, 1.0)
+    height = max(float((lm[8] - lm[27]) @ v), 0.5 * width)
+    return u, v, width, height
+
+
+def _jaw_at(lm: np.ndarray, v: np.ndarray, level: float, right: bool) -> np.ndarray:
+    """Point of one jaw half (0-8 or 16-8) at ``level`` along ``v`` (measured from point 27)."""
+    pts = lm[16:7:-1] if right else lm[0:9]
+    s = np.maximum.accumulate((pts - lm[27]) @ v)
+    if level <= s[0]:  # above the jaw's end: extend its first segment upward
+        ds = s[1] - s[0]
+        d = (pts[1] - pts[0]) / ds if ds > 1e-3 else -v
+        return pts[0] + (level - s[0]) * d
+    i = min(int(np.searchsorted(s, level)), len(s) - 1)
+    if level >= s[i]:
+        return pts[i].copy()
+    t = (level - s[i - 1]) / max(s[i] - s[i - 1], 1e-6)
+    return pts[i - 1] + t * (pts[i] - pts[i - 1])
+
+
+def estimate_yaw(landmarks: np.ndarray) -> float:
+    """Signed head yaw from landmarks, in about [-0.5, 0.5]; 0 = frontal.
+
+    The nose tip's position between the two jaw sides at nose height, minus 0.5: negative when
+    the nose points toward the image left.
+    """
+    lm = check_landmarks(landmarks)
+    u, v, _, _ = _frame(lm)
+    level = float((lm[NOSE_TIP] - lm[27]) @ v)
+    lo, hi = (float(_jaw_at(lm, v, level, r) @ u) for r in (False, True))
+    return float(np.clip((float(lm[NOSE_TIP] @ u) - lo) / max(hi - lo, 1e-6), 0, 1)) - 0.5
+
+
+def face_points(landmarks: np.ndarray, anchors: np.ndarray | None = None, top: float = 0.45,
+                drop: float = 0.02, out: float = 0.02, grow: int = 0,
+                nose_out: float | None = None) -> np.ndarray:
+    """Six face-side targets ``a`` ... ``f`` (``(6, 2)`` float32 pixel xy) for a template.
+
+    ``b`` sits on the nose bridge, ``e`` below the chin; ``a, c, d, f`` lie on the jaw (pushed
+    out by ``out``) at the heights the template's own anchors have between its ``b`` and ``e``,
+    so the homography keeps the template's shape (default: MaskTheFace's nose-tip and lower-lip
+    heights).
+
+    Args:
+        landmarks: ``(68, 2)`` pixel xy.
+        anchors: ``(6, 2)`` template anchors, only their heights are used.
+        top: where ``b`` sits on the nose bridge, 0 = point 27, 1 = nose tip (point 30).
+        drop: how far ``e`` lies below point 8, in face heights.
+        out: how far the side points lie outside the jaw, in face widths.
+        grow: retry step; each step enlarges the mask downward, outward and upward.
+        nose_out: ``None`` for a mask over the nose, else ``b``'s position between the nose
+            bottom (point 33, 0) and the upper lip (point 51, 1).
+    """
+    lm = check_landmarks(landmarks)
+    u, v, fw, fh = _frame(lm)
+    if nose_out is None:
+        b = lm[27] + max(top - 0.12 * grow, 0.05) * (lm[NOSE_TIP] - lm[27])
+    else:
+        b = lm[33] + nose_out * max(1 - 0.4 * grow, 0.0) * (lm[51] - lm[33])
+    e = lm[8] + (drop + 0.04 * grow) * fh * v
+    lb, le = float((b - lm[27]) @ v), float((e - lm[27]) @ v)
+    if anchors is None:
+        ratios = np.array([0.2, 0.2, 0.67, 0.67])
+    else:
+        ay = np.asarray(anchors, np.float32)[:, 1]
+        ratios = (ay[[0, 2, 3, 5]] - ay[1]) / max(float(ay[4] - ay[1]), 1e-3)
+    ratios = ratios * np.array([1 - 0.4 * grow] * 2 + [1] * 2)  # retries raise a and c
+    side = (out + 0.03 * grow) * fw * u
+    a, c, d, f = (_jaw_at(lm, v, lb + r * (le - lb), right) + (side if right else -side)
+                  for r, right in zip(ratios, (False, True, False, True), strict=True))
+    return np.stack([a, b, c, d, e, f]).astype(np.float32)
+
+
+def _alpha_at(alpha: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Alpha at the pixels nearest to ``pts`` (``(N, 2)`` xy); -1 for points off the image."""
+    h, w = alpha.shape
+    xy = np.round(pts.astype(np.float64)).astype(int)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    out = np.full(len(xy), -1.0, np.float32)
+    out[inside] = alpha[xy[inside, 1], xy[inside, 0]]
+    return out
+
+
+def _scene(image: np.ndarray, lm: np.ndarray) -> tuple[tuple[float, float], np.ndarray, float]:
+    """How the photo is lit, for a mask drawn into it.
+
+    Returns:
+        Brightness gains for the image-left and image-right ends of the mask (from the median
+        luma of each cheek), a colour cast (float32 ``(3,)`` RGB gains near 1, from the
+        highlights) and a saturation factor in [0, 1] (0 for a greyscale photo).
+    """
+    r = max(int(0.06 * _frame(lm)[2]), 1)
+    small = image[::4, ::4].reshape(-1, 3).astype(np.float32)
+    luma = []
+    for i, j in ((2, 31), (14, 35)):
+        x, y = (int(round(float(c))) for c in (lm[i] + lm[j]) / 2)
+        patch = image[max(y - r, 0): max(y + r + 1, 0), max(x - r, 0): max(x + r + 1, 0)]
+        luma.append(float(np.median((patch.reshape(-1, 3) if patch.size else small) @ _LUMA)))
+    mean = max(sum(luma) / 2, 1.0)
+    g = float(np.clip((mean / 150.0) ** 0.5, 0.55, 1.15))
+    gains = tuple(g * float(np.clip((x / mean) ** 0.7, 0.75, 1.25)) for x in luma)
+    high = np.percentile(small, 95, axis=0) + 1.0
+    cast = np.clip((high / high.mean()) ** 0.3, 0.9, 1.1).astype(np.float32)
+    chroma = float(np.median(small.max(1) - small.min(1)))
+    return gains, cast, float(np.clip(chroma / 12.0, 0.0, 1.0))
+
+
+def _tile(tex: np.ndarray, shape: tuple[int, int], period: float, phase: np.ndarray):
+    """Tile ``tex`` (float32 RGB) at ``period`` pixels per repeat over ``shape``; ``phase`` in
+    [0, 1)^2 shifts the pattern."""
+    s = max(period, 4.0) / tex.shape[1]
+    size = (max(round(tex.shape[1] * s), 4), max(round(tex.shape[0] * s), 4))
+    t = cv2.resize(tex, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    oy, ox = int(phase[0] * t.shape[0]), int(phase[1] * t.shape[1])
+    reps = (-(-(shape[0] + oy) // t.shape[0]), -(-(shape[1] + ox) // t.shape[1]), 1)
+    return np.tile(t, reps)[oy: oy + shape[0], ox: ox + shape[1]]
+
+
+def _warp(prem: np.ndarray, anchors: np.ndarray, pts: np.ndarray, shape: tuple[int, int],
+          sigma: float, affine: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """Warp premultiplied RGBA template space onto the image: ``(alpha, layer)``.
+
+    Returns None when the homography is degenerate (the template plane crosses the horizon or
+    foreshortens more than 5x), unless ``affine``: then a least-squares affine map is used.
+    """
+    hom, _ = cv2.findHomography(anchors, pts, 0)
+    th, tw = prem.shape[:2]
+    box = np.array([[0, 0, 1], [tw, 0, 1], [0, th, 1], [tw, th, 1]], np.float64)
+    w = None if hom is None or not np.all(np.isfinite(hom)) else box @ hom[2]
+    if w is None or (w := w * np.sign(w[0])).min() <= 1e-9 or w.max() > 5 * w.min():
+        if not affine:
+            return None
+        src = np.hstack([anchors, np.ones((len(anchors), 1))]).astype(np.float64)
+        hom = np.vstack([np.linalg.lstsq(src, pts.astype(np.float64), rcond=None)[0].T,
+                         [0, 0, 1]])
+    corners = box @ hom.T
+    xy = corners[:, :2] / corners[:, 2:]
+    m = int(3 * sigma) + 2
+    x0, y0 = (int(max(np.floor(xy[:, i].min()) - m, 0)) for i in (0, 1))
+    x1 = int(min(np.ceil(xy[:, 0].max()) + m + 1, shape[1]))
+    y1 = int(min(np.ceil(xy[:, 1].max()) + m + 1, shape[0]))
+    alpha = np.zeros(shape, np.float32)
+    layer = np.zeros((*shape, 3), np.float32)
+    if x1 <= x0 or y1 <= y0:
+        return alpha, layer
+    shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ hom
+    crop = cv2.warpPerspective(prem, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    crop = cv2.GaussianBlur(crop, (0, 0), sigma)
+    alpha[y0:y1, x0:x1] = np.clip(crop[..., 3], 0, 1)
+    layer[y0:y1, x0:x1] = crop[..., :3] / np.maximum(crop[..., 3:], 1e-4)
+    return alpha, layer
+
+
+def _force(alpha: np.ndarray, layer: np.ndarray, pts: np.ndarray, fw: float) -> None:
+    """Last resort: paint the dilated hull of ``pts`` into ``alpha``/``layer`` (in place)."""
+    canvas = np.zeros(alpha.shape, np.uint8)
+    cv2.fillConvexPoly(canvas, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+    k = max(3, int(0.08 * fw)) | 1
+    canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    solid = alpha > 0.5
+    colour = np.median(layer[solid], 0) if solid.any() else np.full(3, 200.0, np.float32)
+    fill = (canvas > 0) & ~solid
+    layer[fill], alpha[fill] = colour, 1.0
+
+
+class TemplateMasks:
+    """:class:`~unmask.masking.base.MaskSource` drawing MaskTheFace templates onto faces.
+
+    Each call picks a family uniformly from ``kinds``, a colour variant of it uniformly
+    (``surgical``, ``surgical_blue``, ...), and the view (front / left / right) whose
+    :attr:`MaskTemplate.yaw` is closest to the face's :func:`estimate_yaw`.
+
+    Args:
+        folder: folder with ``masks.cfg``, ``templates/`` and optionally ``textures/``.
+        kinds: families to draw from (default: all in the cfg).
+        exclude_kinds: families to leave out (names the cfg lacks are ignored).
+        texture_prob: chance of a fabric texture from ``textures/`` (not for ``RIGID_KINDS``).
+        colour_prob: chance of a random solid colour, shading kept; exclusive with a texture.
+        nose_out_prob: chance (at most 0.15) of a mask worn under the nose (not for
+            ``RIGID_KINDS``); the nose tip is then left uncovered, ``nose_covered`` False.
+        match_lighting: fit the mask to the photo: brightness from the cheeks (a left/right
+            ramp), the highlights' colour cast, and no colour in a greyscale photo.
+    Raises:
+        FileNotFoundError: missing folder, cfg or template file.
+        ValueError: bad cfg, unknown kinds or probabilities out of range.
+    """
+
+    name = "template"
+
+    def __init__(self, folder: str | Path, kinds: Sequence[str] | None = None,
+                 texture_prob: float = 0.3, colour_prob: float = 0.3,
+                 nose_out_prob: float = 0.1, match_lighting: bool = True, *,
+                 exclude_kinds: Sequence[str] = ()) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"mask template folder not found: {self.folder} (expected "
+                                    "MaskTheFace's masks.cfg, templates/ and textures/)")
+        if not (0 <= texture_prob <= 1 and 0 <= colour_prob <= 1
+                and texture_prob + colour_prob <= 1):
+            raise ValueError("texture_prob and colour_prob must lie in [0, 1] and sum to <= 1")
+        if not 0 <= nose_out_prob <= 0.15:
+            raise ValueError(f"nose_out_prob must lie in [0, 0.15], got {nose_out_prob}")
+        self.templates = parse_masks_cfg(self.folder / "masks.cfg")
+        available = sorted({t.kind for t in self.templates})
+        drop = {k.lower() for k in exclude_kinds}
+        self.kinds = tuple(k for k in (available if kinds is None else [k.lower() for k in kinds])
+                           if k not in drop)
+        bad = sorted(set(self.kinds) - set(available))
+        if bad or not self.kinds:
+            raise ValueError(f"unknown or no mask kinds {bad or list(self.kinds)} (kinds={kinds}, "
+                             f"exclude_kinds={list(exclude_kinds)}); the cfg has {available}")
+        self._bases = {k: sorted({t.base for t in self.templates if t.kind == k})
+                       for k in self.kinds}
+        tex = self.folder / "textures"
+        self.textures = sorted(p for p in tex.rglob("*") if p.suffix.lower()
+                               in {".png", ".jpg", ".jpeg"}) if tex.is_dir() else []
+        self.texture_prob, self.colour_prob = float(texture_prob), float(colour_prob)
+        self.nose_out_prob, self.match_lighting = float(nose_out_prob), bool(match_lighting)
+        self._levels: dict[tuple[str, int], tuple] = {}
+        self._texture_cache: dict[Path, np.ndarray] = {}
+
+    def _level(self, t: MaskTemplate, k: int) -> tuple:
+        """Template at scale ``2**-k``: straight RGB, alpha, luma, luma reference, anchors."""
+        if (t.name, k) not in self._levels:
+            raw = cv2.imread(str(t.path), cv2.IMREAD_UNCHANGED)
+            if raw is None or raw.ndim != 3 or raw.shape[2] != 4 or raw.dtype != np.uint8:
+                raise ValueError(f"template {t.path} must be an 8-bit RGBA image")
+            rgba = cv2.cvtColor(raw, cv2.COLOR_BGRA2RGBA).astype(np.float32)
+            alpha = rgba[..., 3] / 255.0
+            prem = rgba[..., :3] * alpha[..., None]
+            h, w = alpha.shape
+            size = (max(round(w * 0.5**k), 8), max(round(h * 0.5**k), 8))
+            if k:
+                prem = cv2.resize(prem, size, interpolation=cv2.INTER_AREA)
+                alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+            rgb = prem / np.maximum(alpha, 1e-3)[..., None]
+            lum = rgb @ _LUMA
+            solid = alpha > 0.5
+            ref = max(float(np.percentile(lum[solid], 90)) if solid.any() else 255.0, 1.0)
+            anchors = (t.anchors + 0.5) * np.array([size[0] / w, size[1] / h], np.float32) - 0.5
+            self._levels[t.name, k] = (rgb, alpha, lum, ref, anchors)
+        return self._levels[t.name, k]
+
+    def _texture(self, path: Path) -> np.ndarray:
+        """A texture as float32 RGB (transparent parts on white), longest side <= 384 px."""
+        if path not in self._texture_cache:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                rgba = im.convert("RGBA")
+            back = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            arr = np.asarray(Image.alpha_composite(back, rgba).convert("RGB"), np.float32)
+            s = 384 / max(arr.shape[:2])
+            if s < 1:
+                arr = cv2.resize(arr, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+            self._texture_cache[path] = arr
+        return self._texture_cache[path]
+
+    def _styled(self, t: MaskTemplate, image: np.ndarray, lm: np.ndarray, span: float,
+                look: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Premultiplied float32 RGBA template (``look`` applied) at a scale near the face's
+        ``span`` (pixels between ``a`` and ``c``), and its anchors at that scale."""
+        ratio = span / max(float(np.hypot(*(t.anchors[2] - t.anchors[0]))), 1e-6)
+        k = int(np.clip(round(-math.log2(max(ratio, 1e-6))), 0, 5))
+        rgb, alpha, lum, ref, anchors = self._level(t, k)
+        if look["texture"] is not None or look["colour"] is not None:
+            shade = np.clip(lum / ref, 0, 1.15)[..., None]  # keep the template's shading
+            if look["texture"] is not None:
+                period = look["period"] * float(np.hypot(*(anchors[2] - anchors[0])))
+                rgb = _tile(self._texture(look["texture"]), lum.shape, period, look["phase"])
+            else:
+                rgb = np.asarray(look["colour"], np.float32)
+            rgb = rgb * shade
+            lum = rgb @ _LUMA
+        gain = np.full(rgb.shape[1], look["bright"], np.float32)
+        sat, cast = look["sat"], np.ones(3, np.float32)
+        if self.match_lighting:  # per-column ramp between the image-left and -right cheeks
+            gains, cast, chroma = _scene(image, lm)
+            gain *= np.interp(np.arange(rgb.shape[1]), anchors[[0, 2], 0], gains)
+            sat *= chroma
+        rgb = rgb * (sat * cast) + lum[..., None] * ((1 - sat) * cast)
+        rgb *= (alpha * gain)[..., None]
+        return cv2.merge([*cv2.split(np.maximum(rgb, 0, out=rgb)), alpha]), anchors
+
+    def apply(self, image: np.ndarray, landmarks: np.ndarray,
+              rng: np.random.Generator) -> MaskedFace:
+        """Draw one random template mask (see :meth:`MaskSource.apply`).
+
+        ``params``: ``template``, ``side``, ``texture`` (path under ``textures/`` or None),
+        ``colour`` (RGB ints or None), ``nose_out``, ``attempts`` (placements tried) and
+        ``forced`` (True when a last-resort hull fill completed the mouth / nose coverage).
+        """
+        img = np.asarray(image)
+        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {img.dtype} {img.shape}")
+        lm = check_landmarks(landmarks)
+        kind = self.kinds[int(rng.integers(len(self.kinds)))]
+        base = self._bases[kind][int(rng.integers(len(self._bases[kind])))]
+        views = [t for t in self.templates if t.base == base]
+        yaw = estimate_yaw(lm)
+        views.sort(key=lambda t: (abs(t.yaw - yaw), t.side != "front"))
+        views = views[:1] + [t for t in views[1:2] if t.side == "front"]  # front = fallback
+        rigid = kind in RIGID_KINDS
+        nose_out = float(rng.uniform(0.05, 0.35)) if rng.random() < self.nose_out_prob else None
+        nose_out = None if rigid else nose_out
+        top, drop, out = rng.uniform(0.35, 0.55), rng.uniform(0.0, 0.05), rng.uniform(0.0, 0.04)
+        style = rng.random()
+        look = {"texture": None, "colour": None, "sat": rng.uniform(0.85, 1.1),
+                "bright": rng.uniform(0.92, 1.05), "period": rng.uniform(0.3, 0.8),
+                "phase": rng.random(2)}
+        if not rigid and style < self.texture_prob and self.textures:
+            look["texture"] = self.textures[int(rng.integers(len(self.textures)))]
+        elif not rigid and style >= 1 - self.colour_prob:
+            if rng.random() < 0.5:
+                look["colour"] = list(PALETTE[int(rng.integers(len(PALETTE)))])
+            else:
+                hsv = rng.random(), rng.uniform(0.25, 0.9), rng.uniform(0.3, 0.95)
+                look["colour"] = [round(255 * c) for c in colorsys.hsv_to_rgb(*hsv)]
+
+        fw = _frame(lm)[2]
+        sigma = float(np.clip(0.004 * fw, 0.5, 1.5))
+        mouth, nose = lm[list(MOUTH)], lm[NOSE_TIP][None]
+        plan = [(g, nose_out) for g in range(3) if nose_out is not None]
+        plan += [(g, None) for g in range(4)]
+        warped, attempts, done = None, 0, False
+        for t in views:  # the closest view, then the front view if that one cannot be placed
+            pts = face_points(lm, t.anchors, top, drop, out)
+            prem, anchors = self._styled(t, img, lm, float(np.hypot(*(pts[2] - pts[0]))), look)
+            for grow, n_out in plan:
+                attempts += 1
+                pts = face_points(lm, anchors, top, drop, out, grow, n_out)
+                res = _warp(prem, anchors, pts, img.shape[:2], sigma, affine=t is views[-1])
+                if res is None:  # degenerate homography: go to the next view
+                    break
+                warped = res
+                (at_nose,), at_mouth = _alpha_at(res[0], nose), _alpha_at(res[0], mouth)
+                # points off the image (alpha -1) cannot be covered and do not count
+                nose_ok = at_nose <= 0.5 if n_out is not None else at_nose > 0.5 or at_nose < 0
+                done = bool(nose_ok and np.all((at_mouth > 0.5) | (at_mouth < 0)))
+                if done:
+                    break
+            if done:
+                break
+        if not done:
+            n_out = None
+            if warped is None:
+                warped = (np.zeros(img.shape[:2], np.float32),
+                          np.zeros((*img.shape[:2], 3), np.float32))
+            _force(*warped, np.concatenate([mouth, nose]), fw)
+            log.debug("template %s needed the hull fill to cover mouth/nose", t.name)
+        tex = look["texture"]
+        params = {"template": t.name, "side": t.side, "nose_out": n_out is not None,
+                  "texture": None if tex is None else tex.relative_to(
+                      self.folder / "textures").as_posix(),
+                  "colour": look["colour"], "attempts": attempts, "forced": not done}
+        return finish(img, warped[1], warped[0], lm, self.name, kind, params)

@@ -97,7 +97,7 @@ def process_face(face: SourceFace) -> dict:
     if interocular(lm) < cfg.min_eye_px:
         result["reason"] = "face too small"
         return result
-    al = align(image, five_from_68(lm), cfg.size)
+    al = align(image, five_from_68(lm), cfg.size, border="blur")
     lm_crop = al.to_crop(lm)
     fid = face_id(face.key)
     rng = np.random.default_rng([cfg.seed, stable_hash(face.key) % (2**32)])

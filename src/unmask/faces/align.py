@@ -170,30 +170,56 @@ class Alignment:
         return transform_points(points, self.inverse)
 
 
-def align(image: np.ndarray, five: np.ndarray, size: int = DEFAULT_SIZE) -> Alignment:
+def align(
+    image: np.ndarray, five: np.ndarray, size: int = DEFAULT_SIZE, border: str = "replicate"
+) -> Alignment:
     """Warp the face with keypoints ``five`` onto the canonical template.
 
     Args:
         image: ``H x W x 3`` uint8 RGB photo.
         five: ``(5, 2)`` pixel xy keypoints (order of :mod:`unmask.faces.landmarks`).
         size: output side in pixels.
+        border: how pixels outside the photo are filled: ``"replicate"`` (edge pixels) or
+            ``"blur"`` (mirrored and increasingly blurred away from the photo, like FFHQ's
+            alignment; used for training crops cut from tight face photos).
     Returns:
-        :class:`Alignment`; pixels outside the photo replicate its border.
+        :class:`Alignment`.
     """
     import cv2
 
     five = np.asarray(five, np.float64)
     if five.shape != (5, 2) or not np.all(np.isfinite(five)):
         raise ValueError(f"expected finite (5, 2) keypoints, got shape {five.shape}")
+    if border not in ("replicate", "blur"):
+        raise ValueError(f"unknown border mode {border!r}")
     m0 = m = umeyama(five, template(size))
-    # Downscaling by a large factor aliases: pre-blur with INTER_AREA via a pyramid.
+    # Downscaling by a large factor aliases: pre-shrink with a pyramid first.
     scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
     src = image
     while scale < 0.5 and min(src.shape[:2]) > 2 * size:
         src = cv2.pyrDown(src)
         m = m @ np.array([[2.0, 0, 0], [0, 2.0, 0], [0, 0, 1]])
         scale *= 2
-    crop = cv2.warpAffine(
-        src, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_REFLECT_101
+    crop = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=mode)
+    if border == "blur":
+        crop = _blur_outside(crop, src.shape[:2], m)
     return Alignment(crop=crop, matrix=m0, size=size)
+
+
+def _blur_outside(crop: np.ndarray, shape: tuple[int, int], m: np.ndarray) -> np.ndarray:
+    """Blend mirrored padding towards a blurred copy with the distance from the photo."""
+    import cv2
+
+    size = crop.shape[0]
+    inside = np.ones(shape, np.uint8)
+    valid = cv2.warpAffine(inside, m, (size, size), flags=cv2.INTER_NEAREST, borderValue=0)
+    if valid.all():
+        return crop
+    dist = cv2.distanceTransform(1 - valid, cv2.DIST_L2, 3)
+    w = np.clip(dist / (0.08 * size), 0, 1)[..., None]
+    blurred = cv2.GaussianBlur(crop, (0, 0), 0.04 * size)
+    mean = crop[valid > 0].mean(0) if valid.any() else crop.reshape(-1, 3).mean(0)
+    far = np.clip(dist / (0.3 * size), 0, 1)[..., None] * 0.5
+    out = crop * (1 - w) + (blurred * (1 - far) + mean * far) * w
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

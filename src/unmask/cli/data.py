@@ -16,19 +16,40 @@ def data() -> None:
 
 
 @data.command()
-@click.option("--faces", "faces_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder of face photos.")
+@click.option(
+    "--faces",
+    "faces_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of face photos.",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Dataset folder.")
-@click.option("--labels", type=click.Choice(FORMATS), default="none", show_default=True,
-              help="Label format of the face folder.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
-              help="CSV with columns file[,gender,age] (with --labels csv).")
+@click.option(
+    "--labels",
+    type=click.Choice(FORMATS),
+    default="none",
+    show_default=True,
+    help="Label format of the face folder.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    help="CSV with columns file[,gender,age] (with --labels csv).",
+)
 @click.option("--size", default=256, show_default=True, help="Aligned crop side in pixels.")
 @click.option("--variants", default=2, show_default=True, help="Masked variants per face.")
-@click.option("--mix", default="template:0.5,procedural:0.5", show_default=True,
-              help="Mask sources and weights.")
-@click.option("--templates", type=click.Path(file_okay=False),
-              help="MaskTheFace-format template folder (needed for template masks).")
+@click.option(
+    "--mix",
+    default="template:0.5,procedural:0.5",
+    show_default=True,
+    help="Mask sources and weights.",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False),
+    help="MaskTheFace-format template folder (needed for template masks).",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--workers", default=2, show_default=True)
 @click.option("--limit", type=int, help="Build at most this many faces.")
@@ -44,11 +65,25 @@ def build(faces_dir, out, labels, csv_path, size, variants, mix, templates, seed
     if weights.get("template", 0) > 0 and not templates:
         raise click.UsageError("template masks need --templates DIR (or use --mix procedural)")
     cfg = BuildConfig(
-        faces=str(faces_dir), out=str(out), labels=labels, csv=csv_path, size=size,
-        variants=variants, mix=mix, templates=templates, seed=seed, workers=workers, limit=limit,
+        faces=str(faces_dir),
+        out=str(out),
+        labels=labels,
+        csv=csv_path,
+        size=size,
+        variants=variants,
+        mix=mix,
+        templates=templates,
+        seed=seed,
+        workers=workers,
+        limit=limit,
     )
     with tqdm(desc="faces", unit="face") as bar:
-        summary = run_build(cfg, progress=bar.update)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        summary = run_build(cfg, progress=progress)
     click.echo(json.dumps(summary, indent=2))
     click.echo(
         f"built {summary['built']} of {summary['faces']} faces "
@@ -57,13 +92,25 @@ def build(faces_dir, out, labels, csv_path, size, variants, mix, templates, seed
 
 
 @data.command()
-@click.option("--dataset", type=click.Path(file_okay=False),
-              help="A built dataset (default: the built-in example photo).")
-@click.option("-o", "--out", default="preview.png", show_default=True,
-              type=click.Path(dir_okay=False), help="PNG contact sheet to write.")
+@click.option(
+    "--dataset",
+    type=click.Path(file_okay=False),
+    help="A built dataset (default: the built-in example photo).",
+)
+@click.option(
+    "-o",
+    "--out",
+    default="preview.png",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="PNG contact sheet to write.",
+)
 @click.option("-n", "count", default=8, show_default=True, help="Rows in the sheet.")
-@click.option("--templates", type=click.Path(file_okay=False),
-              help="Template folder, to include template masks in the built-in example.")
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False),
+    help="Template folder, to include template masks in the built-in example.",
+)
 @click.option("--seed", default=0, show_default=True)
 def preview(dataset, out, count, templates, seed):
     """Write a contact sheet: masked | mask | landmarks, one row per sample."""

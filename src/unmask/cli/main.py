@@ -10,6 +10,8 @@ import click
 
 from unmask import __version__
 from unmask.cli.data import data
+from unmask.cli.evaluate import evaluate
+from unmask.cli.run import run
 from unmask.cli.train import train
 
 
@@ -24,6 +26,8 @@ def cli(verbose: int) -> None:
 
 cli.add_command(data)
 cli.add_command(train)
+cli.add_command(evaluate)
+cli.add_command(run)
 
 
 def main() -> None:

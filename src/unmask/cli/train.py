@@ -37,8 +37,9 @@ def train() -> None:
 @train.command("run")
 @click.argument("stage", type=click.Choice(sorted(STAGES)))
 @click.option("--dataset", type=click.Path(file_okay=False), help="Built dataset folder.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="JSON file of config keys.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="JSON file of config keys."
+)
 @click.option("--set", "sets", multiple=True, help="Config override key=value (JSON value).")
 @click.option("--resume", type=click.Path(file_okay=False), help="Run folder to continue.")
 def run_stage(stage, dataset, config_file, sets, resume):
@@ -69,8 +70,11 @@ def run_stage(stage, dataset, config_file, sets, resume):
 
 
 def _stage_command(stage: str) -> click.Command:
-    @click.command(stage, help=f"Train the {stage} stage (see `unmask train run --help`).",
-                   context_settings={"ignore_unknown_options": True})
+    @click.command(
+        stage,
+        help=f"Train the {stage} stage (see `unmask train run --help`).",
+        context_settings={"ignore_unknown_options": True},
+    )
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     @click.pass_context
     def cmd(ctx, args):
@@ -85,8 +89,12 @@ for _stage in STAGES:
 
 @train.command()
 @click.argument("run_folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Weights folder to write <stage>.safetensors/.json into.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Weights folder to write <stage>.safetensors/.json into.",
+)
 @click.option("--checkpoint", default="best", show_default=True, help="best or last.")
 @click.option("--fp16/--fp32", default=False, show_default=True)
 def promote(run_folder, out, checkpoint, fp16):

@@ -110,29 +110,41 @@ def process_face(face: SourceFace) -> dict:
         _save(out / "masks" / f"{name}.png", mf.mask * 255, cfg.jpeg_quality)
         h, w = mf.mask.shape
         pts = np.clip(np.round(lm_crop[list(MOUTH)]).astype(int), 0, [w - 1, h - 1])
-        result["rows"].append({
-            "id": name, "face_id": fid, "source": face.key, "split": split,
-            "gender": face.gender, "age": face.age, **face.extra,
-            "size": cfg.size, "clean": f"faces/{fid}.jpg", "image": f"masked/{name}.jpg",
-            "mask": f"masks/{name}.png",
-            "landmarks": np.round(lm_crop, 2).tolist(),
-            "teacher_score": round(float(score), 3),
-            "mask_source": mf.source, "mask_type": mf.kind, "mask_params": mf.params,
-            "nose_covered": mf.nose_covered,
-            "nose_out": bool(mf.params.get("nose_out", False)),
-            "mouth_covered": bool(mf.mask[pts[:, 1], pts[:, 0]].all()),
-            "coverage": round(mf.coverage, 4),
-        })
+        result["rows"].append(
+            {
+                "id": name,
+                "face_id": fid,
+                "source": face.key,
+                "split": split,
+                "gender": face.gender,
+                "age": face.age,
+                **face.extra,
+                "size": cfg.size,
+                "clean": f"faces/{fid}.jpg",
+                "image": f"masked/{name}.jpg",
+                "mask": f"masks/{name}.png",
+                "landmarks": np.round(lm_crop, 2).tolist(),
+                "teacher_score": round(float(score), 3),
+                "mask_source": mf.source,
+                "mask_type": mf.kind,
+                "mask_params": mf.params,
+                "nose_covered": mf.nose_covered,
+                "nose_out": bool(mf.params.get("nose_out", False)),
+                "mouth_covered": bool(mf.mask[pts[:, 1], pts[:, 0]].all()),
+                "coverage": round(mf.coverage, 4),
+            }
+        )
     result["status"] = "built"
     return result
 
 
-def build(cfg: BuildConfig, progress: Callable[[int], None] | None = None) -> dict:
+def build(cfg: BuildConfig, progress: Callable[[int, int], None] | None = None) -> dict:
     """Build (or resume building) the dataset described by ``cfg``.
 
     Args:
         cfg: the build options.
-        progress: called with the number of faces just finished (for a progress bar).
+        progress: called as ``progress(done, total)`` after each face built in this call
+            (for a progress bar).
     Returns:
         The summary written to ``OUT/summary.json``: counts, skip reasons, faces per second,
         mask coverage and mouth/nose coverage shares per mask source.
@@ -158,12 +170,12 @@ def build(cfg: BuildConfig, progress: Callable[[int], None] | None = None) -> di
     log.info("%d faces, %d already done, %d to build", len(faces), len(done), len(todo))
     t0 = time.perf_counter()
     with open(prog_path, "a") as fh:
-        for res in _run(cfg, todo):
+        for count, res in enumerate(_run(cfg, todo), 1):
             fh.write(json.dumps(res, separators=(",", ":")) + "\n")
             fh.flush()
             done[res["key"]] = res
             if progress is not None:
-                progress(1)
+                progress(count, len(todo))
     elapsed = time.perf_counter() - t0
     results = [done[f.key] for f in faces if f.key in done]
     rows = sorted((r for res in results for r in res["rows"]), key=lambda r: r["id"])
@@ -216,9 +228,12 @@ def summarize(results: list[dict], rows: list[dict], newly: int, seconds: float)
             "kinds": dict(Counter(r["mask_type"] for r in sel)),
         }
     return {
-        "faces": len(results), "built": built, "skipped": len(results) - built,
+        "faces": len(results),
+        "built": built,
+        "skipped": len(results) - built,
         "built_share": round(built / max(len(results), 1), 4),
-        "skip_reasons": dict(reasons), "samples": len(rows),
+        "skip_reasons": dict(reasons),
+        "samples": len(rows),
         "splits": dict(Counter(r["split"] for r in rows)),
         "faces_per_second": round(newly / seconds, 2) if seconds > 0 and newly else None,
         "mask_sources": per_source,

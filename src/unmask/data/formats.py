@@ -37,7 +37,8 @@ def _files(root: Path, recursive: bool = False) -> list[Path]:
     """Every regular, non-hidden file (non-images too: the builder reports them as skipped)."""
     pattern = "**/*" if recursive else "*"
     return sorted(
-        p for p in root.glob(pattern)
+        p
+        for p in root.glob(pattern)
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
@@ -103,8 +104,11 @@ def read_csv(root: Path, csv_path: Path) -> Iterator[SourceFace]:
         for row in reader:
             p = root / row["file"]
             yield SourceFace(
-                p, Path(row["file"]).as_posix(), _gender(row.get("gender")),
-                _int_or_none(row.get("age")), {},
+                p,
+                Path(row["file"]).as_posix(),
+                _gender(row.get("gender")),
+                _int_or_none(row.get("age")),
+                {},
             )
 
 

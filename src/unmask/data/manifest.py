@@ -67,6 +67,7 @@ def load_manifest(
         raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     skip = set(exclude_kinds)
     return [
-        r for r in iter_lines(path)
+        r
+        for r in iter_lines(path)
         if (split is None or r["split"] == split) and r["mask_type"] not in skip
     ]

@@ -15,7 +15,7 @@ from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.metrics.calibration import ece, fit_temperature, sigmoid
 from unmask.metrics.landmarks import nme_groups
 from unmask.models.face_attr import FaceAttrNet
-from unmask.training.common import EMA, Deadline, cosine_lr, infinite, seed_everything
+from unmask.training.common import EMA, Budget, cosine_lr, infinite, seed_everything
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ class AttrTrainConfig:
 def arch_args(cfg: AttrTrainConfig) -> dict:
     """Constructor arguments of the network this config trains."""
     return {
-        "image_size": cfg.size, "widths": list(cfg.widths), "blocks": cfg.blocks,
+        "image_size": cfg.size,
+        "widths": list(cfg.widths),
+        "blocks": cfg.blocks,
         "head_channels": cfg.head_channels,
     }
 
@@ -69,7 +71,8 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     known = g >= 0
     gl = (
         F.binary_cross_entropy_with_logits(out["gender_logit"][known], g[known].float())
-        if known.any() else out["gender_logit"].sum() * 0
+        if known.any()
+        else out["gender_logit"].sum() * 0
     )
     return {"loss": lm + cfg.gender_weight * gl, "landmark_l1_pct": lm, "gender_bce": gl}
 
@@ -106,8 +109,9 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     run = run or Run.create("attr", cfg, cfg.runs, cfg.tag)
-    train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds),
-                               seed=cfg.seed)
+    train_ds = FaceMaskDataset(
+        cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
+    )
     val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
     mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
     train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
@@ -115,22 +119,33 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     model = FaceAttrNet(**arch_args(cfg))
     ema = EMA(model, cfg.ema)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best = 0, None
+    step, best, spent = 0, None, 0.0
     ckpt = run.load_checkpoint()
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         ema.model.load_state_dict(ckpt["ema"])
         opt.load_state_dict(ckpt["opt"])
-        step, best = ckpt["step"], ckpt.get("best")
+        step, best, spent = ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
         log.info("resumed %s at step %d", run.folder, step)
     gen = torch.Generator().manual_seed(cfg.seed + step)
-    deadline = Deadline(cfg.minutes)
+    budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, train_ds)
     t0, seen = time.perf_counter(), 0
     model.train()
-    while step < cfg.steps and not deadline.passed():
+
+    def state() -> dict:
+        return {
+            "model": model.state_dict(),
+            "ema": ema.model.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "best": best,
+            "spent": budget.spent,
+        }
+
+    while not budget.done(step):
         for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr)
+            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
         batch = next(batches)
         parts = losses(model, batch, cfg, gen)
         opt.zero_grad(set_to_none=True)
@@ -141,21 +156,22 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         seen += batch["masked"].shape[0]
         if step % 50 == 0:
             rate = seen / (time.perf_counter() - t0)
-            run.log(step=step, lr=opt.param_groups[0]["lr"], images_per_s=round(rate, 1),
-                    **{k: round(float(v), 4) for k, v in parts.items()})
-        if step % cfg.eval_every == 0 or step == cfg.steps:
+            run.log(
+                step=step,
+                lr=opt.param_groups[0]["lr"],
+                images_per_s=round(rate, 1),
+                **{k: round(float(v), 4) for k, v in parts.items()},
+            )
+        if step % cfg.eval_every == 0 or budget.done(step):
             metrics = summarize(predict(ema.model, val_dl, cfg.size))
             run.log(step=step, split="val", **metrics)
             score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
-            state = {"model": model.state_dict(), "ema": ema.model.state_dict(),
-                     "opt": opt.state_dict(), "step": step, "best": best}
             if best is None or score < best:
-                best = state["best"] = score
+                best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(state)
+            run.save_checkpoint(state())
             model.train()
-    run.save_checkpoint({"model": model.state_dict(), "ema": ema.model.state_dict(),
-                         "opt": opt.state_dict(), "step": step, "best": best})
+    run.save_checkpoint(state())
     log.info("stopped at step %d", step)
     return run
 
@@ -181,7 +197,12 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     model.load_state_dict(ckpt["ema"])
     model.eval()
     temperature = calibrate(model, cfg)
-    meta = {"stage": "attr", "run": run.folder.name, "step": ckpt["step"],
-            "gender_temperature": temperature, "image_size": cfg.size,
-            "licence": "non-commercial research (trained on UTKFace + dlib 68-point teacher)"}
+    meta = {
+        "stage": "attr",
+        "run": run.folder.name,
+        "step": ckpt["step"],
+        "gender_temperature": temperature,
+        "image_size": cfg.size,
+        "licence": "non-commercial research (trained on UTKFace + dlib 68-point teacher)",
+    }
     return weights.save(out, "attr", model, "FaceAttrNet", arch_args(cfg), meta, fp16)

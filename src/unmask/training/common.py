@@ -35,11 +35,23 @@ class EMA:
             e.copy_(b)
 
 
-def cosine_lr(step: int, total: int, warmup: int, base: float, floor: float = 0.02) -> float:
-    """Linear warm-up then cosine decay to ``floor * base``."""
+def cosine_lr(
+    step: int,
+    total: int,
+    warmup: int,
+    base: float,
+    floor: float = 0.02,
+    progress: float | None = None,
+) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to ``floor * base``.
+
+    The decay follows ``step / total``, or ``progress`` (0..1, e.g. :meth:`Budget.progress`,
+    which also counts wall-clock time) when given.
+    """
     if step < warmup:
         return base * (step + 1) / warmup
-    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    t = (step - warmup) / max(1, total - warmup) if progress is None else progress
+    t = min(1.0, max(0.0, t))
     return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
@@ -51,6 +63,34 @@ def infinite(loader, dataset=None):
             dataset.set_epoch(epoch)
         yield from loader
         epoch += 1
+
+
+class Budget:
+    """Training budget: a step count and an optional wall-clock limit in minutes.
+
+    Time already spent in earlier sessions of a resumed run counts (``spent`` seconds), so the
+    learning-rate schedule can follow whichever budget runs out first (:meth:`progress`).
+    """
+
+    def __init__(self, steps: int, minutes: float | None, spent: float = 0.0) -> None:
+        self.steps = steps
+        self.seconds = None if minutes is None else 60.0 * minutes
+        self.start = time.monotonic() - spent
+
+    @property
+    def spent(self) -> float:
+        """Seconds spent so far (this session plus earlier ones)."""
+        return time.monotonic() - self.start
+
+    def progress(self, step: int) -> float:
+        """Fraction of the budget used, in [0, 1]."""
+        frac = step / max(1, self.steps)
+        if self.seconds:
+            frac = max(frac, self.spent / self.seconds)
+        return min(1.0, frac)
+
+    def done(self, step: int) -> bool:
+        return self.progress(step) >= 1.0
 
 
 class Deadline:

@@ -1,0 +1,208 @@
+"""The public API: :class:`Unmasker` runs detect -> align -> gender + landmarks -> segment ->
+inpaint -> paste back on a photo.
+
+Example::
+
+    from unmask import Unmasker
+    result = Unmasker()("photo.jpg")
+    result.restored   # H x W x 3 uint8 RGB, every masked face rebuilt
+
+The rebuilt faces are plausible syntheses, not the people's real faces.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from unmask.faces.align import align
+from unmask.faces.paste import paste_back, photo_mask
+from unmask.types import FaceResult, Result
+
+log = logging.getLogger(__name__)
+
+SEGMENTERS = {"default": "segmenter", "unet": "segmenter", "maskrcnn": "segmenter_maskrcnn"}
+GENDERS = ("female", "male")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; validates the name."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda")
+    if device == "cpu":
+        return device
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Unmasker:
+    """Rebuild masked faces in photos. Stages load lazily on first use.
+
+    Args:
+        weights_dir: folder searched first for weights (then ``$UNMASK_HOME/weights``, then the
+            shipped weights).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        detector: ``"auto"`` (the trained masked-face detector when its weights exist, else
+            dlib CNN), a registered backend name (``"hog"``, ``"cnn"``, ``"unmask"``), or
+            ``"aligned"`` for inputs that already are canonical crops.
+        segmenter: ``"default"`` (the fast segmenter) or ``"maskrcnn"``.
+        crop_size: side of the aligned crop the stages work on.
+        min_coverage: a face counts as masked when the mask covers at least this share of the
+            aligned crop.
+        max_faces: at most this many faces per photo (by score).
+    """
+
+    def __init__(
+        self,
+        weights_dir: str | Path | None = None,
+        device: str = "auto",
+        detector: str = "auto",
+        segmenter: str = "default",
+        crop_size: int = 256,
+        min_coverage: float = 0.03,
+        max_faces: int = 20,
+    ) -> None:
+        if segmenter not in SEGMENTERS:
+            raise ValueError(f"unknown segmenter {segmenter!r}: use {', '.join(SEGMENTERS)}")
+        self.weights_dir = weights_dir
+        self.device = resolve_device(device)
+        self.detector_name = detector
+        self.segmenter_name = segmenter
+        self.crop_size = int(crop_size)
+        self.min_coverage = float(min_coverage)
+        self.max_faces = int(max_faces)
+        self._stages: dict = {}
+
+    # -- lazily loaded stages -------------------------------------------------------------
+    def _stage(self, key: str, factory):
+        if key not in self._stages:
+            t = time.perf_counter()
+            self._stages[key] = factory()
+            log.info("loaded %s in %.0f ms", key, 1000 * (time.perf_counter() - t))
+        return self._stages[key]
+
+    @property
+    def detector(self):
+        from unmask.faces import detect
+
+        def make():
+            name = self.detector_name
+            if name == "auto":
+                name = "unmask" if self._has_weights("detector") else "cnn"
+            kwargs = {"weights_dir": self.weights_dir, "device": self.device}
+            return detect.create(name, **(kwargs if name == "unmask" else {}))
+
+        return self._stage("detector", make)
+
+    @property
+    def attributes(self):
+        from unmask.stages.attr import FaceAttributes
+
+        return self._stage(
+            "attr", lambda: FaceAttributes.from_weights(self.weights_dir, self.device)
+        )
+
+    @property
+    def segmenter(self):
+        from unmask.stages.segment import Segmenter
+
+        name = SEGMENTERS[self.segmenter_name]
+        return self._stage(
+            "segment",
+            lambda: Segmenter.from_weights(self.weights_dir, name=name, device=self.device),
+        )
+
+    @property
+    def inpainter(self):
+        from unmask.stages.inpaint import Inpainter
+
+        return self._stage("inpaint", lambda: Inpainter.from_weights(self.weights_dir, self.device))
+
+    def _has_weights(self, stage: str) -> bool:
+        from unmask.runtime import weights
+
+        try:
+            weights.find(stage, self.weights_dir)
+        except FileNotFoundError:
+            return False
+        return True
+
+    # -- running ------------------------------------------------------------------------
+    def __call__(self, source, gender: str | None = None) -> Result:
+        """Rebuild every masked face of one photo.
+
+        Args:
+            source: a path, bytes, PIL image or ``H x W x 3`` RGB uint8 array.
+            gender: force ``"female"`` or ``"male"`` for every face (default: predicted).
+        Returns:
+            :class:`~unmask.types.Result`. Faces without a mask are reported and left untouched.
+        Raises:
+            unmask.io.ImageError: the input is not a readable image (message says why).
+        """
+        from unmask.io import load_image
+
+        if gender is not None and gender not in GENDERS:
+            raise ValueError(f"gender must be 'female' or 'male', got {gender!r}")
+        image = load_image(source)
+        t0 = time.perf_counter()
+        dets = self.detector.detect(image)[: self.max_faces]
+        t_det = 1000 * (time.perf_counter() - t0)
+        restored = image.copy()
+        union = np.zeros(image.shape[:2], np.uint8)
+        faces = []
+        for det in dets:
+            face = self._face(image, det, gender)
+            faces.append(face)
+            if face.masked:
+                restored = paste_back(restored, face.restored, face.alignment, face.crop_mask)
+                union |= face.mask
+        total = 1000 * (time.perf_counter() - t0)
+        return Result(image, restored, faces, union, {"detect": t_det, "total": total})
+
+    def _face(self, image: np.ndarray, det, gender: str | None) -> FaceResult:
+        times = {}
+        t = time.perf_counter()
+        al = align(image, det.keypoints, self.crop_size)
+        times["align"] = 1000 * (time.perf_counter() - t)
+        t = time.perf_counter()
+        lm, p_female = self.attributes(al.crop)
+        lm, p = lm[0], float(p_female[0])
+        times["attributes"] = 1000 * (time.perf_counter() - t)
+        t = time.perf_counter()
+        crop_mask = self.segmenter(al.crop).astype(np.uint8)
+        times["segment"] = 1000 * (time.perf_counter() - t)
+        coverage = float(crop_mask.mean())
+        masked = coverage >= self.min_coverage
+        predicted = "female" if p >= 0.5 else "male"
+        g = gender or predicted
+        g_score = 1.0 if gender else (p if g == "female" else 1 - p)
+        restored = al.crop
+        if masked:
+            t = time.perf_counter()
+            restored = self.inpainter(al.crop, crop_mask, lm, g)
+            times["inpaint"] = 1000 * (time.perf_counter() - t)
+        else:
+            crop_mask = np.zeros_like(crop_mask)
+        mask = photo_mask(al, crop_mask, image.shape[:2])
+        return FaceResult(
+            box=np.asarray(det.box, np.float32),
+            score=float(det.score),
+            keypoints=np.asarray(det.keypoints, np.float32),
+            landmarks=al.to_photo(lm),
+            gender=g,
+            gender_score=g_score,
+            gender_forced=gender is not None,
+            masked=masked,
+            mask_coverage=coverage if masked else 0.0,
+            mask=mask,
+            alignment=al,
+            restored=restored,
+            crop_mask=crop_mask,
+            timings_ms=times,
+        )

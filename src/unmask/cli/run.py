@@ -1,0 +1,100 @@
+"""``unmask run``: rebuild masked faces in files, folders and globs."""
+
+from __future__ import annotations
+
+import shutil
+
+import click
+
+from unmask.batch import SAVE_KINDS
+
+
+@click.command("run")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "-o", "--out", required=True, type=click.Path(file_okay=False), help="Output folder (created)."
+)
+@click.option(
+    "--save",
+    default="restored,masks",
+    show_default=True,
+    help=f"Comma list of outputs: {', '.join(SAVE_KINDS)}.",
+)
+@click.option(
+    "--report",
+    "report_copy",
+    type=click.Path(dir_okay=False),
+    help="Also write the report JSON here.",
+)
+@click.option("--recursive", is_flag=True, help="Descend into subfolders of folder inputs.")
+@click.option("--aligned", is_flag=True, help="Inputs are canonical aligned crops (no detection).")
+@click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
+@click.option(
+    "--detector",
+    default="auto",
+    show_default=True,
+    help="auto, unmask, cnn or hog (ignored with --aligned).",
+)
+@click.option(
+    "--segmenter", type=click.Choice(["default", "maskrcnn"]), default="default", show_default=True
+)
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
+)
+@click.option(
+    "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
+)
+@click.option("--strict", is_flag=True, help="Exit 1 when any input is skipped.")
+def run(
+    inputs,
+    out,
+    save,
+    report_copy,
+    recursive,
+    aligned,
+    gender,
+    detector,
+    segmenter,
+    device,
+    weights_dir,
+    strict,
+):
+    """Rebuild every masked face in INPUTS (files, folders or glob patterns).
+
+    Exit codes: 0 done (skipped inputs are listed in the report), 1 a skipped input with
+    --strict or a fatal error (e.g. missing weights), 2 bad usage.
+    """
+    from tqdm import tqdm
+
+    from unmask.api import Unmasker
+    from unmask.batch import parse_save, run_batch
+
+    try:
+        kinds = parse_save(save)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--save") from None
+    unmasker = Unmasker(
+        weights_dir=weights_dir,
+        device=device,
+        detector="aligned" if aligned else detector,
+        segmenter=segmenter,
+    )
+    bar = tqdm(desc="photos", unit="photo", leave=False)
+
+    def progress(item, entry):
+        bar.update(1)
+        if entry["status"] == "skipped":
+            tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
+
+    try:
+        report = run_batch(unmasker, inputs, out, kinds, recursive, gender, progress)
+    finally:
+        bar.close()
+    if report_copy:
+        shutil.copyfile(f"{out}/report.json", report_copy)
+    s = report["summary"]
+    click.echo(
+        f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
+        f"{s['masked_faces']} masked and rebuilt -> {out}"
+    )
+    return 1 if strict and s["skipped"] else 0

@@ -1,0 +1,494 @@
+"""Composite photos for training and testing the face detector.
+
+A *scene* is a synthetic photo at its own ("native") resolution with the boxes and five
+keypoints of every face in it. Three kinds, chosen per index:
+
+``tight``
+    one face filling 35-130 % of the photo width, often cut by the border, in portrait, square
+    or landscape photos from 40 to 900 px: the shape of most masked-face photos people have.
+``scene``
+    1-6 faces of 10 px to 60 % of the letterbox side pasted with feathered head-shaped alpha
+    onto a background (see :mod:`unmask.data.backgrounds`), among distractor objects.
+``negative``
+    a face-free background with distractors (masks without a face, hands, skin ovals).
+
+Faces come from a built dataset (aligned crops with teacher landmarks; masked with the
+dataset's own variants or freshly with the mask engine; about 20 % left unmasked) and from
+:func:`photo_faces` (photos with masks already on and photo-level landmarks). Photo effects
+(colour, grey, blur, low resolution, noise, JPEG) are applied at the native resolution.
+:class:`CompositeScenes` letterboxes each scene to ``size`` and renders CenterNet-style targets.
+Everything is deterministic per ``(seed, epoch, index)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from unmask.data.backgrounds import Backgrounds, _image_width, _read_rgb, paste
+from unmask.data.face_sources import FaceSource, canonical_box
+from unmask.faces.landmarks import FLIP_5, five_from_68
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SceneConfig:
+    """Scene mix and photo-effect strengths (probabilities unless stated)."""
+
+    size: int = 320
+    tight: float = 0.45
+    negative: float = 0.15
+    max_faces: int = 6
+    unmasked: float = 0.2
+    fresh_mask: float = 0.3
+    photo_faces: float = 0.25
+    min_face: float = 10.0
+    distractors: float = 0.5
+    occlude: float = 0.12
+    rotate_deg: float = 25.0
+    colour: float = 0.3
+    gray: float = 0.1
+    blur: float = 0.2
+    lowres: float = 0.15
+    noise: float = 0.2
+    jpeg: float = 0.4
+    max_objects: int = 16
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> SceneConfig:
+        """Build from a dict of overrides, rejecting unknown keys."""
+        names = {f.name for f in fields(cls)}
+        bad = sorted(set(data or {}) - names)
+        if bad:
+            raise ValueError(f"unknown scene keys {bad}; known: {sorted(names)}")
+        return cls(**(data or {}))
+
+    def clean(self) -> SceneConfig:
+        """The same mix without photo effects (for evaluation sets)."""
+        return SceneConfig(**{**self.__dict__, "colour": 0.0, "gray": 0.0, "blur": 0.0,
+                              "lowres": 0.0, "noise": 0.0, "jpeg": 0.0, "occlude": 0.0})
+
+
+@dataclass
+class Scene:
+    """One composite photo.
+
+    Attributes:
+        image: ``H x W x 3`` uint8 RGB.
+        boxes: float32 ``(n, 4)`` xyxy pixels (canonical face boxes, may extend past the border).
+        keypoints: float32 ``(n, 5, 2)`` pixel xy.
+        masked: bool ``(n,)``, whether each face wears a mask.
+        kind: ``"tight"``, ``"scene"`` or ``"negative"``.
+    """
+
+    image: np.ndarray
+    boxes: np.ndarray
+    keypoints: np.ndarray
+    masked: np.ndarray
+    kind: str
+
+
+class SceneMaker:
+    """Renders :class:`Scene` objects from face sources and backgrounds.
+
+    Args:
+        faces: crop faces (:func:`unmask.data.face_sources.crop_faces`).
+        photos: photo faces (masked, real context), may be empty.
+        backgrounds: face-free pictures and distractors of the same split.
+        cfg: the scene mix.
+        masks: a mask source (``make_mask_source``) for fresh masks, or ``None``.
+        force_masked: ``True`` / ``False`` puts / leaves a mask on every face (photo faces
+            have no unmasked version and are replaced by crop faces when ``False``);
+            ``None`` follows ``cfg.unmasked``.
+    """
+
+    def __init__(self, faces: list[FaceSource], photos: list[FaceSource],
+                 backgrounds: Backgrounds, cfg: SceneConfig, masks=None,
+                 force_masked: bool | None = None) -> None:
+        if not faces:
+            raise ValueError("no crop faces to compose scenes from")
+        self.faces, self.photos, self.bg, self.cfg = faces, photos, backgrounds, cfg
+        self.masks, self.force_masked = masks, force_masked
+
+    def __call__(self, rng: np.random.Generator) -> Scene:
+        cfg = self.cfg
+        u = rng.random()
+        kind = "negative" if u < cfg.negative else "tight" if u < cfg.negative + cfg.tight \
+            else "scene"
+        if kind == "tight":
+            canvas, faces = self._tight(rng)
+        else:
+            canvas, faces = self._scene(rng, kind == "negative")
+        img = degrade(np.clip(canvas + 0.5, 0, 255).astype(np.uint8), rng, cfg)
+        boxes = np.array([f[0] for f in faces], np.float32).reshape(-1, 4)
+        kps = np.array([f[1] for f in faces], np.float32).reshape(-1, 5, 2)
+        masked = np.array([f[2] for f in faces], bool)
+        if rng.random() < 0.5:  # mirror the whole photo (pixel-centre convention)
+            w = img.shape[1]
+            img = np.ascontiguousarray(img[:, ::-1])
+            boxes = np.stack([w - 1 - boxes[:, 2], boxes[:, 1], w - 1 - boxes[:, 0], boxes[:, 3]],
+                             1)
+            kps = kps[:, FLIP_5]
+            kps[..., 0] = w - 1 - kps[..., 0]
+        return Scene(img, boxes.astype(np.float32), kps.astype(np.float32), masked, kind)
+
+    def _face(self, rng: np.random.Generator, allow_photo: bool = True):
+        """Pick and load a face: ``(rgb uint8, landmarks68, masked)``."""
+        use_photo = rng.random() < self.cfg.photo_faces
+        pick = rng.random()
+        want_masked = rng.random() >= self.cfg.unmasked
+        fresh = rng.random() < self.cfg.fresh_mask
+        mask_seed = int(rng.integers(2**31))
+        if self.force_masked is not None:
+            want_masked = self.force_masked
+        if use_photo and self.photos and allow_photo and want_masked:
+            f = self.photos[int(pick * len(self.photos))]
+            img = _read_rgb(f.image, 512)
+            return img, f.landmarks * (img.shape[1] / _image_width(f.image)), True
+        f = self.faces[int(pick * len(self.faces))]
+        if not want_masked and f.clean is not None:
+            return _read_rgb(f.clean), f.landmarks, False
+        if fresh and self.masks is not None and f.clean is not None:
+            rng_mask = np.random.default_rng(mask_seed)
+            return self.masks.apply(_read_rgb(f.clean), f.landmarks, rng_mask).image, \
+                f.landmarks, True
+        return _read_rgb(f.image), f.landmarks, f.masked
+
+    def _tight(self, rng: np.random.Generator):
+        img, lm, masked = self._face(rng)
+        aspect = _aspect(rng)
+        side = float(np.exp(rng.uniform(np.log(40), np.log(640))))
+        w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
+        w, h = max(int(w), 16), max(int(h), 16)
+        frac = float(np.exp(rng.uniform(np.log(0.35), np.log(1.3))))
+        box, angle = canonical_box(lm), self._angle(rng)
+        for _try in range(8):  # both eyes and the box centre inside the photo
+            centre = np.array([w * rng.uniform(0.3, 0.7), h * rng.uniform(0.3, 0.72)])
+            m = _similarity(box, frac * w, angle, centre)
+            lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
+            eyes = five_from_68(lm2)[:2]
+            if np.all((eyes >= 0) & (eyes < [w, h])):
+                break
+            frac *= 0.9
+        canvas = self.bg.sample(rng, h, w).astype(np.float32)
+        src, m2 = _prescale(img, m)
+        paste(canvas, src.astype(np.float32), _edge_alpha(src.shape[:2], rng), m2)
+        faces = [(canonical_box(lm2), five_from_68(lm2), masked)]
+        if rng.random() < self.cfg.occlude:
+            self._occlude(canvas, faces[0][0], rng)
+        return canvas, faces
+
+    def _scene(self, rng: np.random.Generator, negative: bool):
+        cfg = self.cfg
+        aspect = _aspect(rng)
+        side = float(np.exp(rng.uniform(np.log(200), np.log(640))))
+        w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
+        w, h = int(w), int(h)
+        canvas = self.bg.sample(rng, h, w).astype(np.float32)
+        if negative or rng.random() < cfg.distractors:
+            for _ in range(int(rng.integers(1, 5))):
+                self._distractor(canvas, rng)
+        faces: list = []
+        if negative:
+            return canvas, faces
+        n = 1 + min(int(rng.geometric(0.45)) - 1, cfg.max_faces - 1)
+        to_native = max(w, h) / cfg.size
+        for _ in range(n):
+            img, lm, masked = self._face(rng)
+            box = canonical_box(lm)
+            size = float(np.exp(rng.uniform(np.log(cfg.min_face), np.log(0.6 * cfg.size))))
+            bw = size * to_native
+            for _try in range(6):
+                centre = rng.uniform([0.05 * w, 0.05 * h], [0.95 * w, 0.95 * h])
+                cand = np.array([*(centre - bw / 2), *(centre + bw / 2)])
+                if all(_iou(cand, f[0]) < 0.2 for f in faces):
+                    break
+            else:
+                continue
+            m = _similarity(box, bw, self._angle(rng), centre)
+            src, m2 = _prescale(img, m)
+            alpha = _head_alpha(src.shape[:2], _affine_box(box, m2, m), rng)
+            paste(canvas, src.astype(np.float32), alpha, m2)
+            lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
+            faces.append((canonical_box(lm2), five_from_68(lm2), masked))
+            if rng.random() < cfg.occlude:
+                self._occlude(canvas, faces[-1][0], rng)
+        return canvas, faces
+
+    def _angle(self, rng: np.random.Generator) -> float:
+        r = self.cfg.rotate_deg
+        return float(np.clip(rng.normal(0, r / 2), -r, r)) if r > 0 else 0.0
+
+    def _distractor(self, canvas: np.ndarray, rng: np.random.Generator) -> None:
+        h, w = canvas.shape[:2]
+        size = max(8, int(min(h, w) * rng.uniform(0.08, 0.6)))
+        rgb, alpha = self.bg.distractor(rng, size)
+        ang = np.deg2rad(rng.uniform(-40, 40))
+        c = rng.uniform([0, 0], [w, h])
+        rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+        centre = np.array([alpha.shape[1], alpha.shape[0]]) / 2
+        m = np.hstack([rot, (c - rot @ centre)[:, None]])
+        paste(canvas, rgb, alpha, m)
+
+    def _occlude(self, canvas: np.ndarray, box: np.ndarray, rng: np.random.Generator) -> None:
+        """Cover a part (up to about 40 %) of the face with a hand or an object."""
+        bw, bh = box[2] - box[0], box[3] - box[1]
+        size = max(6, int(max(bw, bh) * rng.uniform(0.3, 0.6)))
+        rgb, alpha = self.bg.distractor(rng, size)
+        side = rng.integers(4)
+        cx = box[0] + bw * (rng.uniform(-0.1, 0.1) if side == 0 else rng.uniform(0.9, 1.1)
+                            if side == 1 else rng.uniform(0.2, 0.8))
+        cy = box[1] + bh * (rng.uniform(0.85, 1.1) if side >= 2 else rng.uniform(0.3, 0.9))
+        m = np.array([[1.0, 0, cx - size / 2], [0, 1.0, cy - size / 2]])
+        paste(canvas, rgb, alpha, m)
+
+
+def _aspect(rng: np.random.Generator) -> float:
+    """Photo width / height: mostly portrait, some square, some landscape."""
+    u = rng.random()
+    return rng.uniform(0.6, 0.85) if u < 0.5 else rng.uniform(0.85, 1.15) if u < 0.8 \
+        else rng.uniform(1.15, 1.7)
+
+
+def _similarity(box: np.ndarray, width: float, angle_deg: float, centre: np.ndarray) -> np.ndarray:
+    """``2 x 3`` similarity taking the centre of ``box`` to ``centre``, its width to ``width``
+    and rotating by ``angle_deg``."""
+    s = width / max(float(box[2] - box[0]), 1e-3)
+    a = np.deg2rad(angle_deg)
+    rot = s * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    c = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    return np.hstack([rot, (centre - rot @ c)[:, None]])
+
+
+def _prescale(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink ``img`` with area averaging when ``m`` downsizes by more than 2x (no aliasing);
+    returns the image and the matrix adjusted to it."""
+    s = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    if s >= 0.5:
+        return img, m
+    f = min(1.0, 2 * s)
+    small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    fx, fy = small.shape[1] / img.shape[1], small.shape[0] / img.shape[0]
+    back = np.array([[1 / fx, 0, (1 / fx - 1) / 2], [0, 1 / fy, (1 / fy - 1) / 2], [0, 0, 1]])
+    return small, m @ back
+
+
+def _affine_box(box: np.ndarray, m_src: np.ndarray, m_full: np.ndarray) -> np.ndarray:
+    """``box`` (full-resolution source pixels) in the pixels of the prescaled source."""
+    inv = np.linalg.inv(np.vstack([m_src, [0, 0, 1]])) @ np.vstack([m_full, [0, 0, 1]])
+    pts = np.array([[box[0], box[1]], [box[2], box[3]]]) @ inv[:2, :2].T + inv[:2, 2]
+    return pts.reshape(-1)
+
+
+def _head_alpha(shape: tuple[int, int], box: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Feathered alpha ``h x w`` float32: an ellipse around the face box (hair, neck partly in),
+    or at times a hard-edged rectangle (a photo in the photo)."""
+    h, w = shape
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    alpha = np.zeros((h, w), np.float32)
+    if rng.random() < 0.2:
+        f = rng.uniform(1.1, 1.6)
+        p0 = (int(cx - f * bw / 2), int(cy - f * bh / 2))
+        p1 = (int(cx + f * bw / 2), int(cy + f * bh / 2))
+        cv2.rectangle(alpha, p0, p1, 1.0, -1)
+        return alpha
+    ax = (max(1, int(bw * rng.uniform(0.55, 0.8))), max(1, int(bh * rng.uniform(0.6, 0.85))))
+    centre = (int(cx), int(cy - bh * rng.uniform(0.0, 0.12)))
+    cv2.ellipse(alpha, centre, ax, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(alpha, (0, 0), max(0.5, bw * rng.uniform(0.02, 0.12)))
+
+
+def _edge_alpha(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Alpha ``h x w`` float32: 1 inside, fading to 0 over a few percent at the borders."""
+    h, w = shape
+    k = max(1.0, min(h, w) * rng.uniform(0.01, 0.06))
+    ry = np.clip((np.minimum(np.arange(h), h - 1 - np.arange(h)) + 0.5) / k, 0, 1)
+    rx = np.clip((np.minimum(np.arange(w), w - 1 - np.arange(w)) + 0.5) / k, 0, 1)
+    return (ry[:, None] * rx[None, :]).astype(np.float32)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def degrade(img: np.ndarray, rng: np.random.Generator, cfg: SceneConfig) -> np.ndarray:
+    """Photo effects on an RGB uint8 photo: colour and lighting (one per-channel lookup
+    table), grey, blur (Gaussian or motion), low resolution, sensor noise, JPEG. Returns uint8
+    RGB of the same size."""
+    h, w = img.shape[:2]
+    x = img
+    if cfg.colour > 0:
+        c = cfg.colour
+        v = np.arange(256, dtype=np.float32)[:, None]
+        gain = rng.uniform(1 - c, 1 + c) * (1 + rng.uniform(-c / 3, c / 3, 3)).astype(np.float32)
+        mean = float(x[::8, ::8].mean())
+        lut = (v * gain - mean) * rng.uniform(1 - c, 1 + c) + mean
+        lut = 255 * (np.clip(lut, 0, 255) / 255) ** np.exp(rng.uniform(-c, c))
+        lut = np.clip(lut + 0.5, 0, 255).astype(np.uint8)
+        x = cv2.LUT(x, lut[:, None, :].reshape(256, 1, 3))
+    if rng.random() < cfg.gray:
+        x = cv2.cvtColor(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    if rng.random() < cfg.blur:
+        if rng.random() < 0.7:
+            x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.5, 0.006 * max(h, w) + 1))
+        else:
+            k = int(rng.integers(3, max(4, int(0.02 * max(h, w)) + 4)))
+            kern = np.zeros((k, k), np.float32)
+            kern[k // 2] = 1.0 / k
+            rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), rng.uniform(0, 180), 1)
+            kern = cv2.warpAffine(kern, rot, (k, k))
+            x = cv2.filter2D(x, -1, kern / max(float(kern.sum()), 1e-6))
+    if rng.random() < cfg.lowres and min(h, w) > 24:
+        f = rng.uniform(0.15, 0.5)
+        small = cv2.resize(x, (max(8, int(w * f)), max(8, int(h * f))),
+                           interpolation=cv2.INTER_AREA)
+        inter = cv2.INTER_NEAREST if rng.random() < 0.3 else cv2.INTER_LINEAR
+        x = cv2.resize(small, (w, h), interpolation=inter)
+    if rng.random() < cfg.noise:
+        noise = rng.standard_normal(x.shape, dtype=np.float32) * rng.uniform(2, 12)
+        x = np.clip(x + noise + 0.5, 0, 255).astype(np.uint8)
+    if rng.random() < cfg.jpeg:
+        ok, buf = cv2.imencode(".jpg", x, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 90))])
+        if ok:
+            x = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    return np.ascontiguousarray(x)
+
+
+def render_targets(boxes: np.ndarray, keypoints: np.ndarray, size: int, stride: int,
+                   alpha: float = 0.54) -> dict[str, np.ndarray]:
+    """CenterNet-style dense targets for a ``size x size`` letterboxed photo.
+
+    Cell ``j`` of the ``n = size // stride`` grid has its centre at ``j * stride +
+    (stride - 1) / 2`` (pixel-centre convention). Each face puts an elliptical Gaussian
+    (sigma = ``alpha`` x box side / 6) peaking at exactly 1 on the cell holding its centre;
+    cells where the Gaussian exceeds 0.1 regress that face (smaller faces win overlaps), with
+    weights summing to 1 per face.
+
+    Returns:
+        ``heat`` float32 ``1 x n x n``; ``weight`` float32 ``1 x n x n``; ``box`` float32
+        ``4 x n x n`` xyxy letterbox pixels; ``kps`` float32 ``10 x n x n`` letterbox pixel xy.
+    """
+    n = size // stride
+    heat = np.zeros((n, n), np.float32)
+    weight = np.zeros((n, n), np.float32)
+    box_t = np.zeros((4, n, n), np.float32)
+    kps_t = np.zeros((10, n, n), np.float32)
+    grid = np.arange(n, dtype=np.float32)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    for k in np.argsort(-areas):
+        x1, y1, x2, y2 = boxes[k]
+        ci = np.clip(np.floor((np.array([x1 + x2, y1 + y2]) / 2 + 0.5) / stride), 0, n - 1)
+        sx = max(alpha * (x2 - x1) / stride / 6, 0.35)
+        sy = max(alpha * (y2 - y1) / stride / 6, 0.35)
+        g = np.exp(-((grid[None, :] - ci[0]) ** 2) / (2 * sx * sx)
+                   - ((grid[:, None] - ci[1]) ** 2) / (2 * sy * sy)).astype(np.float32)
+        np.maximum(heat, g, out=heat)
+        region = g > 0.1
+        w = np.where(region, g, 0)
+        weight[region] = (w / w.sum())[region]
+        box_t[:, region] = boxes[k][:, None]
+        kps_t[:, region] = keypoints[k].reshape(10, 1)
+    return {"heat": heat[None], "weight": weight[None], "box": box_t, "kps": kps_t}
+
+
+class CompositeScenes(Dataset):
+    """Letterboxed composite scenes with detector targets.
+
+    Args:
+        maker: the :class:`SceneMaker`.
+        length: items per epoch.
+        stride: output stride of the detector (target grid = ``size // stride``).
+        seed: base seed, combined with the epoch and index.
+
+    Loader workers copy the dataset when they start, so use ``persistent_workers=False`` for
+    :meth:`set_epoch` to reach them (:func:`unmask.training.common.infinite` sets the epoch
+    before each pass).
+
+    Items: ``image`` uint8 ``3 x S x S`` RGB; ``heat``, ``weight``, ``box``, ``kps`` (see
+    :func:`render_targets`); ``boxes`` float32 ``M x 4`` and ``keypoints`` ``M x 5 x 2`` in
+    letterbox pixels padded with -1 to ``M = cfg.max_objects``; ``count`` int64.
+    """
+
+    def __init__(self, maker: SceneMaker, length: int, stride: int = 4, seed: int = 0) -> None:
+        self.maker, self.length, self.stride, self.seed = maker, int(length), stride, seed
+        self.epoch = 0
+        self.epoch_offset = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the scene stream (epoch ``epoch + epoch_offset``; a resumed run sets the
+        offset so it does not replay scenes)."""
+        self.epoch = epoch + self.epoch_offset
+
+    def scene(self, i: int) -> Scene:
+        """The native-resolution scene of index ``i`` in the current epoch."""
+        return self.maker(np.random.default_rng([self.seed, self.epoch, i]))
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        from unmask.stages.detector import letterbox
+
+        sc = self.scene(i)
+        size, cap = self.maker.cfg.size, self.maker.cfg.max_objects
+        canvas, scale, pad = letterbox(sc.image, size, square=True)
+        boxes = (sc.boxes + 0.5) * np.tile(scale, 2) - 0.5 + np.tile(pad, 2)
+        kps = (sc.keypoints + 0.5) * scale - 0.5 + pad
+        keep = (np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= 4)[:cap]
+        boxes, kps = boxes[:cap][keep], kps[:cap][keep]
+        t = render_targets(boxes, kps, size, self.stride)
+        pb = np.full((cap, 4), -1, np.float32)
+        pk = np.full((cap, 5, 2), -1, np.float32)
+        pb[: len(boxes)], pk[: len(kps)] = boxes, kps
+        out = {k: torch.from_numpy(v) for k, v in t.items()}
+        out["image"] = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))
+        out.update(boxes=torch.from_numpy(pb), keypoints=torch.from_numpy(pk),
+                   count=torch.tensor(len(boxes)))
+        return out
+
+
+def build_maker(dataset: str | Path, split: str, scene: SceneConfig,
+                photos: str | Path | None = None, photo_cache: str | Path | None = None,
+                templates: str | Path | None = None, force_masked: bool | None = None,
+                compute_landmarks: bool = True) -> SceneMaker:
+    """A :class:`SceneMaker` over the faces, photos and backgrounds of one split.
+
+    Args:
+        dataset: built dataset folder (crop faces of ``split``).
+        split: ``train``, ``val`` or ``test``; faces, photos and natural backgrounds of other
+            splits are never used.
+        scene: the scene mix.
+        photos: ``masked-seg-train``-style folder of masked photos, or ``None``.
+        photo_cache: JSON cache of the photos' landmarks (required with ``photos``).
+        templates: MaskTheFace-format folder (fresh masks, mask objects, textures), or ``None``.
+        force_masked: see :class:`SceneMaker`.
+        compute_landmarks: find landmarks of uncached photos with dlib (else skip them).
+    """
+    from unmask.data.face_sources import crop_faces, photo_faces
+
+    faces = crop_faces(dataset, (split,))
+    pf = []
+    if photos is not None:
+        if photo_cache is None:
+            raise ValueError("photo faces need a landmark cache file (photo_cache)")
+        pf = photo_faces(photos, photo_cache, (split,), compute_landmarks)
+    from unmask.masking.compose import make_mask_source
+
+    mix = {"procedural": 1.0, "template": 1.0 if templates is not None else 0.0}
+    masks = make_mask_source(mix, templates)
+    bg = Backgrounds("train" if split in ("train", "val") else split, templates,
+                     [(f.image, canonical_box(f.landmarks)) for f in pf])
+    log.info("%s scenes: %d crop faces, %d photo faces", split, len(faces), len(pf))
+    return SceneMaker(faces, pf, bg, scene, masks, force_masked)

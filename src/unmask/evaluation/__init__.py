@@ -1,0 +1,1 @@
+"""Evaluation of trained stages on held-out data: metrics, timings, preview sheets."""

@@ -1,0 +1,1 @@
+"""Inference stages of the pipeline (segment, ...): weights in, arrays out."""

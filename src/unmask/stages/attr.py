@@ -1,0 +1,59 @@
+"""Gender and 68 landmarks from aligned (masked) face crops, with the shipped network."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unmask.metrics.calibration import sigmoid
+
+
+class FaceAttributes:
+    """Predict gender and 68 landmarks on aligned crops.
+
+    Args:
+        model: a :class:`~unmask.models.face_attr.FaceAttrNet` (eval mode).
+        image_size: the model's input side.
+        temperature: gender logit temperature fitted on validation data (calibration).
+    """
+
+    def __init__(self, model, image_size: int, temperature: float = 1.0) -> None:
+        self.model = model
+        self.image_size = int(image_size)
+        self.temperature = float(temperature)
+
+    @classmethod
+    def from_weights(cls, weights_dir=None, device: str = "cpu", name: str = "attr"):
+        """Load the ``attr`` weights (see :func:`unmask.runtime.weights.find`)."""
+        from unmask.runtime import weights
+
+        info = weights.find(name, weights_dir)
+        model = weights.load_module(info, device)
+        return cls(model, info.args.get("image_size", 128), info.meta.get("gender_temperature", 1))
+
+    def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run on a batch.
+
+        Args:
+            crops: ``N x S x S x 3`` uint8 RGB aligned crops (any S; resized to the model's).
+        Returns:
+            ``(landmarks, p_female)``: float32 ``N x 68 x 2`` pixel xy in the *input* crop's grid,
+            and float32 ``N`` calibrated probability that the face is female.
+        """
+        import cv2
+        import torch
+
+        crops = np.asarray(crops)
+        if crops.ndim == 3:
+            crops = crops[None]
+        n, s = crops.shape[0], crops.shape[1]
+        size = self.image_size
+        if s != size:
+            inter = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
+            crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
+        x = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255)
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            out = self.model(x.to(device))
+        lm = out["landmarks"].float().cpu().numpy() * s - 0.5
+        p = sigmoid(out["gender_logit"].float().cpu().numpy() / self.temperature)
+        return lm.astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)

@@ -12,6 +12,7 @@ from unmask import __version__
 from unmask.cli.data import data
 from unmask.cli.evaluate import evaluate
 from unmask.cli.run import run
+from unmask.cli.serve import serve
 from unmask.cli.train import train
 
 
@@ -28,6 +29,7 @@ cli.add_command(data)
 cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(run)
+cli.add_command(serve)
 
 
 def main() -> None:

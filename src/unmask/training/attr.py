@@ -15,7 +15,14 @@ from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.metrics.calibration import ece, fit_temperature, sigmoid
 from unmask.metrics.landmarks import nme_groups
 from unmask.models.face_attr import FaceAttrNet
-from unmask.training.common import EMA, Budget, cosine_lr, infinite, seed_everything
+from unmask.training.common import (
+    EMA,
+    Budget,
+    cosine_lr,
+    infinite,
+    recalibrate_bn,
+    seed_everything,
+)
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -195,7 +202,9 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
         raise FileNotFoundError(f"no checkpoint in {run.folder}")
     model = FaceAttrNet(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
-    model.eval()
+    train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds))
+    loader = DataLoader(train_ds, cfg.batch, shuffle=True, num_workers=cfg.workers)
+    recalibrate_bn(model, loader)
     temperature = calibrate(model, cfg)
     meta = {
         "stage": "attr",

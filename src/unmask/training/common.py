@@ -19,7 +19,11 @@ def seed_everything(seed: int) -> None:
 
 
 class EMA:
-    """Exponential moving average of a model's parameters (buffers are copied)."""
+    """Exponential moving average of a model's parameters and float buffers.
+
+    Float buffers (BatchNorm running statistics) are averaged too, so they stay consistent with
+    the averaged weights; integer buffers (batch counters) are copied.
+    """
 
     def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
         self.decay = decay
@@ -32,7 +36,10 @@ class EMA:
         for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
             e.lerp_(p.detach(), 1 - self.decay)
         for e, b in zip(self.model.buffers(), model.buffers(), strict=True):
-            e.copy_(b)
+            if e.is_floating_point():
+                e.lerp_(b, 1 - self.decay)
+            else:
+                e.copy_(b)
 
 
 def cosine_lr(
@@ -101,3 +108,22 @@ class Deadline:
 
     def passed(self) -> bool:
         return self.end is not None and time.monotonic() > self.end
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, batches, key: str = "masked", limit: int = 50) -> nn.Module:
+    """Re-estimate BatchNorm running statistics of ``model`` on up to ``limit`` batches
+    (cumulative average), e.g. for EMA weights whose statistics lag behind. Returns the model in
+    eval mode."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return model.eval()
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+    model.train()
+    for i, batch in enumerate(batches):
+        if i >= limit:
+            break
+        model(batch[key])
+    return model.eval()

@@ -37,7 +37,7 @@ def require_dlib() -> None:
 def face_files() -> list[Path]:
     """A few real UTKFace crops (skips when the shared data is absent)."""
     root = shared_path("faces-utk")
-    return sorted(root.glob("*.jpg"))[:: 400][:12]
+    return sorted(root.glob("*.jpg"))[::400][:12]
 
 
 def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int = 0) -> Path:
@@ -64,15 +64,29 @@ def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int =
         Image.fromarray(masked).save(root / "masked" / f"{fid}_0.jpg")
         Image.fromarray(mask * 255).save(root / "masks" / f"{fid}_0.png")
         split = ["train", "val", "test"][i % 3] if i < 9 else split_of(fid)
-        rows.append({
-            "id": f"{fid}_0", "face_id": fid, "source": f"{fid}.jpg", "split": split,
-            "gender": ["male", "female"][i % 2], "age": 20 + i, "size": size,
-            "clean": f"faces/{fid}.jpg", "image": f"masked/{fid}_0.jpg",
-            "mask": f"masks/{fid}_0.png", "landmarks": lm.round(2).tolist(),
-            "teacher_score": 1.0, "mask_source": "procedural",
-            "mask_type": ["surgical", "cloth"][i % 2], "mask_params": {}, "nose_covered": True,
-            "nose_out": False, "mouth_covered": True, "coverage": float(mask.mean()),
-        })
+        rows.append(
+            {
+                "id": f"{fid}_0",
+                "face_id": fid,
+                "source": f"{fid}.jpg",
+                "split": split,
+                "gender": ["male", "female"][i % 2],
+                "age": 20 + i,
+                "size": size,
+                "clean": f"faces/{fid}.jpg",
+                "image": f"masked/{fid}_0.jpg",
+                "mask": f"masks/{fid}_0.png",
+                "landmarks": lm.round(2).tolist(),
+                "teacher_score": 1.0,
+                "mask_source": "procedural",
+                "mask_type": ["surgical", "cloth"][i % 2],
+                "mask_params": {},
+                "nose_covered": True,
+                "nose_out": False,
+                "mouth_covered": True,
+                "coverage": float(mask.mean()),
+            }
+        )
     write_lines(root / "manifest.jsonl", rows)
     (root / "build.json").write_text(json.dumps({"size": size}))
     return root

@@ -12,7 +12,9 @@ import numpy as np
 from unmask.faces.landmarks import HIDDEN
 
 
-def draw_landmarks(image: np.ndarray, landmarks: np.ndarray, radius: int | None = None) -> np.ndarray:
+def draw_landmarks(
+    image: np.ndarray, landmarks: np.ndarray, radius: int | None = None
+) -> np.ndarray:
     """Copy of ``image`` with 68 landmarks drawn: hidden group (nose, mouth, jaw) red, the
     visible group (brows, eyes) green."""
     import cv2
@@ -32,7 +34,9 @@ def mask_to_rgb(mask: np.ndarray) -> np.ndarray:
     return np.repeat(m[..., None], 3, axis=2)
 
 
-def overlay_mask(image: np.ndarray, mask: np.ndarray, colour=(255, 0, 255), alpha=0.45) -> np.ndarray:
+def overlay_mask(
+    image: np.ndarray, mask: np.ndarray, colour=(255, 0, 255), alpha=0.45
+) -> np.ndarray:
     """Tint the mask region of ``image`` with ``colour``."""
     m = (np.asarray(mask) > 0)[..., None]
     tint = image.astype(np.float32) * (1 - alpha) + np.array(colour, np.float32) * alpha

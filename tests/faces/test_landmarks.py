@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from unmask.faces.align import MEAN_68
-from unmask.faces.landmarks import FLIP_68, check_landmarks, five_from_68, flip_landmarks, interocular
+from unmask.faces.landmarks import (
+    FLIP_68,
+    check_landmarks,
+    five_from_68,
+    flip_landmarks,
+    interocular,
+)
 
 
 def test_flip_permutation_is_an_involution():

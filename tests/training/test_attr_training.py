@@ -9,8 +9,18 @@ from unmask.training.runs import Run
 
 def _cfg(ds, tmp_path, steps):
     return AttrTrainConfig(
-        dataset=str(ds), size=32, widths=[8, 8, 16, 16], blocks=1, head_channels=4, batch=2,
-        steps=steps, warmup=1, eval_every=3, workers=0, threads=1, runs=str(tmp_path / "runs"),
+        dataset=str(ds),
+        size=32,
+        widths=[8, 8, 16, 16],
+        blocks=1,
+        head_channels=4,
+        batch=2,
+        steps=steps,
+        warmup=1,
+        eval_every=3,
+        workers=0,
+        threads=1,
+        runs=str(tmp_path / "runs"),
         tag="t",
     )
 

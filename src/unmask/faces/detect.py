@@ -98,5 +98,7 @@ def create(name: str, **kwargs) -> Detector:
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown detector {name!r}; choose from {', '.join(available())}") from None
+        raise ValueError(
+            f"unknown detector {name!r}; choose from {', '.join(available())}"
+        ) from None
     return factory(**kwargs)

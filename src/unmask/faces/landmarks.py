@@ -59,9 +59,9 @@ def five_from_68(points: np.ndarray) -> np.ndarray:
         ``(5, 2)`` float32 pixel xy in the five-point order of this module.
     """
     p = check_landmarks(points)
-    return np.stack(
-        [p[36:42].mean(0), p[42:48].mean(0), p[NOSE_TIP], p[48], p[54]]
-    ).astype(np.float32)
+    return np.stack([p[36:42].mean(0), p[42:48].mean(0), p[NOSE_TIP], p[48], p[54]]).astype(
+        np.float32
+    )
 
 
 def flip_landmarks(points: np.ndarray, width: int) -> np.ndarray:

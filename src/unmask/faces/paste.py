@@ -25,8 +25,12 @@ def photo_mask(alignment: Alignment, mask: np.ndarray, shape: tuple[int, int]) -
 
     h, w = shape
     warped = cv2.warpAffine(
-        mask.astype(np.float32), alignment.inverse, (w, h), flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        mask.astype(np.float32),
+        alignment.inverse,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )
     return (warped > 0.5).astype(np.uint8)
 
@@ -70,7 +74,10 @@ def paste_back(
     shift = np.array([[1.0, 0, -x1], [0, 1.0, -y1]])
     inv_box = shift @ np.vstack([inv, [0, 0, 1]])
     face = cv2.warpAffine(
-        restored, inv_box, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR,
+        restored,
+        inv_box,
+        (x2 - x1, y2 - y1),
+        flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)
     ab = a[y1:y2, x1:x2, None]

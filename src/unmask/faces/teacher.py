@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -61,22 +61,22 @@ def model_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shape_predictor(name: str):
     return _dlib().shape_predictor(str(model_path(name)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hog():
     return _dlib().get_frontal_face_detector()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cnn():
     return _dlib().cnn_face_detection_model_v1(str(model_path("cnn")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _recognizer():
     return _dlib().face_recognition_model_v1(str(model_path("recognition")))
 

@@ -123,3 +123,25 @@ def preview(dataset, out, count, templates, seed):
         sheet = preview_example(count, templates, seed)
     save_image(Path(out), sheet)
     click.echo(f"wrote {out} ({sheet.shape[1]}x{sheet.shape[0]})")
+
+
+@data.command()
+@click.option(
+    "--src",
+    default="../shared/data/masked-seg-train",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="MaskedFace-Net style folder (CWM/, IWM/ with masks/*_gt.png).",
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--size", default=256, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def realseg(src, out, size, workers):
+    """Align the pixel-labelled masked faces into a dataset folder (for segmentation)."""
+    from unmask.data.realseg import prepare_realseg
+
+    s = prepare_realseg(src, out, size=size, workers=workers)
+    click.echo(json.dumps(s, indent=2))
+    click.echo(
+        f"aligned {s['built']} of {s['photos']} photos, skipped {s['skipped']}: {s['skip_reasons']}"
+    )

@@ -43,3 +43,50 @@ def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, out):
     kinds = tuple(k for k in held_out.split(",") if k)
     res = run(dataset, weights_dir, split, kinds, baseline_limit or 0)
     _write(res, markdown(res), out)
+
+
+@evaluate.command("segmenter")
+@click.option("--weights-dir", type=click.Path(file_okay=False))
+@click.option(
+    "--segmenter",
+    "arch",
+    type=click.Choice(["unet", "maskrcnn"]),
+    default="unet",
+    show_default=True,
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="LABEL=DIR:SPLIT",
+    help="Repeatable; default: data/utk256:test and data/realseg256:test.",
+)
+@click.option("--limit", type=int, help="At most N images per set.")
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False),
+    help="Also write a sheet of predicted masks on real photos.",
+)
+@click.option("--preview-dir", default="../shared/data/masked-real-dev", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
+def eval_segmenter(weights_dir, arch, sets, limit, preview, preview_dir, out):
+    """IoU/Dice/boundary F (raw), leftover/extra area (post-processed), CPU ms per face."""
+    from unmask.evaluation.segmenter import evaluate as run
+    from unmask.evaluation.segmenter import markdown, preview_real
+    from unmask.stages.segment import STAGE_NAMES
+
+    name, datasets = STAGE_NAMES[arch], None
+    if sets:
+        datasets = {}
+        for item in sets:
+            label, _, rest = item.partition("=")
+            folder, sep, split = rest.rpartition(":")
+            datasets[label] = (folder, split) if sep else (rest, "test")
+    res = run(weights_dir, name, datasets, limit=limit)
+    _write(res, markdown(res), out)
+    if preview:
+        from unmask.io import save_image
+
+        sheet, missing = preview_real(weights_dir, name, preview_dir)
+        save_image(preview, sheet)
+        click.echo(f"wrote {preview}; no face found in {len(missing)}: {', '.join(missing)}")

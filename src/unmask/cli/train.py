@@ -13,6 +13,7 @@ import click
 
 STAGES = {
     "attr": ("unmask.training.attr", "AttrTrainConfig"),
+    "segmenter": ("unmask.training.segmenter", "SegTrainConfig"),
 }
 
 
@@ -42,7 +43,13 @@ def train() -> None:
 )
 @click.option("--set", "sets", multiple=True, help="Config override key=value (JSON value).")
 @click.option("--resume", type=click.Path(file_okay=False), help="Run folder to continue.")
-def run_stage(stage, dataset, config_file, sets, resume):
+@click.option("--arch", help="segmenter: unet (default) or maskrcnn.")
+@click.option(
+    "--real",
+    type=click.Path(file_okay=False),
+    help="segmenter: aligned real-label folder from `unmask data realseg`.",
+)
+def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     """Train STAGE (also reachable as `unmask train STAGE`)."""
     import importlib
 
@@ -61,6 +68,10 @@ def run_stage(stage, dataset, config_file, sets, resume):
         data.update(json.loads(Path(config_file).read_text()))
     if dataset:
         data["dataset"] = dataset
+    if arch:
+        data["arch"] = arch
+    if real:
+        data["real"] = real
     data.update(_parse_sets(sets))
     if "dataset" not in data:
         raise click.UsageError("--dataset is required")

@@ -57,7 +57,9 @@ class FoundFace:
 
 
 def find_face_68(
-    image: np.ndarray, detectors: tuple[str, ...] = ("cnn", "hog"), detect_side: int = 256,
+    image: np.ndarray,
+    detectors: tuple[str, ...] = ("cnn", "hog"),
+    detect_side: int = 256,
     pad: float = 0.2,
 ) -> FoundFace | None:
     """Find the most confident face and its 68 dlib points.
@@ -125,8 +127,14 @@ def warp_labels(classes: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarra
         # pixel-centre convention: x_small = (x + 0.5) * f - 0.5
         m = m @ np.array([[1 / f, 0, (1 / f - 1) / 2], [0, 1 / f, (1 / f - 1) / 2], [0, 0, 1]])
     border = (1.0, 0.0, 0.0)
-    out = cv2.warpAffine(onehot, m, (size, size), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    out = cv2.warpAffine(
+        onehot,
+        m,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=border,
+    )
     return out.argmax(-1).astype(np.uint8)
 
 
@@ -184,24 +192,38 @@ def _process(args: tuple) -> dict:
     Image.fromarray(classes).save(Path(out) / "labels" / f"{ident}.png")
     res["status"] = "built"
     res["row"] = {
-        "id": ident, "face_id": face_id(key), "source": key,
+        "id": ident,
+        "face_id": face_id(key),
+        "source": key,
         # The image number names the FFHQ face: CWM and IWM copies share a split.
         "split": split_of(Path(img_path).stem, val=VAL_SHARE, test=TEST_SHARE),
-        "gender": None, "age": None, "size": size,
-        "clean": f"masked/{ident}.jpg", "image": f"masked/{ident}.jpg",
-        "mask": f"masks/{ident}.png", "labels": f"labels/{ident}.png",
+        "gender": None,
+        "age": None,
+        "size": size,
+        "clean": f"masked/{ident}.jpg",
+        "image": f"masked/{ident}.jpg",
+        "mask": f"masks/{ident}.png",
+        "labels": f"labels/{ident}.png",
         "landmarks": np.round(al.to_crop(found.landmarks).astype(np.float64), 2).tolist(),
         "landmarks_source": "dlib68 on the masked face (alignment only)",
-        "teacher_score": round(found.score, 3), "detector": found.detector,
-        "mask_source": "real", "mask_type": kind, "mask_params": {},
+        "teacher_score": round(found.score, 3),
+        "detector": found.detector,
+        "mask_source": "real",
+        "mask_type": kind,
+        "mask_params": {},
         "coverage": round(float(mask.mean()), 4),
     }
     return res
 
 
 def prepare_realseg(
-    src: str | Path, out: str | Path, size: int = 256, workers: int = 2, detect_side: int = 256,
-    pad: float = 0.0, limit: int | None = None,
+    src: str | Path,
+    out: str | Path,
+    size: int = 256,
+    workers: int = 2,
+    detect_side: int = 256,
+    pad: float = 0.0,
+    limit: int | None = None,
 ) -> dict:
     """Align every labelled photo of ``src`` into ``out`` (see the module docstring).
 
@@ -248,14 +270,17 @@ def _summary(sources: list, results: list[dict], rows: list[dict], seconds: floa
     built = Counter(r["mask_type"] for r in rows)
     cov = np.array([r["coverage"] for r in rows]) if rows else np.zeros(1)
     return {
-        "photos": len(sources), "built": len(rows), "skipped": len(sources) - len(rows),
+        "photos": len(sources),
+        "built": len(rows),
+        "skipped": len(sources) - len(rows),
         "per_type": {k: {"photos": n, "built": built.get(k, 0)} for k, n in sorted(kinds.items())},
         "skip_reasons": dict(Counter(r["reason"] for r in results if r["status"] != "built")),
         "skipped_files": [r["key"] for r in results if r["status"] != "built"],
         "detectors": dict(Counter(r["detector"] for r in rows)),
         "splits": dict(Counter(r["split"] for r in rows)),
-        "coverage_percentiles": {str(q): round(float(np.percentile(cov, q)), 4)
-                                 for q in (1, 10, 50, 90, 99)},
+        "coverage_percentiles": {
+            str(q): round(float(np.percentile(cov, q)), 4) for q in (1, 10, 50, 90, 99)
+        },
         "seconds": round(seconds, 1),
         "photos_per_second": round(len(sources) / seconds, 2) if seconds > 0 else None,
     }

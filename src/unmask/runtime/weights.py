@@ -14,6 +14,8 @@ from pathlib import Path
 
 ARCHITECTURES = {
     "FaceAttrNet": "unmask.models.face_attr:FaceAttrNet",
+    "MaskSegNet": "unmask.models.segmenter:MaskSegNet",
+    "MaskRCNNSegmenter": "unmask.models.maskrcnn:MaskRCNNSegmenter",
 }
 
 

@@ -1,0 +1,185 @@
+"""Evaluate a face-mask segmenter: raw IoU / Dice / boundary F, leftover and extra area after
+post-processing, per mask type, on any number of (folder, split) sets; CPU milliseconds per
+face; and a preview sheet on real photos without labels."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from unmask.metrics.masks import MaskScores
+
+log = logging.getLogger(__name__)
+
+#: The default evaluation sets: label -> (dataset folder, split).
+DEFAULT_SETS = {
+    "synthetic test": ("data/utk256", "test"),
+    "real-label held-out": ("data/realseg256", "test"),
+}
+
+
+def _score_set(seg, folder: str | Path, split: str, size: int, limit: int | None) -> dict:
+    """Score ``seg`` on one split of a dataset folder (crops resized to ``size``)."""
+    from torch.utils.data import DataLoader
+
+    from unmask.data.dataset import FaceMaskDataset
+    from unmask.training.segmenter import spaced_subset
+
+    ds = FaceMaskDataset(folder, split, size, None)
+    rows = ds.rows
+    ds = spaced_subset(ds, limit)
+    raw, post = MaskScores(), MaskScores(boundary_f=False)
+    kinds: list[str] = []  # mask type of each scored image, in scoring order
+    for b in DataLoader(ds, 32):
+        crops = (b["masked"].permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+        true = b["mask"][:, 0].numpy().astype(np.uint8)
+        prob = seg.predict_prob(crops)
+        raw.add(prob >= 0.5, true)
+        post.add(seg.postprocess(prob), true)
+        kinds += [rows[i]["mask_type"] for i in b["index"].tolist()]
+    by_type = {}
+    for kind in sorted(set(kinds)):
+        sel = [k for k, x in enumerate(kinds) if x == kind]
+        by_type[kind] = {
+            "n": len(sel),
+            "iou": float(np.mean([raw.rows[k]["iou"] for k in sel])),
+            "leftover_post": float(np.nanmean([post.rows[k]["leftover"] for k in sel])),
+            "extra_area_post": float(np.nanmean([post.rows[k]["extra_area"] for k in sel])),
+        }
+    return {"n": len(ds), "raw": raw.summary(), "post": post.summary(), "by_type": by_type}
+
+
+def evaluate(
+    weights_dir: str | Path | None = None,
+    name: str = "segmenter",
+    datasets: dict[str, tuple[str, str]] | None = None,
+    size: int | None = None,
+    limit: int | None = None,
+    timing: bool = True,
+) -> dict:
+    """Metrics of the segmenter weights ``name`` on each set.
+
+    Args:
+        weights_dir: folder with ``<name>.safetensors`` / ``.json`` (default lookup otherwise).
+        name: ``"segmenter"`` (U-Net) or ``"segmenter_maskrcnn"``.
+        datasets: label -> ``(folder, split)``; default :data:`DEFAULT_SETS`.
+        size: side at which crops and true masks are compared (default: the model's side;
+            other sides go through the same resizing as the pipeline).
+        limit: at most this many images per set (evenly spaced).
+        timing: measure CPU milliseconds per face (batch 1, 1 and 2 threads).
+    Returns:
+        ``{"stage", "arch", "params", "weights_mb", "postprocess", "size", "sets": {label:
+        {"n", "raw": {iou, dice, bf, leftover, extra_area, *_pooled}, "post": {...},
+        "by_type": {...}}}, "cpu_ms_per_face": {...}}``; raw = the prediction thresholded at
+        0.5, post = after the stored post-processing.
+    """
+    from unmask.runtime import weights
+    from unmask.stages.segment import Segmenter
+
+    info = weights.find(name, weights_dir)
+    seg = Segmenter.from_weights(weights_dir, name)
+    size = size or seg.image_size
+    res = {
+        "stage": name,
+        "arch": info.arch,
+        "weights": str(info.path),
+        "params": int(sum(p.numel() for p in seg.model.parameters())),
+        "weights_mb": round(info.path.stat().st_size / 2**20, 2),
+        "postprocess": seg.params.to_dict(),
+        "size": size,
+        "sets": {},
+    }
+    for label, (folder, split) in (datasets or DEFAULT_SETS).items():
+        log.info("scoring %s (%s, %s)", label, folder, split)
+        res["sets"][label] = _score_set(seg, folder, split, size, limit)
+    if timing:
+        from unmask.evaluation.attr import cpu_ms_per_face
+
+        res["cpu_ms_per_face"] = cpu_ms_per_face(seg)
+    return res
+
+
+def markdown(res: dict) -> str:
+    """A markdown table of :func:`evaluate` results."""
+    pp = res["postprocess"]
+    lines = [
+        f"**{res['stage']}** ({res['arch']}, {res['params'] / 1e6:.2f} M parameters, "
+        f"{res['weights_mb']} MB); compared at {res['size']} px; post-processing: threshold "
+        f"{pp['threshold']}, dilation {pp['dilate'] * res['size']:.1f} px, fill holes "
+        f"{pp['fill_holes']}\n\n",
+        "| set | n | IoU | Dice | boundary F | leftover raw | leftover post (pooled) "
+        "| extra area post |\n|---|---|---|---|---|---|---|---|\n",
+    ]
+    for label, s in res["sets"].items():
+        r, p = s["raw"], s["post"]
+        lines.append(
+            f"| {label} | {s['n']} | {r['iou']:.4f} | {r['dice']:.4f} | {r['bf']:.4f} | "
+            f"{100 * r['leftover']:.2f}% | {100 * p['leftover']:.2f}% "
+            f"({100 * p['leftover_pooled']:.2f}%) | {100 * p['extra_area']:.1f}% |\n"
+        )
+        for kind, k in s["by_type"].items():
+            lines.append(
+                f"| &nbsp;&nbsp;{kind} | {k['n']} | {k['iou']:.4f} | | | | "
+                f"{100 * k['leftover_post']:.2f}% | {100 * k['extra_area_post']:.1f}% |\n"
+            )
+    if "cpu_ms_per_face" in res:
+        ms = res["cpu_ms_per_face"]
+        lines.append(
+            f"\nCPU ms per face (batch 1, incl. resize and post-processing): 1 thread p50 "
+            f"{ms['threads_1']['p50']} / p95 {ms['threads_1']['p95']}; 2 threads p50 "
+            f"{ms['threads_2']['p50']} / p95 {ms['threads_2']['p95']}\n"
+        )
+    return "".join(lines)
+
+
+def preview_real(
+    weights_dir: str | Path | None = None,
+    name: str = "segmenter",
+    folder: str | Path = "../shared/data/masked-real-dev",
+    n: int = 24,
+    size: int = 256,
+    per_row: int = 4,
+    seed: int = 0,
+) -> tuple[np.ndarray, list[str]]:
+    """Sheet of the segmenter on real photos (no labels): per face, aligned crop | overlay.
+
+    Faces are found with dlib's CNN detector (HOG as a fallback) and aligned with the 68-point
+    predictor, which is unreliable under a mask; the project's own masked-face detector will
+    replace this. ``n`` photos are drawn at random (``seed``) from ``folder``.
+
+    Returns:
+        ``(sheet, missing)``: RGB uint8 sheet with ``per_row`` faces per row, and the names of
+        the photos where no face was found.
+    """
+    from unmask.data.realseg import find_face_68
+    from unmask.faces.align import align
+    from unmask.faces.landmarks import five_from_68
+    from unmask.io import ImageError, is_image_path, load_image
+    from unmask.stages.segment import Segmenter
+    from unmask.viz import grid, overlay_mask
+
+    seg = Segmenter.from_weights(weights_dir, name)
+    files = sorted(p for p in Path(folder).iterdir() if is_image_path(p))
+    rng = np.random.default_rng(seed)
+    pick = sorted(rng.choice(len(files), size=min(n, len(files)), replace=False))
+    tiles, missing = [], []
+    for i in pick:
+        try:
+            image = load_image(files[i])
+        except ImageError as exc:
+            missing.append(f"{files[i].name} ({exc.reason})")
+            continue
+        found = find_face_68(image)
+        if found is None:
+            missing.append(files[i].name)
+            continue
+        crop = align(image, five_from_68(found.landmarks), size, border="blur").crop
+        tiles += [crop, overlay_mask(crop, seg(crop))]
+    if not tiles:
+        raise ValueError(f"no face found in the {len(pick)} photos drawn from {folder}")
+    k = 2 * per_row
+    rows = [tiles[j : j + k] for j in range(0, len(tiles), k)]
+    log.info("preview: %d faces, %d photos without a face", len(tiles) // 2, len(missing))
+    return grid(rows, size=min(size, 192)), missing

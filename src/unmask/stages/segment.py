@@ -1,0 +1,228 @@
+"""Face-mask segmentation of aligned crops with a trained segmenter, plus the post-processing
+that turns its probability map into the hole the inpainter fills.
+
+Post-processing (:func:`postprocess`): threshold, drop small specks, fill holes inside the mask
+(a printed logo must not stay on the face), then dilate by a radius measured on validation data
+(``unmask train promote`` picks the smallest radius that leaves at most 1 % of the true mask
+pixels uncovered; see :func:`choose_postprocess`). The parameters live in the weights
+JSON (``meta.postprocess``) so evaluation and the pipeline use the same ones. The soft edge for
+blending is added later by :func:`unmask.faces.paste.paste_back`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from unmask.metrics.masks import MaskScores
+
+log = logging.getLogger(__name__)
+
+#: Stage (weights file) names per architecture.
+STAGE_NAMES = {"unet": "segmenter", "maskrcnn": "segmenter_maskrcnn"}
+
+
+@dataclass(frozen=True)
+class PostParams:
+    """Post-processing parameters, resolution independent.
+
+    Attributes:
+        threshold: probability at or above which a pixel is mask.
+        dilate: dilation radius as a fraction of the crop side (3 px at 128 = 0.0234).
+        fill_holes: fill background regions enclosed by the mask.
+        min_area: drop components smaller than this fraction of the crop (the largest stays).
+    """
+
+    threshold: float = 0.5
+    dilate: float = 0.0
+    fill_holes: bool = True
+    min_area: float = 0.002
+
+    def radius(self, side: int) -> int:
+        """Dilation radius in pixels for a crop of side ``side``."""
+        return int(round(self.dilate * side))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def postprocess(
+    prob: np.ndarray,
+    threshold: float = 0.5,
+    dilate_px: int = 0,
+    fill_holes: bool = True,
+    min_area_px: int = 0,
+) -> np.ndarray:
+    """Binary hole mask from a probability map.
+
+    Args:
+        prob: ``H x W`` (or ``N x H x W``) float probabilities in [0, 1].
+        threshold: pixels with ``prob >= threshold`` are mask.
+        dilate_px: dilation radius in pixels (elliptical structuring element).
+        fill_holes: fill background regions that do not touch the crop border.
+        min_area_px: connected components smaller than this are removed (the largest is kept).
+    Returns:
+        uint8 in {0, 1}, same shape as ``prob``; 1 = hole.
+    """
+    import cv2
+
+    prob = np.asarray(prob)
+    if prob.ndim == 3:
+        return np.stack(
+            [postprocess(p, threshold, dilate_px, fill_holes, min_area_px) for p in prob]
+        )
+    m = (prob >= threshold).astype(np.uint8)
+    if min_area_px > 0 and m.any():
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = (areas >= min_area_px) | (areas == areas.max())
+        m = np.isin(lab, 1 + np.flatnonzero(keep)).astype(np.uint8)
+    if fill_holes and m.any():
+        n, lab = cv2.connectedComponents(1 - m, connectivity=4)
+        border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+        hole = (lab > 0) & ~np.isin(lab, border)
+        m[hole] = 1
+    if dilate_px > 0:
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate_px + 1,) * 2)
+        m = cv2.dilate(m, k)
+    return m
+
+
+def choose_postprocess(
+    preds: dict[str, dict[str, np.ndarray]],
+    thresholds: tuple[float, ...] = (0.5, 0.4, 0.3, 0.2),
+    radii: tuple[int, ...] = tuple(range(0, 9)),
+    leftover_max: float = 0.01,
+    extra_max: float = 0.15,
+) -> tuple[PostParams, dict]:
+    """Pick threshold and dilation on validation predictions.
+
+    Among the settings whose mean per-image leftover rate is at most ``leftover_max`` and
+    mean extra area at most ``extra_max`` on *every* set, the one adding the least extra area
+    (averaged over sets) wins, which for a given threshold is the smallest such radius. When
+    none qualifies, the lowest worst-set leftover among settings within ``extra_max`` wins (or
+    the lowest leftover overall). Radii are pixels at the predictions' side.
+
+    Returns:
+        ``(params, report)``; the report has the chosen setting's per-set leftover and extra
+        area and whether both limits were met.
+    """
+    side = next(iter(preds.values()))["prob"].shape[-1]
+    base = PostParams()
+    min_px = int(round(base.min_area * side * side))
+    table = []
+    for t in thresholds:
+        for r in radii:
+            per = {}
+            for name, p in preds.items():
+                scores = MaskScores(boundary_f=False)
+                scores.add(postprocess(p["prob"], t, r, base.fill_holes, min_px), p["mask"])
+                s = scores.summary()
+                per[name] = {
+                    "leftover": s["leftover"],
+                    "extra_area": s["extra_area"],
+                    "leftover_pooled": s["leftover_pooled"],
+                }
+            worst = max(v["leftover"] for v in per.values())
+            extra = max(v["extra_area"] for v in per.values())
+            mean_extra = float(np.mean([v["extra_area"] for v in per.values()]))
+            table.append((t, r, worst, extra, mean_extra, per))
+    ok = [e for e in table if e[2] <= leftover_max and e[3] <= extra_max]
+    within = [e for e in table if e[3] <= extra_max]
+    if ok:
+        best = min(ok, key=lambda e: (e[4], e[1]))
+    else:
+        best = min(within or table, key=lambda e: (e[2], e[4]))
+        log.warning(
+            "no post-processing meets leftover <= %.3f and extra <= %.2f on all sets",
+            leftover_max,
+            extra_max,
+        )
+    t, r, _, _, _, per = best
+    params = PostParams(threshold=t, dilate=round(r / side, 5))
+    return params, {"radius_px": r, "side": side, "limits_met": bool(ok), "sets": per}
+
+
+class Segmenter:
+    """Predict face-mask maps of aligned crops.
+
+    Args:
+        model: a segmenter network in eval mode whose ``forward`` maps ``N x 3 x S x S`` float
+            RGB in [0, 1] to ``N x 1 x S x S`` logits (:class:`~unmask.models.segmenter.MaskSegNet`
+            or :class:`~unmask.models.maskrcnn.MaskRCNNSegmenter`).
+        image_size: the model's input side.
+        params: post-processing parameters.
+        batch: crops per forward pass in :meth:`predict_prob`.
+    """
+
+    def __init__(
+        self, model, image_size: int, params: PostParams | None = None, batch: int = 32
+    ) -> None:
+        self.model = model
+        self.image_size = int(image_size)
+        self.params = params or PostParams()
+        self.batch = batch
+
+    @classmethod
+    def from_weights(
+        cls, weights_dir=None, name: str = "segmenter", device: str = "cpu", fuse: bool = True
+    ) -> Segmenter:
+        """Load ``<name>.safetensors`` + ``.json`` (see :func:`unmask.runtime.weights.find`);
+        ``fuse`` folds BatchNorm into the convs for faster CPU inference."""
+        from unmask.models.segmenter import fuse_conv_bn
+        from unmask.runtime import weights
+
+        info = weights.find(name, weights_dir)
+        model = weights.load_module(info, device)
+        if fuse:
+            model = fuse_conv_bn(model)
+        params = PostParams(**info.meta.get("postprocess", {}))
+        return cls(model, info.meta.get("image_size", info.args.get("image_size", 128)), params)
+
+    def predict_prob(self, crops: np.ndarray) -> np.ndarray:
+        """Mask probabilities.
+
+        Args:
+            crops: ``N x S x S x 3`` (or ``S x S x 3``) uint8 RGB aligned crops, any S (resized
+                to the model's side and the result resized back).
+        Returns:
+            float32 ``N x S x S`` (or ``S x S``) in [0, 1].
+        """
+        import cv2
+        import torch
+
+        crops = np.asarray(crops)
+        single = crops.ndim == 3
+        if single:
+            crops = crops[None]
+        h, w = crops.shape[1:3]
+        size = self.image_size
+        if (h, w) != (size, size):
+            inter = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
+            crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
+        device = next(self.model.parameters()).device
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(crops), self.batch):
+                x = torch.from_numpy(np.ascontiguousarray(crops[i : i + self.batch]))
+                x = x.to(device).permute(0, 3, 1, 2).float().div_(255)
+                out.append(torch.sigmoid(self.model(x)).float().cpu().numpy()[:, 0])
+        prob = np.concatenate(out)
+        if (h, w) != (size, size):
+            prob = np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) for p in prob])
+        prob = np.clip(prob, 0, 1).astype(np.float32)
+        return prob[0] if single else prob
+
+    def postprocess(self, prob: np.ndarray, params: PostParams | None = None) -> np.ndarray:
+        """:func:`postprocess` with this segmenter's parameters scaled to ``prob``'s side."""
+        p = params or self.params
+        side = int(np.shape(prob)[-1])
+        return postprocess(
+            prob, p.threshold, p.radius(side), p.fill_holes, int(round(p.min_area * side * side))
+        )
+
+    def __call__(self, crops: np.ndarray) -> np.ndarray:
+        """Hole masks: uint8 {0, 1}, ``N x S x S`` (or ``S x S`` for one crop), 1 = face mask."""
+        return self.postprocess(self.predict_prob(crops))

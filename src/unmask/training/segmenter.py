@@ -1,0 +1,303 @@
+"""Train the face-mask segmenter: the fast U-Net (:class:`~unmask.models.segmenter.MaskSegNet`,
+``arch="unet"``) or Mask R-CNN (:mod:`unmask.models.maskrcnn`, ``arch="maskrcnn"``).
+
+Training data: the synthetic masks of a built dataset plus, optionally, the real pixel labels
+prepared by :func:`unmask.data.realseg.prepare_realseg`, drawn with probability
+``real_weight``. Both validation splits are evaluated every ``eval_every`` steps (IoU, Dice,
+boundary F, leftover at threshold 0.5, on the EMA model). :func:`promote` also *chooses* the
+post-processing on the validation sets (see :func:`choose_postprocess`) and stores it in the
+weights' metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import ConcatDataset, DataLoader, Subset, WeightedRandomSampler
+
+from unmask.data.dataset import Augment, FaceMaskDataset
+from unmask.metrics.masks import MaskScores
+from unmask.stages.segment import STAGE_NAMES, choose_postprocess
+from unmask.training.common import (
+    EMA,
+    Budget,
+    cosine_lr,
+    infinite,
+    recalibrate_bn,
+    seed_everything,
+)
+from unmask.training.runs import Run
+
+log = logging.getLogger(__name__)
+ARCH_CLASSES = {"unet": "MaskSegNet", "maskrcnn": "MaskRCNNSegmenter"}
+
+
+@dataclass
+class SegTrainConfig:
+    """Options of ``unmask train segmenter``."""
+
+    dataset: str
+    real: str | None = None
+    real_weight: float = 0.3
+    arch: str = "unet"
+    size: int = 128
+    widths: list[int] = field(default_factory=lambda: [8, 24, 64, 128, 192])
+    blocks: int = 2
+    backbone: str = "compact"
+    batch: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    grad_clip: float = 5.0
+    steps: int = 20000
+    warmup: int = 300
+    minutes: float | None = None
+    pos_weight: float = 2.0
+    dice_weight: float = 1.0
+    exclude_kinds: list[str] = field(default_factory=list)
+    ema: float = 0.998
+    eval_every: int = 1000
+    val_limit: int | None = 1000
+    workers: int = 1
+    threads: int = 2
+    seed: int = 0
+    runs: str = "runs"
+    tag: str = ""
+
+
+def arch_args(cfg: SegTrainConfig) -> dict:
+    """Constructor arguments of the network this config trains."""
+    if cfg.arch == "unet":
+        return {"widths": list(cfg.widths), "blocks": cfg.blocks}
+    if cfg.arch == "maskrcnn":
+        return {"image_size": cfg.size, "backbone": cfg.backbone}
+    raise ValueError(f"unknown segmenter arch {cfg.arch!r}; choose from {sorted(ARCH_CLASSES)}")
+
+
+def build_model(cfg: SegTrainConfig) -> torch.nn.Module:
+    """The untrained network of ``cfg``."""
+    if cfg.arch == "maskrcnn":
+        from unmask.models.maskrcnn import MaskRCNNSegmenter
+
+        return MaskRCNNSegmenter(**arch_args(cfg))
+    from unmask.models.segmenter import MaskSegNet
+
+    return MaskSegNet(**arch_args(cfg))
+
+
+def losses(model, batch: dict, cfg: SegTrainConfig) -> dict:
+    """U-Net: BCE (positives weighted ``pos_weight``, favouring recall) + soft Dice; Mask R-CNN:
+    the sum of torchvision's losses (the whole face mask is one instance)."""
+    x, y = batch["masked"], batch["mask"]
+    if cfg.arch == "maskrcnn":
+        from unmask.models.maskrcnn import mask_targets
+
+        parts = model(x, mask_targets(y))
+        return {"loss": sum(parts.values()), **parts}
+    logits = model(x)
+    bce = F.binary_cross_entropy_with_logits(logits, y, pos_weight=torch.tensor(cfg.pos_weight))
+    p = torch.sigmoid(logits)
+    inter = (p * y).sum((1, 2, 3))
+    dice = 1 - ((2 * inter + 1) / (p.sum((1, 2, 3)) + y.sum((1, 2, 3)) + 1)).mean()
+    return {"loss": bce + cfg.dice_weight * dice, "bce": bce, "dice_loss": dice}
+
+
+class _Mix(ConcatDataset):
+    """Concatenated datasets that forward ``set_epoch``."""
+
+    def set_epoch(self, epoch: int) -> None:
+        for d in self.datasets:
+            d.set_epoch(epoch)
+
+
+def spaced_subset(ds, limit: int | None):
+    """``ds`` itself, or ``limit`` evenly spaced items of it (deterministic)."""
+    if limit is None or len(ds) <= limit:
+        return ds
+    return Subset(ds, np.linspace(0, len(ds) - 1, limit).round().astype(int).tolist())
+
+
+def val_sets(cfg: SegTrainConfig, split: str = "val") -> dict[str, torch.utils.data.Dataset]:
+    """``{"synthetic": ..., "real": ...}`` evaluation datasets (real only with ``cfg.real``)."""
+    out = {
+        "synthetic": FaceMaskDataset(cfg.dataset, split, cfg.size, None, tuple(cfg.exclude_kinds))
+    }
+    if cfg.real:
+        out["real"] = FaceMaskDataset(cfg.real, split, cfg.size, None)
+    return {k: spaced_subset(v, cfg.val_limit) for k, v in out.items()}
+
+
+@torch.no_grad()
+def predict(model, loader, keep_images: int = 0) -> dict[str, np.ndarray]:
+    """Probabilities (float32 ``N x S x S``), true masks (uint8) and the first
+    ``keep_images`` input crops (uint8 ``K x S x S x 3``) over a loader."""
+    model.eval()
+    probs, masks, images = [], [], []
+    for b in loader:
+        probs.append(torch.sigmoid(model(b["masked"]))[:, 0].numpy())
+        masks.append(b["mask"][:, 0].numpy().astype(np.uint8))
+        if sum(len(i) for i in images) < keep_images:
+            images.append((b["masked"].permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8))
+    imgs = np.concatenate(images)[:keep_images] if images else np.zeros((0, 1, 1, 3), np.uint8)
+    return {"prob": np.concatenate(probs), "mask": np.concatenate(masks), "images": imgs}
+
+
+def raw_metrics(p: dict[str, np.ndarray], threshold: float = 0.5) -> dict[str, float]:
+    """IoU, Dice, boundary F, leftover and extra area of the thresholded raw prediction."""
+    scores = MaskScores()
+    scores.add(p["prob"] >= threshold, p["mask"])
+    return scores.summary()
+
+
+def _sample_sheet(p: dict[str, np.ndarray], n: int = 8) -> np.ndarray:
+    from unmask.viz import grid, overlay_mask
+
+    rows = []
+    for img, prob, mask in zip(p["images"][:n], p["prob"], p["mask"], strict=False):
+        rows.append([img, overlay_mask(img, prob >= 0.5), overlay_mask(img, mask, (0, 255, 0))])
+    return grid(rows)
+
+
+def train_loader(cfg: SegTrainConfig) -> tuple[_Mix, DataLoader]:
+    """Augmented training crops: synthetic ones, plus real ones drawn with probability
+    ``cfg.real_weight`` when ``cfg.real`` is set. Returns ``(dataset, loader)``."""
+    sets = [
+        FaceMaskDataset(
+            cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
+        )
+    ]
+    if cfg.real:
+        sets.append(FaceMaskDataset(cfg.real, "train", cfg.size, Augment(), seed=cfg.seed))
+    mix = _Mix(sets)
+    shares = [1.0] if len(sets) == 1 else [1 - cfg.real_weight, cfg.real_weight]
+    w = torch.cat([torch.full((len(d),), s / len(d)) for d, s in zip(sets, shares, strict=True)])
+    sampler = WeightedRandomSampler(
+        w, len(mix), replacement=True, generator=torch.Generator().manual_seed(cfg.seed)
+    )
+    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    return mix, DataLoader(mix, cfg.batch, sampler=sampler, drop_last=True, **mk)
+
+
+class _Backbone(torch.nn.Module):
+    """Mask R-CNN's input normalisation + backbone, for BatchNorm re-estimation."""
+
+    def __init__(self, seg) -> None:
+        super().__init__()
+        self.seg = seg
+
+    def forward(self, x: torch.Tensor):
+        images, _ = self.seg.net.transform(list(x))
+        return self.seg.net.backbone(images.tensors)
+
+
+def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
+    """Train (or resume, when ``run`` has a checkpoint) and return the run."""
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    run = run or Run.create("segmenter", cfg, cfg.runs, cfg.tag or cfg.arch)
+    mix, train_dl = train_loader(cfg)
+    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    val_dl = {k: DataLoader(v, 32, **mk) for k, v in val_sets(cfg).items()}
+    model = build_model(cfg)
+    ema = EMA(model, cfg.ema)
+    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+    step, best, spent = 0, None, 0.0
+    ckpt = run.load_checkpoint()
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        ema.model.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["opt"])
+        step, best, spent = ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
+        log.info("resumed %s at step %d", run.folder, step)
+    budget = Budget(cfg.steps, cfg.minutes, spent)
+    batches = infinite(train_dl, mix)
+    t0, seen = time.perf_counter(), 0
+    model.train()
+
+    def state() -> dict:
+        return {
+            "model": model.state_dict(),
+            "ema": ema.model.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "best": best,
+            "spent": budget.spent,
+        }
+
+    while not budget.done(step):
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
+        batch = next(batches)
+        parts = losses(model, batch, cfg)
+        opt.zero_grad(set_to_none=True)
+        parts["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        ema.update(model)
+        step += 1
+        seen += batch["masked"].shape[0]
+        if step % 50 == 0:
+            rate = seen / (time.perf_counter() - t0)
+            run.log(
+                step=step,
+                lr=opt.param_groups[0]["lr"],
+                images_per_s=round(rate, 1),
+                **{k: round(float(v.detach()), 4) for k, v in parts.items()},
+            )
+        if step % cfg.eval_every == 0 or budget.done(step):
+            ious = []
+            for name, dl in val_dl.items():
+                p = predict(ema.model, dl, keep_images=8)
+                metrics = raw_metrics(p)
+                ious.append(metrics["iou"])
+                run.log(step=step, split="val", set=name, **metrics)
+                run.save_sample(f"{step:06d}-{name}", _sample_sheet(p))
+            score = float(np.mean(ious))
+            if best is None or score > best:
+                best = score
+                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            run.save_checkpoint(state())
+            model.train()
+    run.save_checkpoint(state())
+    log.info("stopped at step %d", step)
+    return run
+
+
+def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
+    """Write the run's EMA weights and the chosen post-processing to ``out/<stage>.*``
+    (stage ``segmenter`` for the U-Net, ``segmenter_maskrcnn`` for Mask R-CNN)."""
+    from unmask.config import from_dict
+    from unmask.runtime import weights
+
+    cfg = from_dict(SegTrainConfig, run.config())
+    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
+    if ckpt is None:
+        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    model = build_model(cfg)
+    model.load_state_dict(ckpt["ema"])
+    _, loader = train_loader(cfg)
+    recalibrate_bn(model if cfg.arch == "unet" else _Backbone(model), loader)
+    model.eval()
+    preds = {
+        k: predict(model, DataLoader(v, 32, num_workers=cfg.workers))
+        for k, v in val_sets(cfg).items()
+    }
+    params, report = choose_postprocess(preds)
+    stage = STAGE_NAMES[cfg.arch]
+    meta = {
+        "stage": stage,
+        "arch": cfg.arch,
+        "run": run.folder.name,
+        "step": ckpt["step"],
+        "image_size": cfg.size,
+        "postprocess": params.to_dict(),
+        "postprocess_val": report,
+        "val_raw": {k: raw_metrics(p) for k, p in preds.items()},
+        "data": {"synthetic": cfg.dataset, "real": cfg.real, "real_weight": cfg.real_weight},
+        "licence": "non-commercial research (trained on UTKFace + MaskedFace-Net/FFHQ labels)",
+    }
+    return weights.save(out, stage, model, ARCH_CLASSES[cfg.arch], arch_args(cfg), meta, fp16)

@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+
+from unmask.runtime import weights
+from unmask.stages.segment import choose_postprocess
+from unmask.training.runs import Run
+from unmask.training.segmenter import SegTrainConfig, promote, train
+
+
+def _cfg(ds, tmp_path, steps, arch="unet", real=None):
+    return SegTrainConfig(
+        dataset=str(ds),
+        real=real,
+        arch=arch,
+        size=32,
+        widths=[4, 8, 8],
+        blocks=1,
+        batch=2,
+        steps=steps,
+        warmup=1,
+        eval_every=2,
+        workers=0,
+        threads=1,
+        runs=str(tmp_path / "runs"),
+    )
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """Register the segmenter architectures (whether or not the registry has them yet)."""
+    monkeypatch.setitem(weights.ARCHITECTURES, "MaskSegNet", "unmask.models.segmenter:MaskSegNet")
+    monkeypatch.setitem(
+        weights.ARCHITECTURES, "MaskRCNNSegmenter", "unmask.models.maskrcnn:MaskRCNNSegmenter"
+    )
+
+
+def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, registered):
+    from unmask.evaluation.segmenter import evaluate, markdown
+    from unmask.stages.segment import Segmenter
+
+    # the tiny dataset doubles as the "real" set: both mixing and two val sets are exercised
+    run = train(_cfg(tiny_dataset, tmp_path, 2, real=str(tiny_dataset)))
+    assert run.folder.name.endswith("-segmenter-unet")
+    recs = run.records()
+    assert {r.get("set") for r in recs if r.get("split") == "val"} == {"synthetic", "real"}
+    assert all("iou" in r and "bf" in r for r in recs if r.get("split") == "val")
+    assert list((run.folder / "samples").glob("*.png"))
+    run2 = train(_cfg(tiny_dataset, tmp_path, 4, real=str(tiny_dataset)), Run(run.folder))
+    assert run2.folder == run.folder and run2.load_checkpoint()["step"] == 4
+    path = promote(run2, tmp_path / "w")
+    spec = json.loads((tmp_path / "w" / "segmenter.json").read_text())
+    assert path.name == "segmenter.safetensors" and spec["arch"] == "MaskSegNet"
+    assert set(spec["meta"]["postprocess"]) == {"threshold", "dilate", "fill_holes", "min_area"}
+    seg = Segmenter.from_weights(tmp_path / "w")
+    assert seg.params.threshold == spec["meta"]["postprocess"]["threshold"]
+    assert seg(np.zeros((48, 48, 3), np.uint8)).shape == (48, 48)
+    res = evaluate(tmp_path / "w", datasets={"tiny": (str(tiny_dataset), "test")}, timing=False)
+    s = res["sets"]["tiny"]
+    assert s["n"] > 0 and 0 <= s["raw"]["iou"] <= 1 and 0 <= s["post"]["leftover"] <= 1
+    assert "tiny" in markdown(res)
+
+
+def test_maskrcnn_trains_and_promotes(tiny_dataset, tmp_path, registered):
+    pytest.importorskip("torchvision")
+    cfg = _cfg(tiny_dataset, tmp_path, 2, arch="maskrcnn")
+    cfg.size, cfg.val_limit = 64, 2
+    run = train(cfg)
+    assert run.load_checkpoint()["step"] == 2
+    promote(run, tmp_path / "w", checkpoint="last", fp16=True)
+    info = weights.find("segmenter_maskrcnn", tmp_path / "w")
+    assert info.arch == "MaskRCNNSegmenter" and info.meta["image_size"] == 64
+    assert info.path.stat().st_size < 20 * 2**20
+
+
+def test_choose_postprocess_takes_the_smallest_sufficient_dilation():
+    true = np.zeros((4, 32, 32), np.uint8)
+    true[:, 10:22, 8:24] = 1
+    prob = np.zeros((4, 32, 32), np.float32)
+    prob[:, 11:21, 8:24] = 0.9  # 1 px short at the top and bottom
+    params, report = choose_postprocess(
+        {"a": {"prob": prob, "mask": true}}, thresholds=(0.5,), extra_max=1.0
+    )
+    assert report["radius_px"] == 1 and report["limits_met"]
+    assert report["sets"]["a"]["leftover"] <= 0.01
+    assert params.dilate == pytest.approx(1 / 32, abs=1e-4)

@@ -90,3 +90,110 @@ def eval_segmenter(weights_dir, arch, sets, limit, preview, preview_dir, out):
         sheet, missing = preview_real(weights_dir, name, preview_dir)
         save_image(preview, sheet)
         click.echo(f"wrote {preview}; no face found in {len(missing)}: {', '.join(missing)}")
+
+
+@evaluate.command("detector")
+@click.option("--dataset", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--weights-dir", type=click.Path(file_okay=False))
+@click.option("--dev", default="../shared/data/masked-real-dev", show_default=True)
+@click.option("--synthetic", default=300, show_default=True, help="Held-out synthetic scenes.")
+@click.option("--negatives", default=200, show_default=True, help="Face-free pictures.")
+@click.option("--baselines", default="hog,cnn", show_default=True)
+@click.option("--baseline-images", default=100, show_default=True)
+@click.option("--threshold", type=float)
+@click.option("--sheet", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
+def eval_detector(
+    dataset,
+    weights_dir,
+    dev,
+    synthetic,
+    negatives,
+    baselines,
+    baseline_images,
+    threshold,
+    sheet,
+    out,
+):
+    """Recall / false faces / real-photo found share of the face detector, beside dlib."""
+    from unmask.evaluation.detector import evaluate as run
+    from unmask.evaluation.detector import markdown
+
+    res = run(
+        dataset,
+        weights_dir,
+        threshold,
+        tuple(k for k in baselines.split(",") if k),
+        baseline_images,
+        sheet_path=sheet,
+        dev=dev or None,
+        synthetic=synthetic,
+        negatives=negatives,
+    )
+    _write(res, markdown(res), out)
+
+
+@evaluate.command("inpainter")
+@click.option("--dataset", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--weights-dir", type=click.Path(file_okay=False), help="Folder with inpainter.*")
+@click.option("--l1-dir", type=click.Path(file_okay=False), help="L1-only baseline inpainter.*")
+@click.option(
+    "--ablation-dir",
+    "ablation_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Unguided ablation inpainter.* (repeat per seed).",
+)
+@click.option("--judge-dir", type=click.Path(file_okay=False), help="Folder with gender_judge.*")
+@click.option("--attr-dir", type=click.Path(file_okay=False), help="Folder with attr.*")
+@click.option("--split", default="test", show_default=True)
+@click.option(
+    "--conditioning",
+    type=click.Choice(["predicted", "teacher"]),
+    default="predicted",
+    show_default=True,
+)
+@click.option("--limit", type=int, default=None, help="Evaluate the first N samples only.")
+@click.option(
+    "--identity-limit",
+    default=500,
+    show_default=True,
+    help="Samples with dlib identity embeddings (0 = all).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write OUT.json, OUT.md and the comparison sheet OUT.png.",
+)
+def eval_inpainter(
+    dataset,
+    weights_dir,
+    l1_dir,
+    ablation_dirs,
+    judge_dir,
+    attr_dir,
+    split,
+    conditioning,
+    limit,
+    identity_limit,
+    out,
+):
+    """Inpainter vs. L1-only, unguided ablation, Telea and NS (one run, one table)."""
+    from unmask.evaluation.inpainter import evaluate as run
+    from unmask.evaluation.inpainter import markdown
+
+    res = run(
+        dataset,
+        weights_dir,
+        l1_dir=l1_dir,
+        ablation_dirs=tuple(ablation_dirs),
+        judge_dir=judge_dir,
+        attr_dir=attr_dir,
+        split=split,
+        conditioning=conditioning,
+        limit=limit,
+        identity_limit=identity_limit or None,
+        sheet_path=str(Path(out).with_suffix(".png")) if out else None,
+    )
+    _write(res, markdown(res), out)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -21,6 +22,9 @@ from unmask.cli.train import train
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
     """unmask: rebuild the face hidden under a face mask (plausible synthesis, not identity)."""
+    # Spinning OpenMP threads collapse when cores are shared (measured here): wait passively.
+    # Set before any command imports torch.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 

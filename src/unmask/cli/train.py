@@ -14,6 +14,8 @@ import click
 STAGES = {
     "attr": ("unmask.training.attr", "AttrTrainConfig"),
     "segmenter": ("unmask.training.segmenter", "SegTrainConfig"),
+    "detector": ("unmask.training.detector", "DetectorTrainConfig"),
+    "inpainter": ("unmask.training.inpainter", "InpaintTrainConfig"),
 }
 
 

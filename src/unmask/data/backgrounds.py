@@ -190,7 +190,10 @@ class Backgrounds:
             x, y = int(rng.integers(0, w - s)), int(rng.integers(0, h - s))
             if x + s < avoid[0] or x > avoid[2] or y + s < avoid[1] or y > avoid[3]:
                 return img[y:y + s, x:x + s]
-        return img[: max(8, int(avoid[1])), :] if avoid[1] >= 8 else img[int(avoid[3]):, :]
+        a = np.clip(avoid, 0, [w, h, w, h]).astype(int)
+        strips = [img[: a[1]], img[a[3]:], img[:, : a[0]], img[:, a[2]:]]
+        best = max(strips, key=lambda x: min(x.shape[:2]))
+        return best if min(best.shape[:2]) >= 8 else procedural(rng, 64, 64)
 
     def distractor(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """A face-free object about ``size`` px: float32 RGB ``h x w x 3`` and alpha in [0, 1].
@@ -198,6 +201,10 @@ class Backgrounds:
         Kinds: a face-mask template without a face (recoloured or textured at times), a
         skin-coloured oval, a hand, a fabric patch.
         """
+        rgb, alpha = self._object(rng, size)
+        return rgb, np.clip(alpha, 0.0, 1.0)
+
+    def _object(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         u = rng.random()
         if u < 0.4 and self.templates:
             return self._mask_object(rng, size)

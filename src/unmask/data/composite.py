@@ -48,7 +48,7 @@ class SceneConfig:
     max_faces: int = 6
     unmasked: float = 0.2
     fresh_mask: float = 0.3
-    photo_faces: float = 0.25
+    photo_faces: float = 0.15
     min_face: float = 10.0
     distractors: float = 0.5
     occlude: float = 0.12
@@ -69,11 +69,6 @@ class SceneConfig:
         if bad:
             raise ValueError(f"unknown scene keys {bad}; known: {sorted(names)}")
         return cls(**(data or {}))
-
-    def clean(self) -> SceneConfig:
-        """The same mix without photo effects (for evaluation sets)."""
-        return SceneConfig(**{**self.__dict__, "colour": 0.0, "gray": 0.0, "blur": 0.0,
-                              "lowres": 0.0, "noise": 0.0, "jpeg": 0.0, "occlude": 0.0})
 
 
 @dataclass
@@ -139,7 +134,7 @@ class SceneMaker:
             kps[..., 0] = w - 1 - kps[..., 0]
         return Scene(img, boxes.astype(np.float32), kps.astype(np.float32), masked, kind)
 
-    def _face(self, rng: np.random.Generator, allow_photo: bool = True):
+    def _face(self, rng: np.random.Generator):
         """Pick and load a face: ``(rgb uint8, landmarks68, masked)``."""
         use_photo = rng.random() < self.cfg.photo_faces
         pick = rng.random()
@@ -148,7 +143,7 @@ class SceneMaker:
         mask_seed = int(rng.integers(2**31))
         if self.force_masked is not None:
             want_masked = self.force_masked
-        if use_photo and self.photos and allow_photo and want_masked:
+        if use_photo and self.photos and want_masked:
             f = self.photos[int(pick * len(self.photos))]
             img = _read_rgb(f.image, 512)
             return img, f.landmarks * (img.shape[1] / _image_width(f.image)), True
@@ -208,7 +203,7 @@ class SceneMaker:
             for _try in range(6):
                 centre = rng.uniform([0.05 * w, 0.05 * h], [0.95 * w, 0.95 * h])
                 cand = np.array([*(centre - bw / 2), *(centre + bw / 2)])
-                if all(_iou(cand, f[0]) < 0.2 for f in faces):
+                if all(_overlap(cand, f[0]) < 0.2 for f in faces):
                     break
             else:
                 continue
@@ -315,12 +310,13 @@ def _edge_alpha(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return (ry[:, None] * rx[None, :]).astype(np.float32)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection of two xyxy boxes over the smaller one's area (a face pasted inside a
+    larger one counts as overlapping)."""
     iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(iw * ih / small) if small > 0 else 0.0
 
 
 def degrade(img: np.ndarray, rng: np.random.Generator, cfg: SceneConfig) -> np.ndarray:

@@ -76,7 +76,14 @@ class AlignedInput:
         return [Detection(box, 1.0, template(w))]
 
 
+def _trained(**kwargs) -> Detector:
+    from unmask.stages.detector import NetDetector
+
+    return NetDetector.from_weights(**kwargs)
+
+
 _REGISTRY: dict[str, Callable[..., Detector]] = {
+    "unmask": _trained,
     "hog": lambda **kw: DlibDetector("hog", **kw),
     "cnn": lambda **kw: DlibDetector("cnn", **kw),
     "aligned": lambda **kw: AlignedInput(),

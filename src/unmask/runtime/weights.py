@@ -16,6 +16,8 @@ ARCHITECTURES = {
     "FaceAttrNet": "unmask.models.face_attr:FaceAttrNet",
     "MaskSegNet": "unmask.models.segmenter:MaskSegNet",
     "MaskRCNNSegmenter": "unmask.models.maskrcnn:MaskRCNNSegmenter",
+    "FaceDetector": "unmask.models.detector:FaceDetector",
+    "InpaintGenerator": "unmask.models.inpainter:InpaintGenerator",
 }
 
 

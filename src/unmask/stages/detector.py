@@ -1,0 +1,179 @@
+"""The trained face detector behind the :class:`~unmask.faces.detect.Detector` protocol.
+
+The photo is letterboxed (longer side to the model's input size, the rest padded with grey),
+the network (:class:`~unmask.models.detector.FaceDetector`) gives a centre heatmap, box
+distances and keypoint offsets, and :func:`decode` + :func:`nms` turn those into faces. Decoding
+is numpy only, so a torch-free runtime can reuse it with another network backend.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from unmask.faces.detect import Detection
+
+log = logging.getLogger(__name__)
+
+PAD_VALUE = 114
+
+
+def letterbox(image: np.ndarray, size: int, square: bool = True,
+              multiple: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Resize so the longer side is ``size`` and pad with grey.
+
+    Args:
+        image: ``H x W x 3`` uint8 RGB.
+        size: target longer side (a multiple of ``multiple``).
+        square: pad to ``size x size``; otherwise only up to multiples of ``multiple``
+            (cheaper for non-square photos; the network is fully convolutional).
+    Returns:
+        ``(canvas, scale, pad)``: the uint8 canvas, float32 ``(2,)`` x/y scale and float32
+        ``(2,)`` x/y offset, so that a photo point maps to ``(p + 0.5) * scale - 0.5 + pad``
+        (pixel-centre convention).
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    f = size / max(h, w)
+    nw, nh = max(1, round(w * f)), max(1, round(h * f))
+    inter = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (nw, nh), interpolation=inter) if (nw, nh) != (w, h) else image
+    if square:
+        cw = ch = size
+    else:
+        cw, ch = -(-nw // multiple) * multiple, -(-nh // multiple) * multiple
+    px, py = (cw - nw) // 2, (ch - nh) // 2
+    canvas = np.full((ch, cw, 3), PAD_VALUE, np.uint8)
+    canvas[py:py + nh, px:px + nw] = resized
+    return canvas, np.array([nw / w, nh / h], np.float32), np.array([px, py], np.float32)
+
+
+def decode(heat: np.ndarray, box: np.ndarray, kps: np.ndarray, stride: int, threshold: float,
+           top_k: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Faces from the network's maps (one image).
+
+    Args:
+        heat: ``h x w`` face-centre probabilities (sigmoid of the heatmap logits).
+        box: ``4 x h x w`` log side distances in stride units.
+        kps: ``2K x h x w`` keypoint offsets divided by the box size.
+        stride: pixels per cell.
+        threshold: minimum score of a peak.
+        top_k: most peaks kept.
+    Returns:
+        ``(boxes, scores, keypoints)``: float32 ``(n, 4)`` xyxy, ``(n,)``, ``(n, K, 2)`` in the
+        network input's pixels, sorted by score; peaks are local 3x3 maxima.
+    """
+    h, w = heat.shape
+    padded = np.pad(heat, 1, constant_values=-1.0)
+    peak = np.max([padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=0)
+    ys, xs = np.nonzero((heat >= peak) & (heat >= threshold))
+    scores = heat[ys, xs]
+    order = np.argsort(-scores, kind="stable")[:top_k]
+    ys, xs, scores = ys[order], xs[order], scores[order]
+    cx = xs * stride + (stride - 1) / 2
+    cy = ys * stride + (stride - 1) / 2
+    d = np.exp(np.clip(box[:, ys, xs], -8.0, 8.0)) * stride
+    boxes = np.stack([cx - d[0], cy - d[1], cx + d[2], cy + d[3]], 1).astype(np.float32)
+    wh = np.stack([d[0] + d[2], d[1] + d[3]], 1)
+    k = kps.shape[0] // 2
+    off = kps[:, ys, xs].T.reshape(-1, k, 2)
+    points = off * wh[:, None, :] + np.stack([cx, cy], 1)[:, None, :]
+    return boxes, scores.astype(np.float32), points.astype(np.float32)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.4) -> np.ndarray:
+    """Greedy non-maximum suppression. Returns kept indices, highest score first."""
+    order = np.argsort(-scores, kind="stable")
+    area = (boxes[:, 2] - boxes[:, 0]).clip(0) * (boxes[:, 3] - boxes[:, 1]).clip(0)
+    keep = []
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        rest = order[1:]
+        iw = (np.minimum(boxes[i, 2], boxes[rest, 2]) - np.maximum(boxes[i, 0], boxes[rest, 0]))
+        ih = (np.minimum(boxes[i, 3], boxes[rest, 3]) - np.maximum(boxes[i, 1], boxes[rest, 1]))
+        inter = iw.clip(0) * ih.clip(0)
+        ov = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
+        order = rest[ov <= iou]
+    return np.array(keep, np.int64)
+
+
+class NetDetector:
+    """Masked and unmasked faces with the trained network.
+
+    Args:
+        model: a :class:`~unmask.models.detector.FaceDetector` in eval mode.
+        input_size: letterbox side (the training size).
+        score_threshold: minimum score of a reported face.
+        nms_iou: overlap above which the weaker of two boxes is dropped.
+        top_k: most candidate peaks decoded per photo.
+    """
+
+    name = "unmask"
+
+    def __init__(self, model, input_size: int = 320, score_threshold: float = 0.5,
+                 nms_iou: float = 0.4, top_k: int = 100) -> None:
+        self.model = model
+        self.input_size = int(input_size)
+        self.score_threshold = float(score_threshold)
+        self.nms_iou = float(nms_iou)
+        self.top_k = int(top_k)
+        self.stride = int(model.out_stride)
+
+    @classmethod
+    def from_weights(cls, weights_dir=None, device: str = "cpu",
+                     score_threshold: float | None = None, name: str = "detector") -> NetDetector:
+        """Load ``<name>.safetensors/.json`` (see :func:`unmask.runtime.weights.find`); the
+        threshold, NMS overlap and input size default to the values stored at promotion."""
+        from unmask.runtime import weights
+
+        info = weights.find(name, weights_dir)
+        meta = info.meta
+        thr = meta.get("score_threshold", 0.5) if score_threshold is None else score_threshold
+        return cls(weights.load_module(info, device), meta.get("input_size", 320), thr,
+                   meta.get("nms_iou", 0.4), meta.get("top_k", 100))
+
+    def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Run the network on a letterboxed uint8 canvas: heat probabilities ``h x w``, box
+        ``4 x h x w`` and keypoint ``2K x h x w`` maps (float32 numpy)."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(canvas)).permute(2, 0, 1)[None].float() / 255
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            out = self.model(x.to(device))
+        heat = torch.sigmoid(out["heatmap"][0, 0]).float().cpu().numpy()
+        return heat, out["box"][0].float().cpu().numpy(), out["keypoints"][0].float().cpu().numpy()
+
+    def predict(self, image: np.ndarray, threshold: float | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Faces in photo pixels: ``(boxes (n, 4), scores (n,), keypoints (n, 5, 2))`` float32,
+        after NMS, sorted by score; boxes are not clipped to the photo.
+
+        Args:
+            image: ``H x W x 3`` uint8 RGB.
+            threshold: minimum score (default: ``score_threshold``).
+        """
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {image.dtype} "
+                             f"{image.shape}")
+        thr = self.score_threshold if threshold is None else float(threshold)
+        canvas, scale, pad = letterbox(image, self.input_size, square=False)
+        boxes, scores, kps = decode(*self.maps(canvas), self.stride, thr, self.top_k)
+        keep = nms(boxes, scores, self.nms_iou)
+        boxes, scores, kps = boxes[keep], scores[keep], kps[keep]
+        boxes = (boxes - np.tile(pad, 2) + 0.5) / np.tile(scale, 2) - 0.5
+        kps = (kps - pad + 0.5) / scale - 0.5
+        return boxes.astype(np.float32), scores, kps.astype(np.float32)
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Faces in an ``H x W x 3`` uint8 RGB photo, by score descending; boxes xyxy clipped to
+        the photo, keypoints (eyes, nose tip, mouth corners) unclipped."""
+        h, w = image.shape[:2]
+        boxes, scores, kps = self.predict(image)
+        limit = np.array([w - 1, h - 1, w - 1, h - 1], np.float32)
+        boxes = np.clip(boxes, 0, limit)
+        return [Detection(b, float(s), k) for b, s, k in zip(boxes, scores, kps, strict=True)]

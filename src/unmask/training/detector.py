@@ -1,0 +1,299 @@
+"""Train the masked-face detector (:class:`~unmask.models.detector.FaceDetector`) on composite
+scenes (:mod:`unmask.data.composite`).
+
+Losses: CenterNet's penalty-reduced focal loss on the centre heatmap, GIoU on the boxes decoded
+at every cell near a face centre (TTFNet-style Gaussian weights, each face weighing 1), and a
+smooth L1 on the keypoint offsets in units of the box size.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from unmask.data.composite import CompositeScenes, SceneConfig, build_maker
+from unmask.models.detector import FaceDetector
+from unmask.training.common import (
+    EMA,
+    Budget,
+    cosine_lr,
+    infinite,
+    recalibrate_bn,
+    seed_everything,
+)
+from unmask.training.runs import Run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DetectorTrainConfig:
+    """Options of ``unmask train detector``.
+
+    ``dataset`` is a built dataset (crop faces, its ``split`` decides train / val / test);
+    ``photos`` a folder of masked photos with real context and ``photo_cache`` the JSON file
+    their dlib landmarks are cached in; ``scene`` overrides :class:`SceneConfig` fields
+    (``size`` comes from ``size`` here).
+    """
+
+    dataset: str
+    photos: str | None = "../shared/data/masked-seg-train"
+    photo_cache: str = "data/cache/photo_faces.json"
+    templates: str | None = "../shared/data/mask-templates"
+    size: int = 320
+    widths: list[int] = field(default_factory=lambda: [12, 24, 48, 96, 192])
+    blocks: int = 2
+    fpn_channels: int = 32
+    head_channels: int = 32
+    out_stride: int = 4
+    scene: dict = field(default_factory=dict)
+    batch: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    steps: int = 40000
+    warmup: int = 500
+    minutes: float | None = None
+    epoch_size: int = 20000
+    box_weight: float = 2.0
+    kp_weight: float = 5.0
+    ema: float = 0.998
+    eval_every: int = 1000
+    eval_images: int = 200
+    max_fp: float = 0.05
+    recalibrate_batches: int = 20
+    workers: int = 1
+    threads: int = 2
+    seed: int = 0
+    runs: str = "runs"
+    tag: str = ""
+
+
+def arch_args(cfg: DetectorTrainConfig) -> dict:
+    """Constructor arguments of the network this config trains."""
+    return {
+        "widths": list(cfg.widths),
+        "blocks": cfg.blocks,
+        "fpn_channels": cfg.fpn_channels,
+        "head_channels": cfg.head_channels,
+        "out_stride": cfg.out_stride,
+    }
+
+
+def scene_config(cfg: DetectorTrainConfig, **over) -> SceneConfig:
+    """The :class:`SceneConfig` of a run (``cfg.scene`` overrides, then ``over``)."""
+    return SceneConfig.from_dict({**cfg.scene, "size": cfg.size, **over})
+
+
+def maker(cfg: DetectorTrainConfig, split: str, **kw):
+    """Scene maker of ``split`` with this run's data paths (see :func:`build_maker`)."""
+    scene = kw.pop("scene", None) or scene_config(cfg)
+    return build_maker(cfg.dataset, split, scene, cfg.photos, cfg.photo_cache, cfg.templates, **kw)
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CenterNet focal loss (alpha 2, beta 4), normalised by the number of centres.
+
+    Args:
+        logits: ``N x 1 x h x w``; target: ``N x 1 x h x w`` Gaussians, exactly 1 at centres.
+    """
+    pos = target.eq(1).float()
+    logp, log1mp = F.logsigmoid(logits), F.logsigmoid(-logits)
+    p = logits.sigmoid()
+    pos_loss = -(logp * (1 - p) ** 2 * pos).sum()
+    neg_loss = -(log1mp * p**2 * (1 - target) ** 4 * (1 - pos)).sum()
+    return (pos_loss + neg_loss) / pos.sum().clamp(min=1)
+
+
+def giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Generalised IoU of matching xyxy boxes ``(M, 4)`` -> ``(M,)``."""
+    area_a = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0)
+    area_b = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
+    lt, rb = torch.max(a[:, :2], b[:, :2]), torch.min(a[:, 2:], b[:, 2:])
+    inter = (rb - lt).clamp(min=0).prod(1)
+    union = area_a + area_b - inter
+    iou = inter / union.clamp(min=1e-6)
+    hull = (torch.max(a[:, 2:], b[:, 2:]) - torch.min(a[:, :2], b[:, :2])).clamp(min=0).prod(1)
+    return iou - (hull - union) / hull.clamp(min=1e-6)
+
+
+def losses(out: dict, batch: dict, cfg: DetectorTrainConfig) -> dict:
+    """Focal, GIoU and keypoint losses of one batch (see the module docstring)."""
+    stride = cfg.out_stride
+    heat = focal_loss(out["heatmap"], batch["heat"])
+    w = batch["weight"][:, 0]
+    sel = w > 0
+    nobj = batch["count"].sum().clamp(min=1).float()
+    if not sel.any():
+        zero = out["box"].sum() * 0 + out["keypoints"].sum() * 0
+        box_l = kp_l = zero
+    else:
+        h, wd = w.shape[1:]
+        cy, cx = torch.meshgrid(
+            torch.arange(h, dtype=torch.float32) * stride + (stride - 1) / 2,
+            torch.arange(wd, dtype=torch.float32) * stride + (stride - 1) / 2,
+            indexing="ij",
+        )
+        cx, cy = cx.expand_as(w)[sel], cy.expand_as(w)[sel]
+        d = torch.exp(out["box"].permute(0, 2, 3, 1)[sel].clamp(-6, 8)) * stride
+        pred = torch.stack([cx - d[:, 0], cy - d[:, 1], cx + d[:, 2], cy + d[:, 3]], 1)
+        tb = batch["box"].permute(0, 2, 3, 1)[sel]
+        wts = w[sel]
+        box_l = (wts * (1 - giou(pred, tb))).sum() / nobj
+        size = torch.stack([tb[:, 2] - tb[:, 0], tb[:, 3] - tb[:, 1]], 1).clamp(min=1)[:, None]
+        k = out["keypoints"].shape[1] // 2
+        target = (
+            batch["kps"].permute(0, 2, 3, 1)[sel].view(-1, k, 2) - torch.stack([cx, cy], 1)[:, None]
+        ) / size
+        pk = out["keypoints"].permute(0, 2, 3, 1)[sel].view(-1, k, 2)
+        err = F.smooth_l1_loss(pk, target, reduction="none", beta=0.02).mean((1, 2))
+        kp_l = (wts * err).sum() / nobj
+    total = heat + cfg.box_weight * box_l + cfg.kp_weight * kp_l
+    return {"loss": total, "focal": heat, "giou": box_l, "keypoints": kp_l}
+
+
+def _eval_sets(cfg: DetectorTrainConfig) -> tuple[list, list]:
+    """Fixed validation scenes (faces) and face-free scenes."""
+    mk = maker(cfg, "val", compute_landmarks=False)
+    scenes = [mk(np.random.default_rng([cfg.seed, 10**6, i])) for i in range(cfg.eval_images)]
+    neg = maker(cfg, "val", scene=scene_config(cfg, negative=1.0), compute_landmarks=False)
+    negs = [
+        neg(np.random.default_rng([cfg.seed, 10**7, i])).image
+        for i in range(max(1, cfg.eval_images // 2))
+    ]
+    return [s for s in scenes if len(s.boxes)], negs
+
+
+def validate(model, cfg: DetectorTrainConfig, sets: tuple[list, list], run: Run | None = None,
+             step: int = 0) -> dict:
+    """Recall at IoU 0.5 and false faces per image on validation scenes, at 0.3 and 0.5;
+    with a ``run``, a sheet of detections on 16 validation scenes goes to its samples."""
+    from unmask.evaluation.detector import sheet
+    from unmask.metrics.detection import negatives_metrics, synthetic_metrics
+    from unmask.stages.detector import NetDetector
+
+    det = NetDetector(model.eval(), cfg.size, 0.05)
+    if run is not None:
+        run.save_sample(f"val_{step:07d}", sheet(det.predict, [s.image for s in sets[0][:16]],
+                                                  0.3))
+    res = synthetic_metrics(det.predict, sets[0], (0.3, 0.5))
+    res.update(negatives_metrics(det.predict, sets[1], (0.3, 0.5)))
+    return {k: v for k, v in res.items() if not isinstance(v, dict)}
+
+
+def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
+    """Train (or resume, when ``run`` has a checkpoint) and return the run."""
+    import cv2
+
+    # One OpenCV thread, set before any OpenCV call: loader workers are forked from this
+    # process, and changing OpenCV's thread pool inside a forked child can deadlock.
+    cv2.setNumThreads(1)
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    run = run or Run.create("detector", cfg, cfg.runs, cfg.tag)
+    train_ds = CompositeScenes(maker(cfg, "train"), cfg.epoch_size, cfg.out_stride, cfg.seed)
+    sets = _eval_sets(cfg)
+    # not persistent: workers must restart to see each new epoch's scene stream
+    train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True,
+                          num_workers=cfg.workers)
+    model = FaceDetector(**arch_args(cfg))
+    ema = EMA(model, cfg.ema)
+    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+    step, best, spent = 0, None, 0.0
+    ckpt = run.load_checkpoint()
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        ema.model.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["opt"])
+        step, best, spent = ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
+        log.info("resumed %s at step %d", run.folder, step)
+    budget = Budget(cfg.steps, cfg.minutes, spent)
+    # a resumed run continues with fresh scenes: epochs count on from the images seen so far
+    train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
+    batches = infinite(train_dl, train_ds)
+    t0, seen = time.perf_counter(), 0
+    model.train()
+
+    def state() -> dict:
+        return {"model": model.state_dict(), "ema": ema.model.state_dict(),
+                "opt": opt.state_dict(), "step": step, "best": best, "spent": budget.spent}
+
+    while not budget.done(step):
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
+        batch = next(batches)
+        parts = losses(model(batch["image"].float() / 255), batch, cfg)
+        opt.zero_grad(set_to_none=True)
+        parts["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        opt.step()
+        ema.update(model)
+        step += 1
+        seen += batch["image"].shape[0]
+        if step % 50 == 0:
+            rate = seen / (time.perf_counter() - t0)
+            run.log(step=step, lr=opt.param_groups[0]["lr"], images_per_s=round(rate, 1),
+                    **{k: round(float(v), 4) for k, v in parts.items()})
+        if step % cfg.eval_every == 0 or budget.done(step):
+            metrics = validate(ema.model, cfg, sets, run, step)
+            run.log(step=step, split="val", **metrics)
+            score = metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
+            if best is None or score > best:
+                best = score
+                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            run.save_checkpoint(state())
+            model.train()
+    run.save_checkpoint(state())
+    log.info("stopped at step %d", step)
+    return run
+
+
+def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
+    """Write the run's EMA weights to ``out/detector.*``.
+
+    BatchNorm statistics are re-estimated on ``recalibrate_batches`` training batches; the
+    score threshold stored in the metadata is the lowest one keeping validation false faces per
+    face-free image <= ``max_fp`` (with the validation recall there).
+    """
+    from unmask.config import from_dict
+    from unmask.evaluation.detector import choose_threshold
+    from unmask.runtime import weights
+    from unmask.stages.detector import NetDetector
+
+    cfg = from_dict(DetectorTrainConfig, run.config())
+    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
+    if ckpt is None:
+        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    model = FaceDetector(**arch_args(cfg))
+    model.load_state_dict(ckpt["ema"])
+    if cfg.recalibrate_batches > 0:
+        ds = CompositeScenes(maker(cfg, "train"), cfg.batch * cfg.recalibrate_batches,
+                             cfg.out_stride, cfg.seed + 1)
+        loader = DataLoader(ds, cfg.batch, num_workers=cfg.workers)
+        recalibrate_bn(model, ({"image": b["image"].float() / 255} for b in loader), "image",
+                       cfg.recalibrate_batches)
+    model.eval()
+    scenes, negs = _eval_sets(cfg)
+    det = NetDetector(model, cfg.size, 0.05)
+    thr, val = choose_threshold(det.predict, scenes, negs, cfg.max_fp)
+    meta = {
+        "stage": "detector",
+        "run": run.folder.name,
+        "step": ckpt["step"],
+        "input_size": cfg.size,
+        "stride": cfg.out_stride,
+        "score_threshold": thr,
+        "nms_iou": 0.4,
+        "top_k": 100,
+        "val": val,
+        "box": "canonical face box: jaw to jaw, 12 % of brow-chin height above the brows "
+        "to the chin (unmask.data.face_sources.canonical_box)",
+        "licence": "non-commercial research (trained on UTKFace, MaskedFace-Net/FFHQ, "
+        "dlib 68-point teacher)",
+    }
+    return weights.save(out, "detector", model, "FaceDetector", arch_args(cfg), meta, fp16)

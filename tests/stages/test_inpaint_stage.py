@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from unmask.faces.align import MEAN_68
+from unmask.models.inpainter import InpaintGenerator
+from unmask.runtime import weights
+from unmask.stages.inpaint import Inpainter, gender_prob
+
+TINY = dict(widths=[4, 8, 8, 8], dilations=[1, 2], embed_dim=8)
+
+
+@pytest.fixture(autouse=True)
+def _registry(monkeypatch):
+    monkeypatch.setitem(
+        weights.ARCHITECTURES, "InpaintGenerator", "unmask.models.inpainter:InpaintGenerator"
+    )
+
+
+def _save(folder, guided=True):
+    args = dict(landmark_channels=5 if guided else 0, gender_film=guided, **TINY)
+    weights.save(
+        folder,
+        "inpainter",
+        InpaintGenerator(**args),
+        "InpaintGenerator",
+        args,
+        {"image_size": 32, "landmark_sigma": 0.02},
+    )
+    return folder
+
+
+def _crop(s=64):
+    rng = np.random.default_rng(0)
+    crop = (rng.random((s, s, 3)) * 255).astype(np.uint8)
+    mask = np.zeros((s, s), np.uint8)
+    mask[s // 2 :, s // 4 : 3 * s // 4] = 255
+    return crop, mask, MEAN_68 * s - 0.5
+
+
+def test_restores_only_inside_the_mask_at_input_resolution(tmp_path):
+    inp = Inpainter.from_weights(_save(tmp_path))
+    assert inp.image_size == 32 and inp.guided
+    crop, mask, lm = _crop()
+    out = inp(crop, mask, lm, "female")
+    assert out.shape == crop.shape and out.dtype == np.uint8
+    assert np.array_equal(out[mask == 0], crop[mask == 0])
+    assert not np.array_equal(out[mask > 0], crop[mask > 0])
+    same = inp(crop, mask, lm, 1.0)
+    assert np.array_equal(out, same)
+    batch = inp.batch(np.stack([crop, crop]), np.stack([mask, mask]), np.stack([lm, lm]))
+    assert batch.shape == (2, 64, 64, 3)
+    with pytest.raises(ValueError, match="landmark"):
+        inp(crop, mask, None, None)
+
+
+def test_unguided_model_needs_no_landmarks(tmp_path):
+    inp = Inpainter.from_weights(_save(tmp_path, guided=False))
+    crop, mask, _ = _crop(32)
+    assert not inp.guided
+    assert inp(crop, mask).shape == crop.shape
+
+
+def test_gender_prob():
+    assert gender_prob("female") == 1 and gender_prob("male") == 0 and gender_prob(None) == 0.5
+    assert gender_prob(1.7) == 1.0
+    with pytest.raises(ValueError):
+        gender_prob("unknown")

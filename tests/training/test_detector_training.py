@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from unmask.faces.detect import Detection
+from unmask.runtime import weights
+from unmask.stages.detector import NetDetector
+from unmask.training.detector import DetectorTrainConfig, focal_loss, giou, promote, train
+from unmask.training.runs import Run
+
+
+def _cfg(ds, tmp_path, steps):
+    return DetectorTrainConfig(
+        dataset=str(ds), photos=None, templates=None, size=64, widths=[4, 8, 8, 8, 8], blocks=1,
+        fpn_channels=8, head_channels=8, scene={"min_face": 6.0, "max_objects": 4}, batch=2,
+        steps=steps, warmup=1, eval_every=3, eval_images=3, epoch_size=8, workers=0, threads=1,
+        recalibrate_batches=1,
+        runs=str(tmp_path / "runs"), tag="t",
+    )
+
+
+def test_focal_and_giou_basics():
+    target = torch.zeros(1, 1, 4, 4)
+    target[0, 0, 1, 2] = 1.0
+    good, bad = torch.full_like(target, -6.0), torch.full_like(target, -6.0)
+    good[0, 0, 1, 2], bad[0, 0, 3, 3] = 6.0, 6.0
+    assert focal_loss(good, target) < 0.01 < focal_loss(bad, target)
+    a = torch.tensor([[0.0, 0, 10, 10], [0, 0, 10, 10]])
+    b = torch.tensor([[0.0, 0, 10, 10], [20, 0, 30, 10]])
+    g = giou(a, b)
+    assert g[0] == pytest.approx(1.0) and g[1] < 0
+
+
+def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
+    monkeypatch.setitem(weights.ARCHITECTURES, "FaceDetector",
+                        "unmask.models.detector:FaceDetector")
+    run = train(_cfg(tiny_dataset, tmp_path, 3))
+    recs = run.records()
+    assert any(r.get("split") == "val" and "recall_0.5" in r for r in recs)
+    assert run.load_checkpoint()["step"] == 3
+    run2 = train(_cfg(tiny_dataset, tmp_path, 5), Run(run.folder))
+    assert run2.folder == run.folder and run2.load_checkpoint()["step"] == 5
+    path = promote(run2, tmp_path / "w")
+    info = weights.find("detector", tmp_path / "w")
+    assert info.path == path and info.arch == "FaceDetector"
+    meta = json.loads((tmp_path / "w" / "detector.json").read_text())["meta"]
+    assert 0.2 <= meta["score_threshold"] <= 0.9 and meta["input_size"] == 64
+    det = NetDetector.from_weights(tmp_path / "w", score_threshold=0.0)
+    assert det.input_size == 64 and det.stride == 4
+    img = (np.random.default_rng(1).random((50, 80, 3)) * 255).astype(np.uint8)
+    found = det.detect(img)
+    assert found and isinstance(found[0], Detection)
+    assert all(0 <= d.score <= 1 and d.keypoints.shape == (5, 2) for d in found)

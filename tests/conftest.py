@@ -1,36 +1,12 @@
-"""Shared fixtures: paths to ../shared/data (skip when absent) and a tiny built dataset."""
+"""Shared fixtures: real faces from ../shared/data (skip when absent) and a tiny dataset."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data, skipping the test when it is absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not available: {path}")
-    return path
-
-
-def require_dlib() -> None:
-    """Skip unless dlib and the face-recognition-models files are installed."""
-    if importlib.util.find_spec("dlib") is None:
-        pytest.skip("dlib is not installed (pip install 'unmask[train]')")
-    from unmask.faces.teacher import TeacherUnavailable, model_path
-
-    try:
-        model_path("shape68")
-    except TeacherUnavailable as exc:
-        pytest.skip(str(exc))
+from support import make_tiny_dataset, shared_path
 
 
 @pytest.fixture
@@ -38,58 +14,6 @@ def face_files() -> list[Path]:
     """A few real UTKFace crops (skips when the shared data is absent)."""
     root = shared_path("faces-utk")
     return sorted(root.glob("*.jpg"))[::400][:12]
-
-
-def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int = 0) -> Path:
-    """Write a synthetic dataset in the `unmask data build` format (random textures, mean-shape
-    landmarks with jitter, a box mask over the lower face)."""
-    from PIL import Image
-
-    from unmask.data.manifest import split_of, write_lines
-    from unmask.faces.align import MEAN_68
-
-    rng = np.random.default_rng(seed)
-    for sub in ("faces", "masked", "masks"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i in range(n_faces):
-        fid = f"{i:012x}"
-        clean = (rng.random((size, size, 3)) * 255).astype(np.uint8)
-        lm = MEAN_68 * size + rng.normal(0, 0.5, (68, 2))
-        mask = np.zeros((size, size), np.uint8)
-        mask[int(0.55 * size) : int(0.95 * size), int(0.2 * size) : int(0.8 * size)] = 1
-        masked = clean.copy()
-        masked[mask > 0] = (200, 200, 255)
-        Image.fromarray(clean).save(root / "faces" / f"{fid}.jpg")
-        Image.fromarray(masked).save(root / "masked" / f"{fid}_0.jpg")
-        Image.fromarray(mask * 255).save(root / "masks" / f"{fid}_0.png")
-        split = ["train", "val", "test"][i % 3] if i < 9 else split_of(fid)
-        rows.append(
-            {
-                "id": f"{fid}_0",
-                "face_id": fid,
-                "source": f"{fid}.jpg",
-                "split": split,
-                "gender": ["male", "female"][i % 2],
-                "age": 20 + i,
-                "size": size,
-                "clean": f"faces/{fid}.jpg",
-                "image": f"masked/{fid}_0.jpg",
-                "mask": f"masks/{fid}_0.png",
-                "landmarks": lm.round(2).tolist(),
-                "teacher_score": 1.0,
-                "mask_source": "procedural",
-                "mask_type": ["surgical", "cloth"][i % 2],
-                "mask_params": {},
-                "nose_covered": True,
-                "nose_out": False,
-                "mouth_covered": True,
-                "coverage": float(mask.mean()),
-            }
-        )
-    write_lines(root / "manifest.jsonl", rows)
-    (root / "build.json").write_text(json.dumps({"size": size}))
-    return root
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED, require_dlib
+from support import SHARED, require_dlib
 from unmask.data.build import BuildConfig, build
 from unmask.data.manifest import load_manifest
 

@@ -96,7 +96,7 @@ def test_degrade_and_procedural_keep_shape():
 
 
 def test_build_maker_with_shared_templates(tiny_dataset):
-    from conftest import shared_path
+    from support import shared_path
 
     templates = shared_path("mask-templates")
     maker = build_maker(tiny_dataset, "test", SceneConfig(size=64, negative=1.0),

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from conftest import require_dlib, shared_path
+from support import require_dlib, shared_path
 from unmask.data.realseg import decode_labels, list_sources, prepare_realseg, warp_labels
 
 

@@ -28,7 +28,7 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
 
 
 def test_dlib_baseline_finds_a_real_face():
-    from conftest import require_dlib, shared_path
+    from support import require_dlib, shared_path
 
     require_dlib()
     path = sorted(shared_path("faces-utk").glob("*.jpg"))[0]

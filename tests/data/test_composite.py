@@ -99,8 +99,9 @@ def test_build_maker_with_shared_templates(tiny_dataset):
     from support import shared_path
 
     templates = shared_path("mask-templates")
-    maker = build_maker(tiny_dataset, "test", SceneConfig(size=64, negative=1.0),
-                        templates=templates)
+    maker = build_maker(
+        tiny_dataset, "test", SceneConfig(size=64, negative=1.0), templates=templates
+    )
     assert maker.bg.templates and maker.masks is not None
     rng = np.random.default_rng(0)
     for _ in range(6):

@@ -15,9 +15,20 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     from PIL import Image
 
     Image.fromarray(np.full((40, 30, 3), 128, np.uint8)).save(dev / "a.png")
-    res = evaluate(tiny_dataset, dev=dev, photos=None, templates=None, synthetic=3,
-                   negatives=2, kinds=(), baseline_images=2, baseline_cache=None,
-                   detector=det, timing_repeats=2, sheet_path=tmp_path / "sheet.png")
+    res = evaluate(
+        tiny_dataset,
+        dev=dev,
+        photos=None,
+        templates=None,
+        synthetic=3,
+        negatives=2,
+        kinds=(),
+        baseline_images=2,
+        baseline_cache=None,
+        detector=det,
+        timing_repeats=2,
+        sheet_path=tmp_path / "sheet.png",
+    )
     assert (tmp_path / "sheet.png").is_file()
     assert res["synthetic"]["images"] == 3 and res["paired"]["images"] == 2
     assert res["real_dev"]["ours"]["photos"] == 1

@@ -52,9 +52,13 @@ def folder(tmp_path: Path) -> Path:
     root = tmp_path / "masks"
     for name, anchors in (("toy", FRONT), ("toy_left", LEFT), ("toy_right", RIGHT)):
         _template_png(root / "templates" / f"{name}.png", anchors)
-    cfg = (_section("surgical", "toy.png", FRONT) + _section("surgical_left", "toy_left.png", LEFT)
-           + _section("surgical_right", "toy_right.png", RIGHT) + _section("KN95", "toy.png", FRONT)
-           + ";[N95]\n;template: templates/missing.png\n\n[empty]\n[inpaint_left]\n")
+    cfg = (
+        _section("surgical", "toy.png", FRONT)
+        + _section("surgical_left", "toy_left.png", LEFT)
+        + _section("surgical_right", "toy_right.png", RIGHT)
+        + _section("KN95", "toy.png", FRONT)
+        + ";[N95]\n;template: templates/missing.png\n\n[empty]\n[inpaint_left]\n"
+    )
     (root / "masks.cfg").write_text(cfg)
     tex = root / "textures" / "check"
     tex.mkdir(parents=True)
@@ -63,8 +67,14 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
-def face(size: int = 256, yaw_deg: float = 0.0, seed: int = 0, scale: float = 1.0,
-         angle_deg: float = 0.0, shift=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+def face(
+    size: int = 256,
+    yaw_deg: float = 0.0,
+    seed: int = 0,
+    scale: float = 1.0,
+    angle_deg: float = 0.0,
+    shift=(0.0, 0.0),
+) -> tuple[np.ndarray, np.ndarray]:
     """A noisy image with a skin ellipse and mean-shape landmarks, turned by ``yaw_deg`` about a
     vertical axis (positive: nose toward the image right) and rotated in-plane by ``angle_deg``."""
     pts = (MEAN_68.astype(np.float64) - 0.5) * size * scale
@@ -78,8 +88,16 @@ def face(size: int = 256, yaw_deg: float = 0.0, seed: int = 0, scale: float = 1.
     pts += size / 2 + np.asarray(shift)
     rng = np.random.default_rng(seed)
     img = rng.integers(40, 120, (size, size, 3), dtype=np.uint8)
-    cv2.ellipse(img, (size // 2, size // 2), (int(0.3 * size), int(0.4 * size)), 0, 0, 360,
-                (200, 150, 120), -1)
+    cv2.ellipse(
+        img,
+        (size // 2, size // 2),
+        (int(0.3 * size), int(0.4 * size)),
+        0,
+        0,
+        360,
+        (200, 150, 120),
+        -1,
+    )
     return img, pts.astype(np.float32)
 
 
@@ -96,8 +114,11 @@ def test_parse_cfg(folder: Path):
     items = parse_masks_cfg(folder / "masks.cfg")
     assert [t.name for t in items] == ["surgical", "surgical_left", "surgical_right", "KN95"]
     assert [(t.kind, t.base, t.side) for t in items] == [
-        ("surgical", "surgical", "front"), ("surgical", "surgical", "left"),
-        ("surgical", "surgical", "right"), ("kn95", "KN95", "front")]
+        ("surgical", "surgical", "front"),
+        ("surgical", "surgical", "left"),
+        ("surgical", "surgical", "right"),
+        ("kn95", "KN95", "front"),
+    ]
     assert items[0].anchors.shape == (6, 2) and items[0].anchors.dtype == np.float32
     np.testing.assert_array_equal(items[1].anchors, np.array(LEFT, np.float32))
     assert items[0].path == folder / "templates" / "toy.png"
@@ -169,9 +190,14 @@ def test_covers_mouth_and_nose(folder: Path):
     rng = np.random.default_rng(0)
     nose_out = 0
     for i in range(150):
-        img, lm = face(size=int(rng.choice([128, 256, 300])), yaw_deg=rng.uniform(-45, 45),
-                       seed=i, scale=rng.uniform(0.8, 1.15), angle_deg=rng.uniform(-15, 15),
-                       shift=rng.uniform(-10, 10, 2))
+        img, lm = face(
+            size=int(rng.choice([128, 256, 300])),
+            yaw_deg=rng.uniform(-45, 45),
+            seed=i,
+            scale=rng.uniform(0.8, 1.15),
+            angle_deg=rng.uniform(-15, 15),
+            shift=rng.uniform(-10, 10, 2),
+        )
         lm = lm + rng.normal(0, 0.7, lm.shape).astype(np.float32)
         res = src.apply(img, lm, rng)
         np.testing.assert_array_equal(res.mask, (res.alpha > 0.5).astype(np.uint8))
@@ -185,8 +211,11 @@ def test_side_follows_yaw(folder: Path):
     src = TemplateMasks(folder, kinds=["surgical"])
     for deg, side in ((-45, "left"), (0, "front"), (45, "right")):
         img, lm = face(yaw_deg=deg)
-        assert estimate_yaw(lm) == pytest.approx(0.0, abs=0.02) if deg == 0 else (
-            np.sign(estimate_yaw(lm)) == np.sign(deg) and abs(estimate_yaw(lm)) > 0.2)
+        assert (
+            estimate_yaw(lm) == pytest.approx(0.0, abs=0.02)
+            if deg == 0
+            else (np.sign(estimate_yaw(lm)) == np.sign(deg) and abs(estimate_yaw(lm)) > 0.2)
+        )
         for seed in range(5):
             assert src.apply(img, lm, np.random.default_rng(seed)).params["side"] == side
     lm = face(yaw_deg=30)[1]
@@ -275,8 +304,13 @@ def test_real_cfg():
     for base in {t.base for t in items}:
         assert {t.side for t in items if t.base == base} == {"front", "left", "right"}
     for t in items:
-        assert (t.yaw < -0.2) if t.side == "left" else (t.yaw > 0.2) if t.side == "right" else (
-            abs(t.yaw) < 0.1)
+        assert (
+            (t.yaw < -0.2)
+            if t.side == "left"
+            else (t.yaw > 0.2)
+            if t.side == "right"
+            else (abs(t.yaw) < 0.1)
+        )
 
 
 @pytest.mark.shared

@@ -15,8 +15,7 @@ from unmask.metrics.detection import (
 def _scene(boxes):
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     kps = np.repeat(((boxes[:, :2] + boxes[:, 2:]) / 2)[:, None], 5, 1)
-    return Scene(np.zeros((100, 200, 3), np.uint8), boxes, kps, np.ones(len(boxes), bool),
-                 "scene")
+    return Scene(np.zeros((100, 200, 3), np.uint8), boxes, kps, np.ones(len(boxes), bool), "scene")
 
 
 def test_iou_match_and_hits():
@@ -38,8 +37,11 @@ def test_synthetic_and_negative_metrics():
         boxes = np.concatenate([gt, [[0, 80, 10, 90]]]).astype(np.float32)
         scores = np.array([0.9, 0.4], np.float32)
         keep = scores >= threshold
-        return boxes[keep], scores[keep], np.repeat(
-            ((boxes[:, :2] + boxes[:, 2:]) / 2)[:, None], 5, 1)[keep]
+        return (
+            boxes[keep],
+            scores[keep],
+            np.repeat(((boxes[:, :2] + boxes[:, 2:]) / 2)[:, None], 5, 1)[keep],
+        )
 
     res = synthetic_metrics(predict, scenes, (0.3, 0.5))
     assert res["faces"] == 3 and res["recall_0.5"] == pytest.approx(2 / 3, abs=1e-3)

@@ -13,11 +13,26 @@ from unmask.training.runs import Run
 
 def _cfg(ds, tmp_path, steps):
     return DetectorTrainConfig(
-        dataset=str(ds), photos=None, templates=None, size=64, widths=[4, 8, 8, 8, 8], blocks=1,
-        fpn_channels=8, head_channels=8, scene={"min_face": 6.0, "max_objects": 4}, batch=2,
-        steps=steps, warmup=1, eval_every=3, eval_images=3, epoch_size=8, workers=0, threads=1,
+        dataset=str(ds),
+        photos=None,
+        templates=None,
+        size=64,
+        widths=[4, 8, 8, 8, 8],
+        blocks=1,
+        fpn_channels=8,
+        head_channels=8,
+        scene={"min_face": 6.0, "max_objects": 4},
+        batch=2,
+        steps=steps,
+        warmup=1,
+        eval_every=3,
+        eval_images=3,
+        epoch_size=8,
+        workers=0,
+        threads=1,
         recalibrate_batches=1,
-        runs=str(tmp_path / "runs"), tag="t",
+        runs=str(tmp_path / "runs"),
+        tag="t",
     )
 
 
@@ -34,8 +49,9 @@ def test_focal_and_giou_basics():
 
 
 def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
-    monkeypatch.setitem(weights.ARCHITECTURES, "FaceDetector",
-                        "unmask.models.detector:FaceDetector")
+    monkeypatch.setitem(
+        weights.ARCHITECTURES, "FaceDetector", "unmask.models.detector:FaceDetector"
+    )
     run = train(_cfg(tiny_dataset, tmp_path, 3))
     recs = run.records()
     assert any(r.get("split") == "val" and "recall_0.5" in r for r in recs)

@@ -25,14 +25,35 @@ log = logging.getLogger(__name__)
 #: scikit-image sample photos without people or faces, by split. ``astronaut``, ``camera`` and
 #: ``lfw_subset`` show people and are never used.
 SKIMAGE_TRAIN = (
-    "brick.png", "cell.png", "chessboard_RGB.png", "clock_motion.png", "coins.png", "color.png",
-    "grass.png", "horse.png", "hubble_deep_field.jpg", "ihc.png", "logo.png",
-    "microaneurysms.png", "moon.png", "motorcycle_left.png", "motorcycle_right.png",
-    "phantom.png", "retina.jpg", "text.png",
+    "brick.png",
+    "cell.png",
+    "chessboard_RGB.png",
+    "clock_motion.png",
+    "coins.png",
+    "color.png",
+    "grass.png",
+    "horse.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "logo.png",
+    "microaneurysms.png",
+    "moon.png",
+    "motorcycle_left.png",
+    "motorcycle_right.png",
+    "phantom.png",
+    "retina.jpg",
+    "text.png",
 )
 SKIMAGE_TEST = ("chelsea.png", "coffee.png", "gravel.png", "page.png", "rocket.jpg")
-_SKIN = ((224, 188, 160), (198, 150, 120), (160, 114, 84), (112, 76, 54), (240, 208, 186),
-         (182, 134, 106), (90, 60, 44))
+_SKIN = (
+    (224, 188, 160),
+    (198, 150, 120),
+    (160, 114, 84),
+    (112, 76, 54),
+    (240, 208, 186),
+    (182, 134, 106),
+    (90, 60, 44),
+)
 
 
 @cache
@@ -150,8 +171,12 @@ class Backgrounds:
             as real-world context (the face box enlarged 1.6x is avoided).
     """
 
-    def __init__(self, split: str = "train", template_dir: str | Path | None = None,
-                 photos: list[tuple[Path, np.ndarray]] | None = None) -> None:
+    def __init__(
+        self,
+        split: str = "train",
+        template_dir: str | Path | None = None,
+        photos: list[tuple[Path, np.ndarray]] | None = None,
+    ) -> None:
         self.natural = SKIMAGE_TRAIN if split == "train" else SKIMAGE_TEST
         self.photos = list(photos or [])
         self.templates: list[Path] = []
@@ -160,8 +185,9 @@ class Backgrounds:
             root = Path(template_dir)
             self.templates = sorted((root / "templates").glob("*.png"))
             exts = {".png", ".jpg", ".jpeg"}
-            self.textures = sorted(p for p in (root / "textures").rglob("*")
-                                   if p.suffix.lower() in exts)
+            self.textures = sorted(
+                p for p in (root / "textures").rglob("*") if p.suffix.lower() in exts
+            )
 
     def sample(self, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         """A background picture, ``h x w x 3`` uint8 RGB."""
@@ -189,9 +215,9 @@ class Backgrounds:
             s = int(rng.uniform(0.12, 0.45) * min(h, w))
             x, y = int(rng.integers(0, w - s)), int(rng.integers(0, h - s))
             if x + s < avoid[0] or x > avoid[2] or y + s < avoid[1] or y > avoid[3]:
-                return img[y:y + s, x:x + s]
+                return img[y : y + s, x : x + s]
         a = np.clip(avoid, 0, [w, h, w, h]).astype(int)
-        strips = [img[: a[1]], img[a[3]:], img[:, : a[0]], img[:, a[2]:]]
+        strips = [img[: a[1]], img[a[3] :], img[:, : a[0]], img[:, a[2] :]]
         best = max(strips, key=lambda x: min(x.shape[:2]))
         return best if min(best.shape[:2]) >= 8 else procedural(rng, 64, 64)
 
@@ -245,8 +271,14 @@ def _hand(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         length = size * (0.28 if k else 0.2) * rng.uniform(0.8, 1.1)
         a = ang - np.pi / 2 + (0.5 if k == 0 else 0.0)
         end = c + length * 1.6 * np.array([np.cos(a), np.sin(a)])
-        cv2.line(alpha, tuple(int(v) for v in c), tuple(int(v) for v in end), 1.0,
-                 max(1, int(size * 0.07)), cv2.LINE_AA)
+        cv2.line(
+            alpha,
+            tuple(int(v) for v in c),
+            tuple(int(v) for v in end),
+            1.0,
+            max(1, int(size * 0.07)),
+            cv2.LINE_AA,
+        )
     rgb = np.empty((size, size, 3), np.float32)
     rgb[:] = skin_colour(rng)
     rgb *= (0.7 + 0.4 * value_noise(rng, size, size, 2))[..., None]
@@ -309,7 +341,7 @@ def _fit(src: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarra
         ch = max(4, int(cw * h / w))
     cw, ch = min(cw, sw), min(ch, sh)
     y, x = int(rng.integers(0, sh - ch + 1)), int(rng.integers(0, sw - cw + 1))
-    crop = src[y:y + ch, x:x + cw]
+    crop = src[y : y + ch, x : x + cw]
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     inter = cv2.INTER_AREA if cw > w else cv2.INTER_LINEAR
@@ -330,8 +362,9 @@ def paste(canvas: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, m: np.ndarray)
     mm[:, 2] -= (x0, y0)
     size = (int(x1 - x0), int(y1 - y0))
     a = cv2.warpAffine(alpha.astype(np.float32), mm, size, flags=cv2.INTER_LINEAR)[..., None]
-    col = cv2.warpAffine(rgb.astype(np.float32), mm, size, flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
+    col = cv2.warpAffine(
+        rgb.astype(np.float32), mm, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     region = canvas[y0:y1, x0:x1]
     region *= 1 - a
     region += col * a

@@ -104,9 +104,15 @@ class SceneMaker:
             ``None`` follows ``cfg.unmasked``.
     """
 
-    def __init__(self, faces: list[FaceSource], photos: list[FaceSource],
-                 backgrounds: Backgrounds, cfg: SceneConfig, masks=None,
-                 force_masked: bool | None = None) -> None:
+    def __init__(
+        self,
+        faces: list[FaceSource],
+        photos: list[FaceSource],
+        backgrounds: Backgrounds,
+        cfg: SceneConfig,
+        masks=None,
+        force_masked: bool | None = None,
+    ) -> None:
         if not faces:
             raise ValueError("no crop faces to compose scenes from")
         self.faces, self.photos, self.bg, self.cfg = faces, photos, backgrounds, cfg
@@ -115,8 +121,9 @@ class SceneMaker:
     def __call__(self, rng: np.random.Generator) -> Scene:
         cfg = self.cfg
         u = rng.random()
-        kind = "negative" if u < cfg.negative else "tight" if u < cfg.negative + cfg.tight \
-            else "scene"
+        kind = (
+            "negative" if u < cfg.negative else "tight" if u < cfg.negative + cfg.tight else "scene"
+        )
         if kind == "tight":
             canvas, faces = self._tight(rng)
         else:
@@ -128,8 +135,9 @@ class SceneMaker:
         if rng.random() < 0.5:  # mirror the whole photo (pixel-centre convention)
             w = img.shape[1]
             img = np.ascontiguousarray(img[:, ::-1])
-            boxes = np.stack([w - 1 - boxes[:, 2], boxes[:, 1], w - 1 - boxes[:, 0], boxes[:, 3]],
-                             1)
+            boxes = np.stack(
+                [w - 1 - boxes[:, 2], boxes[:, 1], w - 1 - boxes[:, 0], boxes[:, 3]], 1
+            )
             kps = kps[:, FLIP_5]
             kps[..., 0] = w - 1 - kps[..., 0]
         return Scene(img, boxes.astype(np.float32), kps.astype(np.float32), masked, kind)
@@ -152,8 +160,11 @@ class SceneMaker:
             return _read_rgb(f.clean), f.landmarks, False
         if fresh and self.masks is not None and f.clean is not None:
             rng_mask = np.random.default_rng(mask_seed)
-            return self.masks.apply(_read_rgb(f.clean), f.landmarks, rng_mask).image, \
-                f.landmarks, True
+            return (
+                self.masks.apply(_read_rgb(f.clean), f.landmarks, rng_mask).image,
+                f.landmarks,
+                True,
+            )
         return _read_rgb(f.image), f.landmarks, f.masked
 
     def _tight(self, rng: np.random.Generator):
@@ -238,8 +249,13 @@ class SceneMaker:
         size = max(6, int(max(bw, bh) * rng.uniform(0.3, 0.6)))
         rgb, alpha = self.bg.distractor(rng, size)
         side = rng.integers(4)
-        cx = box[0] + bw * (rng.uniform(-0.1, 0.1) if side == 0 else rng.uniform(0.9, 1.1)
-                            if side == 1 else rng.uniform(0.2, 0.8))
+        cx = box[0] + bw * (
+            rng.uniform(-0.1, 0.1)
+            if side == 0
+            else rng.uniform(0.9, 1.1)
+            if side == 1
+            else rng.uniform(0.2, 0.8)
+        )
         cy = box[1] + bh * (rng.uniform(0.85, 1.1) if side >= 2 else rng.uniform(0.3, 0.9))
         m = np.array([[1.0, 0, cx - size / 2], [0, 1.0, cy - size / 2]])
         paste(canvas, rgb, alpha, m)
@@ -248,8 +264,13 @@ class SceneMaker:
 def _aspect(rng: np.random.Generator) -> float:
     """Photo width / height: mostly portrait, some square, some landscape."""
     u = rng.random()
-    return rng.uniform(0.6, 0.85) if u < 0.5 else rng.uniform(0.85, 1.15) if u < 0.8 \
+    return (
+        rng.uniform(0.6, 0.85)
+        if u < 0.5
+        else rng.uniform(0.85, 1.15)
+        if u < 0.8
         else rng.uniform(1.15, 1.7)
+    )
 
 
 def _similarity(box: np.ndarray, width: float, angle_deg: float, centre: np.ndarray) -> np.ndarray:
@@ -348,8 +369,9 @@ def degrade(img: np.ndarray, rng: np.random.Generator, cfg: SceneConfig) -> np.n
             x = cv2.filter2D(x, -1, kern / max(float(kern.sum()), 1e-6))
     if rng.random() < cfg.lowres and min(h, w) > 24:
         f = rng.uniform(0.15, 0.5)
-        small = cv2.resize(x, (max(8, int(w * f)), max(8, int(h * f))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            x, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA
+        )
         inter = cv2.INTER_NEAREST if rng.random() < 0.3 else cv2.INTER_LINEAR
         x = cv2.resize(small, (w, h), interpolation=inter)
     if rng.random() < cfg.noise:
@@ -362,8 +384,9 @@ def degrade(img: np.ndarray, rng: np.random.Generator, cfg: SceneConfig) -> np.n
     return np.ascontiguousarray(x)
 
 
-def render_targets(boxes: np.ndarray, keypoints: np.ndarray, size: int, stride: int,
-                   alpha: float = 0.54) -> dict[str, np.ndarray]:
+def render_targets(
+    boxes: np.ndarray, keypoints: np.ndarray, size: int, stride: int, alpha: float = 0.54
+) -> dict[str, np.ndarray]:
     """CenterNet-style dense targets for a ``size x size`` letterboxed photo.
 
     Cell ``j`` of the ``n = size // stride`` grid has its centre at ``j * stride +
@@ -388,8 +411,10 @@ def render_targets(boxes: np.ndarray, keypoints: np.ndarray, size: int, stride: 
         ci = np.clip(np.floor((np.array([x1 + x2, y1 + y2]) / 2 + 0.5) / stride), 0, n - 1)
         sx = max(alpha * (x2 - x1) / stride / 6, 0.35)
         sy = max(alpha * (y2 - y1) / stride / 6, 0.35)
-        g = np.exp(-((grid[None, :] - ci[0]) ** 2) / (2 * sx * sx)
-                   - ((grid[:, None] - ci[1]) ** 2) / (2 * sy * sy)).astype(np.float32)
+        g = np.exp(
+            -((grid[None, :] - ci[0]) ** 2) / (2 * sx * sx)
+            - ((grid[:, None] - ci[1]) ** 2) / (2 * sy * sy)
+        ).astype(np.float32)
         np.maximum(heat, g, out=heat)
         region = g > 0.1
         w = np.where(region, g, 0)
@@ -450,15 +475,24 @@ class CompositeScenes(Dataset):
         pb[: len(boxes)], pk[: len(kps)] = boxes, kps
         out = {k: torch.from_numpy(v) for k, v in t.items()}
         out["image"] = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))
-        out.update(boxes=torch.from_numpy(pb), keypoints=torch.from_numpy(pk),
-                   count=torch.tensor(len(boxes)))
+        out.update(
+            boxes=torch.from_numpy(pb),
+            keypoints=torch.from_numpy(pk),
+            count=torch.tensor(len(boxes)),
+        )
         return out
 
 
-def build_maker(dataset: str | Path, split: str, scene: SceneConfig,
-                photos: str | Path | None = None, photo_cache: str | Path | None = None,
-                templates: str | Path | None = None, force_masked: bool | None = None,
-                compute_landmarks: bool = True) -> SceneMaker:
+def build_maker(
+    dataset: str | Path,
+    split: str,
+    scene: SceneConfig,
+    photos: str | Path | None = None,
+    photo_cache: str | Path | None = None,
+    templates: str | Path | None = None,
+    force_masked: bool | None = None,
+    compute_landmarks: bool = True,
+) -> SceneMaker:
     """A :class:`SceneMaker` over the faces, photos and backgrounds of one split.
 
     Args:
@@ -484,7 +518,10 @@ def build_maker(dataset: str | Path, split: str, scene: SceneConfig,
 
     mix = {"procedural": 1.0, "template": 1.0 if templates is not None else 0.0}
     masks = make_mask_source(mix, templates)
-    bg = Backgrounds("train" if split in ("train", "val") else split, templates,
-                     [(f.image, canonical_box(f.landmarks)) for f in pf])
+    bg = Backgrounds(
+        "train" if split in ("train", "val") else split,
+        templates,
+        [(f.image, canonical_box(f.landmarks)) for f in pf],
+    )
     log.info("%s scenes: %d crop faces, %d photo faces", split, len(faces), len(pf))
     return SceneMaker(faces, pf, bg, scene, masks, force_masked)

@@ -78,9 +78,15 @@ def crop_faces(dataset: str | Path, splits: tuple[str, ...] = ("train",)) -> lis
     else:
         raise FileNotFoundError(f"no {MANIFEST} in {root}: build it with `unmask data build`")
     out = [
-        FaceSource(root / r["image"], root / r["clean"] if r["clean"] != r["image"] else None,
-                   np.asarray(r["landmarks"], np.float32), True, r["split"])
-        for r in rows if r["split"] in splits
+        FaceSource(
+            root / r["image"],
+            root / r["clean"] if r["clean"] != r["image"] else None,
+            np.asarray(r["landmarks"], np.float32),
+            True,
+            r["split"],
+        )
+        for r in rows
+        if r["split"] in splits
     ]
     if not out:
         raise ValueError(f"no faces of splits {splits} in {root}")
@@ -95,8 +101,9 @@ def photo_split(path: Path) -> str:
     return split_of(Path(path).stem, val=VAL_SHARE, test=TEST_SHARE)
 
 
-def photo_faces(src: str | Path, cache: str | Path, splits: tuple[str, ...] | None = None,
-                compute: bool = True) -> list[FaceSource]:
+def photo_faces(
+    src: str | Path, cache: str | Path, splits: tuple[str, ...] | None = None, compute: bool = True
+) -> list[FaceSource]:
     """Masked photos under ``src/*/images`` with photo-level landmarks.
 
     Landmarks are computed with dlib on first use and cached in the JSON file ``cache``
@@ -117,7 +124,8 @@ def photo_faces(src: str | Path, cache: str | Path, splits: tuple[str, ...] | No
         for k, p in enumerate(todo, 1):
             face = find_face_68(load_image(p))
             found[str(p.relative_to(src))] = (
-                None if face is None else np.round(face.landmarks, 2).tolist())
+                None if face is None else np.round(face.landmarks, 2).tolist()
+            )
             if k % 20 == 0 or k == len(todo):
                 tmp = cache.with_suffix(".tmp")
                 tmp.write_text(json.dumps(found))

@@ -38,8 +38,9 @@ from unmask.metrics.detection import (
 log = logging.getLogger(__name__)
 
 
-def choose_threshold(predict: Predict, scenes: Sequence, negatives: Sequence[np.ndarray],
-                     max_fp: float = 0.05) -> tuple[float, dict]:
+def choose_threshold(
+    predict: Predict, scenes: Sequence, negatives: Sequence[np.ndarray], max_fp: float = 0.05
+) -> tuple[float, dict]:
     """The lowest score threshold (0.2-0.9 in steps of 0.025) with at most ``max_fp`` false
     faces per face-free image; returns it and the validation metrics there."""
     pos = collect(predict, [s.image for s in scenes])
@@ -67,8 +68,7 @@ def dlib_predict(kind: str, max_side: int = 800, upsample: int = 1) -> Predict:
 
     def predict(image: np.ndarray, threshold: float = 0.0):
         f = min(1.0, max_side / max(image.shape[:2]))
-        img = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 \
-            else image
+        img = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else image
         dets = teacher.detect_dlib(img, kind, upsample)
         boxes = np.array([b for b, _ in dets], np.float32).reshape(-1, 4) / f
         scores = np.full(len(dets), 1.0, np.float32)
@@ -77,8 +77,9 @@ def dlib_predict(kind: str, max_side: int = 800, upsample: int = 1) -> Predict:
     return predict
 
 
-def cpu_ms(detector, threads: Sequence[int] = (1, 2), repeats: int = 20,
-           image: np.ndarray | None = None) -> dict:
+def cpu_ms(
+    detector, threads: Sequence[int] = (1, 2), repeats: int = 20, image: np.ndarray | None = None
+) -> dict:
     """Median milliseconds of ``detector.detect`` on a 640 x 480 photo per torch thread count."""
     import torch
 
@@ -118,11 +119,17 @@ class HeldOut:
     seed: int
 
 
-def held_out(dataset: str | Path, size: int = 320, synthetic: int = 300, negatives: int = 200,
-             seed: int = 1, dev: str | Path | None = "../shared/data/masked-real-dev",
-             photos: str | Path | None = "../shared/data/masked-seg-train",
-             photo_cache: str | Path | None = "data/cache/photo_faces.json",
-             templates: str | Path | None = "../shared/data/mask-templates") -> HeldOut:
+def held_out(
+    dataset: str | Path,
+    size: int = 320,
+    synthetic: int = 300,
+    negatives: int = 200,
+    seed: int = 1,
+    dev: str | Path | None = "../shared/data/masked-real-dev",
+    photos: str | Path | None = "../shared/data/masked-seg-train",
+    photo_cache: str | Path | None = "data/cache/photo_faces.json",
+    templates: str | Path | None = "../shared/data/mask-templates",
+) -> HeldOut:
     """Make the held-out sets from the dataset's ``test`` split (faces, photos and natural
     backgrounds no training scene uses); scenes are drawn for a ``size``-pixel letterbox."""
     from unmask.data.backgrounds import SKIMAGE_TEST, _skimage
@@ -139,8 +146,12 @@ def held_out(dataset: str | Path, size: int = 320, synthetic: int = 300, negativ
     return HeldOut(scenes, bare, negs, images, size, seed)
 
 
-def baselines(sets: HeldOut, kinds: Sequence[str] = ("hog", "cnn"), images: int = 100,
-              cache: str | Path | None = "data/cache/detector_baselines.json") -> dict:
+def baselines(
+    sets: HeldOut,
+    kinds: Sequence[str] = ("hog", "cnn"),
+    images: int = 100,
+    cache: str | Path | None = "data/cache/detector_baselines.json",
+) -> dict:
     """dlib on the first ``images`` scenes (masked and unmasked) and face-free pictures and on
     every real photo: ``{kind: {"masked", "unmasked", "negatives", "real_dev"}}``.
 
@@ -152,8 +163,12 @@ def baselines(sets: HeldOut, kinds: Sequence[str] = ("hog", "cnn"), images: int 
     path = Path(cache) if cache else None
     store = json.loads(path.read_text()) if path and path.is_file() else {}
     k = min(images, len(sets.scenes))
-    pics = {"masked": [s.image for s in sets.scenes[:k]], "unmasked": [s.image for s in
-            sets.bare[:k]], "negatives": sets.negatives[:k], "real_dev": sets.dev}
+    pics = {
+        "masked": [s.image for s in sets.scenes[:k]],
+        "unmasked": [s.image for s in sets.bare[:k]],
+        "negatives": sets.negatives[:k],
+        "real_dev": sets.dev,
+    }
     digest = {name: _digest(v) for name, v in pics.items()}
     out: dict = {}
     for kind in kinds:
@@ -188,12 +203,18 @@ def _digest(images: Sequence[np.ndarray]) -> str:
     return h.hexdigest()[:12]
 
 
-def evaluate(dataset: str | Path, weights_dir: str | Path | None = None,
-             threshold: float | None = None, kinds: Sequence[str] = ("hog", "cnn"),
-             baseline_images: int = 100,
-             baseline_cache: str | Path | None = "data/cache/detector_baselines.json",
-             detector=None, timing_repeats: int = 20, sheet_path: str | Path | None = None,
-             **sets_kw) -> dict:
+def evaluate(
+    dataset: str | Path,
+    weights_dir: str | Path | None = None,
+    threshold: float | None = None,
+    kinds: Sequence[str] = ("hog", "cnn"),
+    baseline_images: int = 100,
+    baseline_cache: str | Path | None = "data/cache/detector_baselines.json",
+    detector=None,
+    timing_repeats: int = 20,
+    sheet_path: str | Path | None = None,
+    **sets_kw,
+) -> dict:
     """All measurements of the module docstring for the promoted detector (``detector.*`` in
     ``weights_dir``) or the given ``detector`` (a :class:`~unmask.stages.detector.NetDetector`),
     beside the dlib detectors ``kinds`` (see :func:`baselines`).
@@ -212,22 +233,30 @@ def evaluate(dataset: str | Path, weights_dir: str | Path | None = None,
     sets = held_out(dataset, det.input_size, **sets_kw)
     ts = (0.3, 0.5, thr)
     res: dict = {"threshold": thr, "input_size": det.input_size, "seed": sets.seed}
-    got = {name: collect(det.predict, [s.image for s in sc])
-           for name, sc in (("masked", sets.scenes), ("unmasked", sets.bare))}
+    got = {
+        name: collect(det.predict, [s.image for s in sc])
+        for name, sc in (("masked", sets.scenes), ("unmasked", sets.bare))
+    }
     res["synthetic"] = synthetic_metrics(got["masked"], sets.scenes, ts)
     res["synthetic_unmasked"] = synthetic_metrics(got["unmasked"], sets.bare, ts)
     res["negatives"] = negatives_metrics(det.predict, sets.negatives, ts)
     k = min(baseline_images, len(sets.scenes))
-    ours = {"masked": synthetic_metrics(_head(got["masked"], k), sets.scenes[:k], (thr,)),
-            "unmasked": synthetic_metrics(_head(got["unmasked"], k), sets.bare[:k], (thr,)),
-            "negatives": negatives_metrics(det.predict, sets.negatives[:k], (thr,))}
+    ours = {
+        "masked": synthetic_metrics(_head(got["masked"], k), sets.scenes[:k], (thr,)),
+        "unmasked": synthetic_metrics(_head(got["unmasked"], k), sets.bare[:k], (thr,)),
+        "negatives": negatives_metrics(det.predict, sets.negatives[:k], (thr,)),
+    }
     base = baselines(sets, kinds, k, baseline_cache)
-    res["paired"] = {"images": k, "ours": ours,
-                     **{kind: {n: v for n, v in r.items() if n != "real_dev"}
-                        for kind, r in base.items()}}
+    res["paired"] = {
+        "images": k,
+        "ours": ours,
+        **{kind: {n: v for n, v in r.items() if n != "real_dev"} for kind, r in base.items()},
+    }
     if sets.dev:
-        res["real_dev"] = {"ours": real_photo_metrics(det.predict, sets.dev, thr),
-                           **{kind: r["real_dev"] for kind, r in base.items()}}
+        res["real_dev"] = {
+            "ours": real_photo_metrics(det.predict, sets.dev, thr),
+            **{kind: r["real_dev"] for kind, r in base.items()},
+        }
     if sheet_path:
         from unmask.io import save_image
 
@@ -286,50 +315,77 @@ def markdown(results: dict) -> str:
     """Markdown tables of an :func:`evaluate` result."""
     thr = results["threshold"]
     p = results["paired"]
-    lines = [f"Score threshold {thr}, letterbox {results['input_size']} px, "
-             f"{results['params']:,} parameters.", "",
-             "| set | recall IoU 0.5 | hit recall | false faces / image |", "|---|---|---|---|"]
+    lines = [
+        f"Score threshold {thr}, letterbox {results['input_size']} px, "
+        f"{results['params']:,} parameters.",
+        "",
+        "| set | recall IoU 0.5 | hit recall | false faces / image |",
+        "|---|---|---|---|",
+    ]
     for name in ("synthetic", "synthetic_unmasked"):
         r = results[name]
         for t in (0.3, 0.5, thr):
-            lines.append(f"| {name} ({r['images']} photos, {r['faces']} faces) @ {t} | "
-                         f"{r[f'recall_{t}']:.3f} | {r[f'hit_recall_{t}']:.3f} | "
-                         f"{r[f'fp_per_image_{t}']:.3f} |")
+            lines.append(
+                f"| {name} ({r['images']} photos, {r['faces']} faces) @ {t} | "
+                f"{r[f'recall_{t}']:.3f} | {r[f'hit_recall_{t}']:.3f} | "
+                f"{r[f'fp_per_image_{t}']:.3f} |"
+            )
     n = results["negatives"]
-    lines += ["", f"Face-free pictures ({n['neg_images']}): false faces / image "
-              + ", ".join(f"{n[f'neg_fp_per_image_{t}']:.3f} @ {t}" for t in (0.3, 0.5, thr)), "",
-              f"Same {p['images']} photos, ours vs dlib (dlib keeps all its detections):", "",
-              "| detector | masked IoU 0.5 | masked hit | unmasked IoU 0.5 | unmasked hit | "
-              "false faces / face-free image |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Face-free pictures ({n['neg_images']}): false faces / image "
+        + ", ".join(f"{n[f'neg_fp_per_image_{t}']:.3f} @ {t}" for t in (0.3, 0.5, thr)),
+        "",
+        f"Same {p['images']} photos, ours vs dlib (dlib keeps all its detections):",
+        "",
+        "| detector | masked IoU 0.5 | masked hit | unmasked IoU 0.5 | unmasked hit | "
+        "false faces / face-free image |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, r in p.items():
         if name == "images":
             continue
         t = thr if name == "ours" else 0.0
-        lines.append(f"| {name} | {r['masked'][f'recall_{t}']:.3f} | "
-                     f"{r['masked'][f'hit_recall_{t}']:.3f} | "
-                     f"{r['unmasked'][f'recall_{t}']:.3f} | "
-                     f"{r['unmasked'][f'hit_recall_{t}']:.3f} | "
-                     f"{r['negatives'][f'neg_fp_per_image_{t}']:.3f} |")
+        lines.append(
+            f"| {name} | {r['masked'][f'recall_{t}']:.3f} | "
+            f"{r['masked'][f'hit_recall_{t}']:.3f} | "
+            f"{r['unmasked'][f'recall_{t}']:.3f} | "
+            f"{r['unmasked'][f'hit_recall_{t}']:.3f} | "
+            f"{r['negatives'][f'neg_fp_per_image_{t}']:.3f} |"
+        )
     if "real_dev" in results:
-        lines += ["", "Real masked photos (masked-real-dev), top box area / photo area:", "",
-                  "| detector | found | faces/photo | p5 | p25 | p50 | p75 | p95 | > 90 % | "
-                  "< 2 % | ms/photo |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Real masked photos (masked-real-dev), top box area / photo area:",
+            "",
+            "| detector | found | faces/photo | p5 | p25 | p50 | p75 | p95 | > 90 % | "
+            "< 2 % | ms/photo |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, r in results["real_dev"].items():
             q = r["area_ratio"]
             qs = " | ".join(str(q.get(k, "-")) for k in ("5", "25", "50", "75", "95"))
-            lines.append(f"| {name} | {r['found_share']:.3f} | {r['faces_per_photo']} | {qs} | "
-                         f"{r['whole_photo_share']:.3f} | {r['tiny_share']:.3f} | {r['ms']} |")
+            lines.append(
+                f"| {name} | {r['found_share']:.3f} | {r['faces_per_photo']} | {qs} | "
+                f"{r['whole_photo_share']:.3f} | {r['tiny_share']:.3f} | {r['ms']} |"
+            )
     c = results["cpu_ms_640x480"]
-    lines += ["", "CPU ms for a 640x480 photo: "
-              + ", ".join(f"{v} ({k.replace('_', ' ')})" for k, v in c.items()), "",
-              "| acceptance | value | target | pass |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "CPU ms for a 640x480 photo: "
+        + ", ".join(f"{v} ({k.replace('_', ' ')})" for k, v in c.items()),
+        "",
+        "| acceptance | value | target | pass |",
+        "|---|---|---|---|",
+    ]
     for k, (v, target, ok) in results["acceptance"].items():
         lines.append(f"| {k} | {v} | {target} | {'yes' if ok else 'no'} |")
     return "\n".join(lines) + "\n"
 
 
-def draw(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
-         keypoints: np.ndarray | None = None) -> np.ndarray:
+def draw(
+    image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray | None = None
+) -> np.ndarray:
     """Copy of an RGB uint8 photo with boxes (green), scores and keypoints drawn."""
     import cv2
 
@@ -339,16 +395,24 @@ def draw(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
     for i, (b, s) in enumerate(zip(boxes, scores, strict=True)):
         p0, p1 = (int(b[0]), int(b[1])), (int(b[2]), int(b[3]))
         cv2.rectangle(out, p0, p1, (40, 255, 40), t)
-        cv2.putText(out, f"{s:.2f}", (p0[0], max(p0[1] - 3, 10)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.35 * t, (40, 255, 40), t)
+        cv2.putText(
+            out,
+            f"{s:.2f}",
+            (p0[0], max(p0[1] - 3, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.35 * t,
+            (40, 255, 40),
+            t,
+        )
         if keypoints is not None and np.isfinite(keypoints[i]).all():
             for (x, y), c in zip(keypoints[i], colours, strict=True):
                 cv2.circle(out, (int(x), int(y)), t + 1, c, -1)
     return out
 
 
-def sheet(predict: Predict, images: Sequence[np.ndarray], threshold: float, cols: int = 8,
-          size: int = 192) -> np.ndarray:
+def sheet(
+    predict: Predict, images: Sequence[np.ndarray], threshold: float, cols: int = 8, size: int = 192
+) -> np.ndarray:
     """A grid (:func:`unmask.viz.grid`) of photos with their detections, letterboxed squares."""
     from unmask.stages.detector import letterbox
     from unmask.viz import grid
@@ -357,5 +421,5 @@ def sheet(predict: Predict, images: Sequence[np.ndarray], threshold: float, cols
     for img in images:
         boxes, scores, kps = predict(img, threshold)
         tiles.append(letterbox(draw(img, boxes, scores, kps), size)[0])
-    rows = [tiles[i:i + cols] for i in range(0, len(tiles), cols)]
+    rows = [tiles[i : i + cols] for i in range(0, len(tiles), cols)]
     return grid(rows, size)

@@ -29,10 +29,24 @@ KINDS = ("surgical", "cloth", "n95", "kn95", "plain")
 PATTERNS = ("stripes", "dots", "checks", "floral")
 #: RGB base colours per style (``plain`` draws a random colour instead).
 PALETTES: dict[str, tuple[tuple[int, int, int], ...]] = {
-    "surgical": ((132, 184, 220), (96, 150, 206), (150, 206, 192), (236, 238, 240),
-                 (40, 42, 48), (232, 176, 196)),
-    "cloth": ((30, 30, 34), (236, 236, 232), (128, 128, 132), (38, 46, 84), (150, 32, 42),
-              (196, 178, 150), (92, 104, 66), (72, 102, 150)),
+    "surgical": (
+        (132, 184, 220),
+        (96, 150, 206),
+        (150, 206, 192),
+        (236, 238, 240),
+        (40, 42, 48),
+        (232, 176, 196),
+    ),
+    "cloth": (
+        (30, 30, 34),
+        (236, 236, 232),
+        (128, 128, 132),
+        (38, 46, 84),
+        (150, 32, 42),
+        (196, 178, 150),
+        (92, 104, 66),
+        (72, 102, 150),
+    ),
     "n95": ((238, 238, 232), (226, 224, 212), (178, 180, 182), (214, 206, 188)),
     "kn95": ((240, 240, 240), (34, 34, 38), (228, 230, 234), (236, 192, 202), (150, 160, 172)),
 }
@@ -87,19 +101,28 @@ def _outline(q: np.ndarray, size: float, kind: str, nose_out: bool, rng):
         top_u = float(np.interp(top, np.maximum.accumulate(nose_v), q[27:31, 0]))
         dip = size * (rng.uniform(0.03, 0.07) if kind == "kn95" else rng.uniform(0.0, 0.03))
         gap = size * rng.uniform(0.03, 0.06)
-        cheek_v = [max(top + dip, q[36:42, 1].max() + gap),
-                   max(top + dip, q[42:48, 1].max() + gap)]
+        cheek_v = [max(top + dip, q[36:42, 1].max() + gap), max(top + dip, q[42:48, 1].max() + gap)]
         first = 3 if kind == "n95" else 2
     a = rng.uniform(0.0, 0.8)
-    corners = [out[first - 1] + a * (out[first] - out[first - 1]),
-               out[17 - first] + a * (out[16 - first] - out[17 - first])]
-    cheeks = [np.array([q[36:42, 0].mean(), cheek_v[0]]),
-              np.array([q[42:48, 0].mean(), cheek_v[1]])]
+    corners = [
+        out[first - 1] + a * (out[first] - out[first - 1]),
+        out[17 - first] + a * (out[16 - first] - out[17 - first]),
+    ]
+    cheeks = [
+        np.array([q[36:42, 0].mean(), cheek_v[0]]),
+        np.array([q[42:48, 0].mean(), cheek_v[1]]),
+    ]
     for c, ch, eye in zip(corners, cheeks, (q[36:42], q[42:48]), strict=True):
         c[1] = max(c[1], ch[1] - 0.03 * size, eye[:, 1].max() + 0.02 * size)  # below the eyes
     dup = 2 if kind == "surgical" else 1  # repeated corners stay sharper after smoothing
-    pts = [np.array([top_u, top]), cheeks[1], *[corners[1]] * dup, *out[16 - first:first - 1:-1],
-           *[corners[0]] * dup, cheeks[0]]
+    pts = [
+        np.array([top_u, top]),
+        cheeks[1],
+        *[corners[1]] * dup,
+        *out[16 - first : first - 1 : -1],
+        *[corners[0]] * dup,
+        cheeks[0],
+    ]
     return _chaikin(np.array(pts)), corners
 
 
@@ -136,19 +159,36 @@ def _pattern(name: str, u, v, base, size: float, rng) -> np.ndarray:
     else:  # floral: random small flowers
         canvas = np.empty((*u.shape, 3), np.uint8)
         canvas[:] = np.round(base).astype(np.uint8)
-        colours = [np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.3, 0.8),
-                                                rng.uniform(0.6, 1.0))) * 255 for _ in range(3)]
+        colours = [
+            np.array(
+                colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.3, 0.8), rng.uniform(0.6, 1.0))
+            )
+            * 255
+            for _ in range(3)
+        ]
         r = max(size * rng.uniform(0.016, 0.028), 1.0)
         n = int(u.size / (0.15 * size) ** 2) + 1
-        for x, y, k in zip(rng.uniform(0, u.shape[1], n), rng.uniform(0, u.shape[0], n),
-                           rng.integers(0, 3, n), strict=True):
+        for x, y, k in zip(
+            rng.uniform(0, u.shape[1], n),
+            rng.uniform(0, u.shape[0], n),
+            rng.integers(0, 3, n),
+            strict=True,
+        ):
             col = tuple(int(c) for c in colours[k])
             for t in np.linspace(0, 2 * np.pi, 5, endpoint=False) + x:
                 petal = (x + 1.4 * r * math.cos(t), y + 1.4 * r * math.sin(t))
-                cv2.circle(canvas, (int(16 * petal[0]), int(16 * petal[1])), int(16 * r), col, -1,
-                           cv2.LINE_AA, 4)
-            cv2.circle(canvas, (int(16 * x), int(16 * y)), int(9 * r), (240, 210, 60), -1,
-                       cv2.LINE_AA, 4)
+                cv2.circle(
+                    canvas,
+                    (int(16 * petal[0]), int(16 * petal[1])),
+                    int(16 * r),
+                    col,
+                    -1,
+                    cv2.LINE_AA,
+                    4,
+                )
+            cv2.circle(
+                canvas, (int(16 * x), int(16 * y)), int(9 * r), (240, 210, 60), -1, cv2.LINE_AA, 4
+            )
         return canvas.astype(np.float32)
     return (base * (1 - m[..., None]) + second * m[..., None]).astype(np.float32)
 
@@ -168,28 +208,45 @@ class ProceduralMasks:
 
     name = "procedural"
 
-    def __init__(self, kinds: Sequence[str] = KINDS, *, weights: Sequence[float] | None = None,
-                 nose_out_prob: float = 0.1, loop_prob: float = 0.7, pattern_prob: float = 0.6,
-                 valve_prob: float = 0.3, shadow_prob: float = 0.8) -> None:
+    def __init__(
+        self,
+        kinds: Sequence[str] = KINDS,
+        *,
+        weights: Sequence[float] | None = None,
+        nose_out_prob: float = 0.1,
+        loop_prob: float = 0.7,
+        pattern_prob: float = 0.6,
+        valve_prob: float = 0.3,
+        shadow_prob: float = 0.8,
+    ) -> None:
         self.kinds = tuple(kinds)
         if not self.kinds or any(k not in KINDS for k in self.kinds):
             raise ValueError(f"kinds must be a non-empty subset of {KINDS}, got {kinds!r}")
         w = np.ones(len(self.kinds)) if weights is None else np.asarray(weights, float)
-        if w.shape != (len(self.kinds),) or not np.all(np.isfinite(w)) or (w < 0).any() \
-                or w.sum() <= 0:
+        if (
+            w.shape != (len(self.kinds),)
+            or not np.all(np.isfinite(w))
+            or (w < 0).any()
+            or w.sum() <= 0
+        ):
             raise ValueError("weights must be one non-negative number per kind, not all zero")
         self.weights = w / w.sum()
         if not 0.0 <= nose_out_prob <= 0.15:
             raise ValueError(f"nose_out_prob must be in [0, 0.15], got {nose_out_prob}")
-        for arg, val in (("loop_prob", loop_prob), ("pattern_prob", pattern_prob),
-                         ("valve_prob", valve_prob), ("shadow_prob", shadow_prob)):
+        for arg, val in (
+            ("loop_prob", loop_prob),
+            ("pattern_prob", pattern_prob),
+            ("valve_prob", valve_prob),
+            ("shadow_prob", shadow_prob),
+        ):
             if not 0.0 <= val <= 1.0:
                 raise ValueError(f"{arg} must be in [0, 1], got {val}")
         self.nose_out_prob, self.loop_prob = nose_out_prob, loop_prob
         self.pattern_prob, self.valve_prob, self.shadow_prob = pattern_prob, valve_prob, shadow_prob
 
-    def apply(self, image: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator
-              ) -> MaskedFace:
+    def apply(
+        self, image: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator
+    ) -> MaskedFace:
         """Draw one random mask on ``image`` (``H x W x 3`` uint8 RGB) given ``(68, 2)`` xy.
 
         Returns a :class:`MaskedFace` whose ``params`` hold ``style``, ``color`` (RGB ints),
@@ -211,8 +268,14 @@ class ProceduralMasks:
         sigma = float(np.clip(0.006 * size, 0.6, 2.0) * rng.uniform(0.8, 1.2))
         loops = bool(rng.random() < self.loop_prob)
         curves = _loops(q, corners, size, rng, to_px) if loops else []
-        params = {"style": kind, "nose_out": nose_out, "loops": loops, "pattern": None,
-                  "valve": False, "shadow": False}
+        params = {
+            "style": kind,
+            "nose_out": nose_out,
+            "loops": loops,
+            "pattern": None,
+            "valve": False,
+            "shadow": False,
+        }
         pad = 0.1 * size + 4 * sigma + 2
         allpts = np.concatenate([outline, p[need], *curves])
         x0, y0 = np.maximum(np.floor(allpts.min(0) - pad), 0).astype(int)
@@ -240,12 +303,22 @@ class ProceduralMasks:
         # the centre line (nose bridge to chin) carries seams and creases
         slope = (q[8, 0] - q[28, 0]) / max(q[8, 1] - q[28, 1], 1.0)
         du = u - np.float32(q[28, 0]) - np.float32(slope) * (v - np.float32(q[28, 1]))
-        shade = _shade(kind, un, vn, du, v - np.float32(q[NOSE_TIP, 1]), hard, size,
-                       hi[1] - lo[1], rng)
+        shade = _shade(
+            kind, un, vn, du, v - np.float32(q[NOSE_TIP, 1]), hard, size, hi[1] - lo[1], rng
+        )
         if kind == "n95" and rng.random() < self.valve_prob:
             params["valve"] = True
-            c = to_px([[q[NOSE_TIP, 0] + rng.choice([-1, 1]) * 0.16 * size,
-                        lo[1] + 0.6 * (hi[1] - lo[1])]])[0] - off
+            c = (
+                to_px(
+                    [
+                        [
+                            q[NOSE_TIP, 0] + rng.choice([-1, 1]) * 0.16 * size,
+                            lo[1] + 0.6 * (hi[1] - lo[1]),
+                        ]
+                    ]
+                )[0]
+                - off
+            )
             c, r = tuple(np.round(c * 16).astype(int)), int(0.075 * size * 16)
             tone = float(rng.choice([60, 200, 235]))
             rim = (0.65 * tone if tone > 128 else tone + 70,) * 3
@@ -265,8 +338,15 @@ class ProceduralMasks:
         if loops:
             loop_col = base if kind == "cloth" or base.mean() < 80 else np.full(3, 235.0)
             la = np.zeros(hard.shape, np.uint8)
-            cv2.polylines(la, [np.round((c - off) * 16).astype(np.int32) for c in curves], False,
-                          255, max(int(round(0.012 * size)), 1), cv2.LINE_AA, 4)
+            cv2.polylines(
+                la,
+                [np.round((c - off) * 16).astype(np.int32) for c in curves],
+                False,
+                255,
+                max(int(round(0.012 * size)), 1),
+                cv2.LINE_AA,
+                4,
+            )
             la = la.astype(np.float32) / 255
             layer[la > alpha] = loop_col * bright * 0.9
             alpha = np.maximum(alpha, la)
@@ -274,8 +354,9 @@ class ProceduralMasks:
         if rng.random() < self.shadow_prob:
             params["shadow"] = True
             shift = rot[:, 1] * size * rng.uniform(0.01, 0.03)
-            moved = cv2.warpAffine(alpha, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]),
-                                   alpha.shape[::-1])
+            moved = cv2.warpAffine(
+                alpha, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), alpha.shape[::-1]
+            )
             cast = _blur(moved, 0.025 * size) * np.float32(rng.uniform(0.2, 0.45))
             img = image.copy()
             img[y0:y1, x0:x1] = roi * (1 - cast * (1 - alpha))[..., None] + 0.5
@@ -368,6 +449,9 @@ def _shade(kind: str, un, vn, du, dv, hard, size: float, height: float, rng) -> 
         rim = cv2.GaussianBlur(((hard > 127) & (edge > 0.8)).astype(np.float32), (0, 0), width)
         shade *= 1 - 0.08 * (edge > 0.5) * (1 - rim)
     gh, gw = hard.shape[0] // 16 + 2, hard.shape[1] // 16 + 2
-    low = cv2.resize(rng.standard_normal((gh, gw)).astype(np.float32), hard.shape[::-1],
-                     interpolation=cv2.INTER_CUBIC)
+    low = cv2.resize(
+        rng.standard_normal((gh, gw)).astype(np.float32),
+        hard.shape[::-1],
+        interpolation=cv2.INTER_CUBIC,
+    )
     return (shade * (1 + 0.012 * low)).astype(np.float32)

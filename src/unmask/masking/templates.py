@@ -37,8 +37,17 @@ SIDES = ("front", "left", "right")
 #: Kinds never recoloured, textured or worn under the nose (rubber respirators with filters).
 RIGID_KINDS = frozenset({"gas"})
 #: Common solid mask colours, RGB.
-PALETTE = ((20, 20, 24), (240, 240, 236), (150, 200, 230), (40, 60, 110), (235, 170, 190),
-           (120, 120, 125), (200, 60, 60), (70, 110, 80), (215, 200, 170))
+PALETTE = (
+    (20, 20, 24),
+    (240, 240, 236),
+    (150, 200, 230),
+    (40, 60, 110),
+    (235, 170, 190),
+    (120, 120, 125),
+    (200, 60, 60),
+    (70, 110, 80),
+    (215, 200, 170),
+)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -93,11 +102,13 @@ def parse_masks_cfg(path: str | Path) -> list[MaskTemplate]:
         if "template" not in sec:  # empty*, inpaint*: MaskTheFace's non-template modes
             continue
         try:
-            anchors = np.array([[float(v) for v in sec[f"mask_{c}"].split(",")] for c in "abcdef"],
-                               np.float32)
+            anchors = np.array(
+                [[float(v) for v in sec[f"mask_{c}"].split(",")] for c in "abcdef"], np.float32
+            )
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"{path} [{name}]: need six anchors mask_a..mask_f as 'x, y' ({exc})"
-                             ) from exc
+            raise ValueError(
+                f"{path} [{name}]: need six anchors mask_a..mask_f as 'x, y' ({exc})"
+            ) from exc
         if anchors.shape != (6, 2) or not np.all(np.isfinite(anchors)):
             raise ValueError(f"{path} [{name}]: anchors must be six 'x, y' pairs")
         file = path.parent / sec["template"].strip()
@@ -151,9 +162,15 @@ def estimate_yaw(landmarks: np.ndarray) -> float:
     return float(np.clip((float(lm[NOSE_TIP] @ u) - lo) / max(hi - lo, 1e-6), 0, 1)) - 0.5
 
 
-def face_points(landmarks: np.ndarray, anchors: np.ndarray | None = None, top: float = 0.45,
-                drop: float = 0.02, out: float = 0.02, grow: int = 0,
-                nose_out: float | None = None) -> np.ndarray:
+def face_points(
+    landmarks: np.ndarray,
+    anchors: np.ndarray | None = None,
+    top: float = 0.45,
+    drop: float = 0.02,
+    out: float = 0.02,
+    grow: int = 0,
+    nose_out: float | None = None,
+) -> np.ndarray:
     """Six face-side targets ``a`` ... ``f`` (``(6, 2)`` float32 pixel xy) for a template.
 
     ``b`` sits on the nose bridge, ``e`` below the chin; ``a, c, d, f`` lie on the jaw (pushed
@@ -186,8 +203,10 @@ def face_points(landmarks: np.ndarray, anchors: np.ndarray | None = None, top: f
         ratios = (ay[[0, 2, 3, 5]] - ay[1]) / max(float(ay[4] - ay[1]), 1e-3)
     ratios = ratios * np.array([1 - 0.4 * grow] * 2 + [1] * 2)  # retries raise a and c
     side = (out + 0.03 * grow) * fw * u
-    a, c, d, f = (_jaw_at(lm, v, lb + r * (le - lb), right) + (side if right else -side)
-                  for r, right in zip(ratios, (False, True, False, True), strict=True))
+    a, c, d, f = (
+        _jaw_at(lm, v, lb + r * (le - lb), right) + (side if right else -side)
+        for r, right in zip(ratios, (False, True, False, True), strict=True)
+    )
     return np.stack([a, b, c, d, e, f]).astype(np.float32)
 
 
@@ -214,7 +233,7 @@ def _scene(image: np.ndarray, lm: np.ndarray) -> tuple[tuple[float, float], np.n
     luma = []
     for i, j in ((2, 31), (14, 35)):
         x, y = (int(round(float(c))) for c in (lm[i] + lm[j]) / 2)
-        patch = image[max(y - r, 0): max(y + r + 1, 0), max(x - r, 0): max(x + r + 1, 0)]
+        patch = image[max(y - r, 0) : max(y + r + 1, 0), max(x - r, 0) : max(x + r + 1, 0)]
         luma.append(float(np.median((patch.reshape(-1, 3) if patch.size else small) @ _LUMA)))
     mean = max(sum(luma) / 2, 1.0)
     g = float(np.clip((mean / 150.0) ** 0.5, 0.55, 1.15))
@@ -233,11 +252,17 @@ def _tile(tex: np.ndarray, shape: tuple[int, int], period: float, phase: np.ndar
     t = cv2.resize(tex, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     oy, ox = int(phase[0] * t.shape[0]), int(phase[1] * t.shape[1])
     reps = (-(-(shape[0] + oy) // t.shape[0]), -(-(shape[1] + ox) // t.shape[1]), 1)
-    return np.tile(t, reps)[oy: oy + shape[0], ox: ox + shape[1]]
+    return np.tile(t, reps)[oy : oy + shape[0], ox : ox + shape[1]]
 
 
-def _warp(prem: np.ndarray, anchors: np.ndarray, pts: np.ndarray, shape: tuple[int, int],
-          sigma: float, affine: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+def _warp(
+    prem: np.ndarray,
+    anchors: np.ndarray,
+    pts: np.ndarray,
+    shape: tuple[int, int],
+    sigma: float,
+    affine: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Warp premultiplied RGBA template space onto the image: ``(alpha, layer)``.
 
     Returns None when the homography is degenerate (the template plane crosses the horizon or
@@ -251,8 +276,7 @@ def _warp(prem: np.ndarray, anchors: np.ndarray, pts: np.ndarray, shape: tuple[i
         if not affine:
             return None
         src = np.hstack([anchors, np.ones((len(anchors), 1))]).astype(np.float64)
-        hom = np.vstack([np.linalg.lstsq(src, pts.astype(np.float64), rcond=None)[0].T,
-                         [0, 0, 1]])
+        hom = np.vstack([np.linalg.lstsq(src, pts.astype(np.float64), rcond=None)[0].T, [0, 0, 1]])
     corners = box @ hom.T
     xy = corners[:, :2] / corners[:, 2:]
     m = int(3 * sigma) + 2
@@ -264,8 +288,14 @@ def _warp(prem: np.ndarray, anchors: np.ndarray, pts: np.ndarray, shape: tuple[i
     if x1 <= x0 or y1 <= y0:
         return alpha, layer
     shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ hom
-    crop = cv2.warpPerspective(prem, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    crop = cv2.warpPerspective(
+        prem,
+        shift,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     crop = cv2.GaussianBlur(crop, (0, 0), sigma)
     alpha[y0:y1, x0:x1] = np.clip(crop[..., 3], 0, 1)
     layer[y0:y1, x0:x1] = crop[..., :3] / np.maximum(crop[..., 3:], 1e-4)
@@ -308,33 +338,50 @@ class TemplateMasks:
 
     name = "template"
 
-    def __init__(self, folder: str | Path, kinds: Sequence[str] | None = None,
-                 texture_prob: float = 0.3, colour_prob: float = 0.3,
-                 nose_out_prob: float = 0.1, match_lighting: bool = True, *,
-                 exclude_kinds: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        folder: str | Path,
+        kinds: Sequence[str] | None = None,
+        texture_prob: float = 0.3,
+        colour_prob: float = 0.3,
+        nose_out_prob: float = 0.1,
+        match_lighting: bool = True,
+        *,
+        exclude_kinds: Sequence[str] = (),
+    ) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise FileNotFoundError(f"mask template folder not found: {self.folder} (expected "
-                                    "MaskTheFace's masks.cfg, templates/ and textures/)")
-        if not (0 <= texture_prob <= 1 and 0 <= colour_prob <= 1
-                and texture_prob + colour_prob <= 1):
+            raise FileNotFoundError(
+                f"mask template folder not found: {self.folder} (expected "
+                "MaskTheFace's masks.cfg, templates/ and textures/)"
+            )
+        if not (
+            0 <= texture_prob <= 1 and 0 <= colour_prob <= 1 and texture_prob + colour_prob <= 1
+        ):
             raise ValueError("texture_prob and colour_prob must lie in [0, 1] and sum to <= 1")
         if not 0 <= nose_out_prob <= 0.15:
             raise ValueError(f"nose_out_prob must lie in [0, 0.15], got {nose_out_prob}")
         self.templates = parse_masks_cfg(self.folder / "masks.cfg")
         available = sorted({t.kind for t in self.templates})
         drop = {k.lower() for k in exclude_kinds}
-        self.kinds = tuple(k for k in (available if kinds is None else [k.lower() for k in kinds])
-                           if k not in drop)
+        self.kinds = tuple(
+            k for k in (available if kinds is None else [k.lower() for k in kinds]) if k not in drop
+        )
         bad = sorted(set(self.kinds) - set(available))
         if bad or not self.kinds:
-            raise ValueError(f"unknown or no mask kinds {bad or list(self.kinds)} (kinds={kinds}, "
-                             f"exclude_kinds={list(exclude_kinds)}); the cfg has {available}")
-        self._bases = {k: sorted({t.base for t in self.templates if t.kind == k})
-                       for k in self.kinds}
+            raise ValueError(
+                f"unknown or no mask kinds {bad or list(self.kinds)} (kinds={kinds}, "
+                f"exclude_kinds={list(exclude_kinds)}); the cfg has {available}"
+            )
+        self._bases = {
+            k: sorted({t.base for t in self.templates if t.kind == k}) for k in self.kinds
+        }
         tex = self.folder / "textures"
-        self.textures = sorted(p for p in tex.rglob("*") if p.suffix.lower()
-                               in {".png", ".jpg", ".jpeg"}) if tex.is_dir() else []
+        self.textures = (
+            sorted(p for p in tex.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+            if tex.is_dir()
+            else []
+        )
         self.texture_prob, self.colour_prob = float(texture_prob), float(colour_prob)
         self.nose_out_prob, self.match_lighting = float(nose_out_prob), bool(match_lighting)
         self._levels: dict[tuple[str, int], tuple] = {}
@@ -377,8 +424,9 @@ class TemplateMasks:
             self._texture_cache[path] = arr
         return self._texture_cache[path]
 
-    def _styled(self, t: MaskTemplate, image: np.ndarray, lm: np.ndarray, span: float,
-                look: dict) -> tuple[np.ndarray, np.ndarray]:
+    def _styled(
+        self, t: MaskTemplate, image: np.ndarray, lm: np.ndarray, span: float, look: dict
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Premultiplied float32 RGBA template (``look`` applied) at a scale near the face's
         ``span`` (pixels between ``a`` and ``c``), and its anchors at that scale."""
         ratio = span / max(float(np.hypot(*(t.anchors[2] - t.anchors[0]))), 1e-6)
@@ -403,8 +451,9 @@ class TemplateMasks:
         rgb *= (alpha * gain)[..., None]
         return cv2.merge([*cv2.split(np.maximum(rgb, 0, out=rgb)), alpha]), anchors
 
-    def apply(self, image: np.ndarray, landmarks: np.ndarray,
-              rng: np.random.Generator) -> MaskedFace:
+    def apply(
+        self, image: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator
+    ) -> MaskedFace:
         """Draw one random template mask (see :meth:`MaskSource.apply`).
 
         ``params``: ``template``, ``side``, ``texture`` (path under ``textures/`` or None),
@@ -426,9 +475,14 @@ class TemplateMasks:
         nose_out = None if rigid else nose_out
         top, drop, out = rng.uniform(0.35, 0.55), rng.uniform(0.0, 0.05), rng.uniform(0.0, 0.04)
         style = rng.random()
-        look = {"texture": None, "colour": None, "sat": rng.uniform(0.85, 1.1),
-                "bright": rng.uniform(0.92, 1.05), "period": rng.uniform(0.3, 0.8),
-                "phase": rng.random(2)}
+        look = {
+            "texture": None,
+            "colour": None,
+            "sat": rng.uniform(0.85, 1.1),
+            "bright": rng.uniform(0.92, 1.05),
+            "period": rng.uniform(0.3, 0.8),
+            "phase": rng.random(2),
+        }
         if not rigid and style < self.texture_prob and self.textures:
             look["texture"] = self.textures[int(rng.integers(len(self.textures)))]
         elif not rigid and style >= 1 - self.colour_prob:
@@ -465,13 +519,22 @@ class TemplateMasks:
         if not done:
             n_out = None
             if warped is None:
-                warped = (np.zeros(img.shape[:2], np.float32),
-                          np.zeros((*img.shape[:2], 3), np.float32))
+                warped = (
+                    np.zeros(img.shape[:2], np.float32),
+                    np.zeros((*img.shape[:2], 3), np.float32),
+                )
             _force(*warped, np.concatenate([mouth, nose]), fw)
             log.debug("template %s needed the hull fill to cover mouth/nose", t.name)
         tex = look["texture"]
-        params = {"template": t.name, "side": t.side, "nose_out": n_out is not None,
-                  "texture": None if tex is None else tex.relative_to(
-                      self.folder / "textures").as_posix(),
-                  "colour": look["colour"], "attempts": attempts, "forced": not done}
+        params = {
+            "template": t.name,
+            "side": t.side,
+            "nose_out": n_out is not None,
+            "texture": None
+            if tex is None
+            else tex.relative_to(self.folder / "textures").as_posix(),
+            "colour": look["colour"],
+            "attempts": attempts,
+            "forced": not done,
+        }
         return finish(img, warped[1], warped[0], lm, self.name, kind, params)

@@ -36,8 +36,12 @@ def hits(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     sqrt-area ratio within [0.5, 2]."""
     pred, gt = np.asarray(pred).reshape(-1, 4), np.asarray(gt).reshape(-1, 4)
     cx, cy = (pred[:, 0] + pred[:, 2]) / 2, (pred[:, 1] + pred[:, 3]) / 2
-    inside = ((cx[:, None] >= gt[None, :, 0]) & (cx[:, None] <= gt[None, :, 2])
-              & (cy[:, None] >= gt[None, :, 1]) & (cy[:, None] <= gt[None, :, 3]))
+    inside = (
+        (cx[:, None] >= gt[None, :, 0])
+        & (cx[:, None] <= gt[None, :, 2])
+        & (cy[:, None] >= gt[None, :, 1])
+        & (cy[:, None] <= gt[None, :, 3])
+    )
     sp = np.sqrt(np.clip((pred[:, 2] - pred[:, 0]) * (pred[:, 3] - pred[:, 1]), 1e-9, None))
     sg = np.sqrt(np.clip((gt[:, 2] - gt[:, 0]) * (gt[:, 3] - gt[:, 1]), 1e-9, None))
     ratio = sp[:, None] / sg[None]
@@ -90,8 +94,11 @@ def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3
         kind, mask and face size at a 320-px letterbox).
     """
     got = predict if isinstance(predict, dict) else collect(predict, [s.image for s in scenes])
-    out: dict = {"images": len(scenes), "faces": int(sum(len(s.boxes) for s in scenes)),
-                 "ms": round(got["ms"], 1)}
+    out: dict = {
+        "images": len(scenes),
+        "faces": int(sum(len(s.boxes) for s in scenes)),
+        "ms": round(got["ms"], 1),
+    }
     for t in thresholds:
         found = hit_found = fp = 0
         groups: dict[str, list[bool]] = {}
@@ -109,8 +116,11 @@ def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3
                 label = next(_bin(b) for b in SIZE_BINS if b[0] <= at320[j] < b[1])
                 for key in (sc.kind, "masked" if sc.masked[j] else "unmasked", label):
                     groups.setdefault(key, []).append(bool(ok))
-                e = np.linalg.norm(kps[keep][owner[j]] - sc.keypoints[j], axis=-1).mean() \
-                    if ok else np.nan
+                e = (
+                    np.linalg.norm(kps[keep][owner[j]] - sc.keypoints[j], axis=-1).mean()
+                    if ok
+                    else np.nan
+                )
                 if np.isfinite(e):  # dlib baselines give no keypoints (NaN)
                     errs.append(e / max(side[j], 1e-6))
         n = max(out["faces"], 1)
@@ -118,8 +128,10 @@ def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3
         out[f"hit_recall_{t}"] = round(hit_found / n, 4)
         out[f"fp_per_image_{t}"] = round(fp / max(len(scenes), 1), 4)
         out["kp_nme"] = round(float(np.mean(errs)), 4) if errs else None
-        out["breakdown"] = {k: {"recall": round(float(np.mean(v)), 4), "faces": len(v)}
-                            for k, v in sorted(groups.items())}
+        out["breakdown"] = {
+            k: {"recall": round(float(np.mean(v)), 4), "faces": len(v)}
+            for k, v in sorted(groups.items())
+        }
     return out
 
 
@@ -127,8 +139,9 @@ def _bin(b: tuple[int, int]) -> str:
     return f"size_{b[0]}+" if b[1] >= 10**6 else f"size_{b[0]}-{b[1]}"
 
 
-def negatives_metrics(predict: Predict | dict, images: Sequence[np.ndarray],
-                      thresholds=(0.3, 0.5)) -> dict:
+def negatives_metrics(
+    predict: Predict | dict, images: Sequence[np.ndarray], thresholds=(0.3, 0.5)
+) -> dict:
     """False faces per face-free image (``neg_fp_per_image_T``) and the share of those
     images with any (``neg_image_share_T``)."""
     got = predict if isinstance(predict, dict) else collect(predict, images)
@@ -158,10 +171,13 @@ def real_photo_metrics(predict: Predict, images: Sequence[np.ndarray], threshold
     r = np.array(ratios)
     n = max(len(images), 1)
     return {
-        "photos": len(images), "found_share": round(len(r) / n, 4),
+        "photos": len(images),
+        "found_share": round(len(r) / n, 4),
         "area_ratio": {str(q): round(float(np.percentile(r, q)), 3) for q in (5, 25, 50, 75, 95)}
-        if len(r) else {},
+        if len(r)
+        else {},
         "whole_photo_share": round(float((r > 0.9).sum()) / n, 4),
         "tiny_share": round(float((r < 0.02).sum()) / n, 4),
-        "faces_per_photo": round(float(np.mean(counts)), 3), "ms": round(got["ms"], 1),
+        "faces_per_photo": round(float(np.mean(counts)), 3),
+        "ms": round(got["ms"], 1),
     }

@@ -59,9 +59,7 @@ class FaceDetector(nn.Module):
         self.num_keypoints = num_keypoints
         self.level = level
         self.encoder = ResNetEncoder(3, tuple(widths), blocks)
-        self.lateral = nn.ModuleList(
-            [conv_bn(w, fpn_channels, 1) for w in list(widths)[level:]]
-        )
+        self.lateral = nn.ModuleList([conv_bn(w, fpn_channels, 1) for w in list(widths)[level:]])
         self.smooth = nn.ModuleList(
             [conv_bn(fpn_channels, fpn_channels, 3) for _ in list(widths)[level:-1]]
         )
@@ -78,7 +76,7 @@ class FaceDetector(nn.Module):
         return nn.Sequential(conv_bn(cin, hidden, 3), nn.Conv2d(hidden, cout, 1))
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        feats = self.encoder((x - 0.45) / 0.25)[self.level:]
+        feats = self.encoder((x - 0.45) / 0.25)[self.level :]
         y = self.lateral[-1](feats[-1])
         for i in range(len(feats) - 2, -1, -1):
             y = F.interpolate(y, size=feats[i].shape[-2:], mode="nearest")

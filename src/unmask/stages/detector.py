@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 PAD_VALUE = 114
 
 
-def letterbox(image: np.ndarray, size: int, square: bool = True,
-              multiple: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def letterbox(
+    image: np.ndarray, size: int, square: bool = True, multiple: int = 32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resize so the longer side is ``size`` and pad with grey.
 
     Args:
@@ -46,12 +47,18 @@ def letterbox(image: np.ndarray, size: int, square: bool = True,
         cw, ch = -(-nw // multiple) * multiple, -(-nh // multiple) * multiple
     px, py = (cw - nw) // 2, (ch - nh) // 2
     canvas = np.full((ch, cw, 3), PAD_VALUE, np.uint8)
-    canvas[py:py + nh, px:px + nw] = resized
+    canvas[py : py + nh, px : px + nw] = resized
     return canvas, np.array([nw / w, nh / h], np.float32), np.array([px, py], np.float32)
 
 
-def decode(heat: np.ndarray, box: np.ndarray, kps: np.ndarray, stride: int, threshold: float,
-           top_k: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    heat: np.ndarray,
+    box: np.ndarray,
+    kps: np.ndarray,
+    stride: int,
+    threshold: float,
+    top_k: int = 100,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Faces from the network's maps (one image).
 
     Args:
@@ -67,7 +74,7 @@ def decode(heat: np.ndarray, box: np.ndarray, kps: np.ndarray, stride: int, thre
     """
     h, w = heat.shape
     padded = np.pad(heat, 1, constant_values=-1.0)
-    peak = np.max([padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=0)
+    peak = np.max([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)], axis=0)
     ys, xs = np.nonzero((heat >= peak) & (heat >= threshold))
     scores = heat[ys, xs]
     order = np.argsort(-scores, kind="stable")[:top_k]
@@ -92,8 +99,8 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.4) -> np.ndarray:
         i = order[0]
         keep.append(i)
         rest = order[1:]
-        iw = (np.minimum(boxes[i, 2], boxes[rest, 2]) - np.maximum(boxes[i, 0], boxes[rest, 0]))
-        ih = (np.minimum(boxes[i, 3], boxes[rest, 3]) - np.maximum(boxes[i, 1], boxes[rest, 1]))
+        iw = np.minimum(boxes[i, 2], boxes[rest, 2]) - np.maximum(boxes[i, 0], boxes[rest, 0])
+        ih = np.minimum(boxes[i, 3], boxes[rest, 3]) - np.maximum(boxes[i, 1], boxes[rest, 1])
         inter = iw.clip(0) * ih.clip(0)
         ov = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
         order = rest[ov <= iou]
@@ -113,8 +120,14 @@ class NetDetector:
 
     name = "unmask"
 
-    def __init__(self, model, input_size: int = 320, score_threshold: float = 0.5,
-                 nms_iou: float = 0.4, top_k: int = 100) -> None:
+    def __init__(
+        self,
+        model,
+        input_size: int = 320,
+        score_threshold: float = 0.5,
+        nms_iou: float = 0.4,
+        top_k: int = 100,
+    ) -> None:
         self.model = model
         self.input_size = int(input_size)
         self.score_threshold = float(score_threshold)
@@ -123,8 +136,13 @@ class NetDetector:
         self.stride = int(model.out_stride)
 
     @classmethod
-    def from_weights(cls, weights_dir=None, device: str = "cpu",
-                     score_threshold: float | None = None, name: str = "detector") -> NetDetector:
+    def from_weights(
+        cls,
+        weights_dir=None,
+        device: str = "cpu",
+        score_threshold: float | None = None,
+        name: str = "detector",
+    ) -> NetDetector:
         """Load ``<name>.safetensors/.json`` (see :func:`unmask.runtime.weights.find`); the
         threshold, NMS overlap and input size default to the values stored at promotion."""
         from unmask.runtime import weights
@@ -132,8 +150,13 @@ class NetDetector:
         info = weights.find(name, weights_dir)
         meta = info.meta
         thr = meta.get("score_threshold", 0.5) if score_threshold is None else score_threshold
-        return cls(weights.load_module(info, device), meta.get("input_size", 320), thr,
-                   meta.get("nms_iou", 0.4), meta.get("top_k", 100))
+        return cls(
+            weights.load_module(info, device),
+            meta.get("input_size", 320),
+            thr,
+            meta.get("nms_iou", 0.4),
+            meta.get("top_k", 100),
+        )
 
     def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run the network on a letterboxed uint8 canvas: heat probabilities ``h x w``, box
@@ -147,8 +170,9 @@ class NetDetector:
         heat = torch.sigmoid(out["heatmap"][0, 0]).float().cpu().numpy()
         return heat, out["box"][0].float().cpu().numpy(), out["keypoints"][0].float().cpu().numpy()
 
-    def predict(self, image: np.ndarray, threshold: float | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict(
+        self, image: np.ndarray, threshold: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces in photo pixels: ``(boxes (n, 4), scores (n,), keypoints (n, 5, 2))`` float32,
         after NMS, sorted by score; boxes are not clipped to the photo.
 
@@ -158,8 +182,9 @@ class NetDetector:
         """
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {image.dtype} "
-                             f"{image.shape}")
+            raise ValueError(
+                f"expected an H x W x 3 uint8 RGB image, got {image.dtype} {image.shape}"
+            )
         thr = self.score_threshold if threshold is None else float(threshold)
         canvas, scale, pad = letterbox(image, self.input_size, square=False)
         boxes, scores, kps = decode(*self.maps(canvas), self.stride, thr, self.top_k)

@@ -169,8 +169,9 @@ def _eval_sets(cfg: DetectorTrainConfig) -> tuple[list, list]:
     return [s for s in scenes if len(s.boxes)], negs
 
 
-def validate(model, cfg: DetectorTrainConfig, sets: tuple[list, list], run: Run | None = None,
-             step: int = 0) -> dict:
+def validate(
+    model, cfg: DetectorTrainConfig, sets: tuple[list, list], run: Run | None = None, step: int = 0
+) -> dict:
     """Recall at IoU 0.5 and false faces per image on validation scenes, at 0.3 and 0.5;
     with a ``run``, a sheet of detections on 16 validation scenes goes to its samples."""
     from unmask.evaluation.detector import sheet
@@ -179,8 +180,7 @@ def validate(model, cfg: DetectorTrainConfig, sets: tuple[list, list], run: Run 
 
     det = NetDetector(model.eval(), cfg.size, 0.05)
     if run is not None:
-        run.save_sample(f"val_{step:07d}", sheet(det.predict, [s.image for s in sets[0][:16]],
-                                                  0.3))
+        run.save_sample(f"val_{step:07d}", sheet(det.predict, [s.image for s in sets[0][:16]], 0.3))
     res = synthetic_metrics(det.predict, sets[0], (0.3, 0.5))
     res.update(negatives_metrics(det.predict, sets[1], (0.3, 0.5)))
     return {k: v for k, v in res.items() if not isinstance(v, dict)}
@@ -199,8 +199,9 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     train_ds = CompositeScenes(maker(cfg, "train"), cfg.epoch_size, cfg.out_stride, cfg.seed)
     sets = _eval_sets(cfg)
     # not persistent: workers must restart to see each new epoch's scene stream
-    train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True,
-                          num_workers=cfg.workers)
+    train_dl = DataLoader(
+        train_ds, cfg.batch, shuffle=True, drop_last=True, num_workers=cfg.workers
+    )
     model = FaceDetector(**arch_args(cfg))
     ema = EMA(model, cfg.ema)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
@@ -220,8 +221,14 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     model.train()
 
     def state() -> dict:
-        return {"model": model.state_dict(), "ema": ema.model.state_dict(),
-                "opt": opt.state_dict(), "step": step, "best": best, "spent": budget.spent}
+        return {
+            "model": model.state_dict(),
+            "ema": ema.model.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "best": best,
+            "spent": budget.spent,
+        }
 
     while not budget.done(step):
         for g in opt.param_groups:
@@ -237,8 +244,12 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
         seen += batch["image"].shape[0]
         if step % 50 == 0:
             rate = seen / (time.perf_counter() - t0)
-            run.log(step=step, lr=opt.param_groups[0]["lr"], images_per_s=round(rate, 1),
-                    **{k: round(float(v), 4) for k, v in parts.items()})
+            run.log(
+                step=step,
+                lr=opt.param_groups[0]["lr"],
+                images_per_s=round(rate, 1),
+                **{k: round(float(v), 4) for k, v in parts.items()},
+            )
         if step % cfg.eval_every == 0 or budget.done(step):
             metrics = validate(ema.model, cfg, sets, run, step)
             run.log(step=step, split="val", **metrics)
@@ -272,11 +283,16 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     model = FaceDetector(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
     if cfg.recalibrate_batches > 0:
-        ds = CompositeScenes(maker(cfg, "train"), cfg.batch * cfg.recalibrate_batches,
-                             cfg.out_stride, cfg.seed + 1)
+        ds = CompositeScenes(
+            maker(cfg, "train"), cfg.batch * cfg.recalibrate_batches, cfg.out_stride, cfg.seed + 1
+        )
         loader = DataLoader(ds, cfg.batch, num_workers=cfg.workers)
-        recalibrate_bn(model, ({"image": b["image"].float() / 255} for b in loader), "image",
-                       cfg.recalibrate_batches)
+        recalibrate_bn(
+            model,
+            ({"image": b["image"].float() / 255} for b in loader),
+            "image",
+            cfg.recalibrate_batches,
+        )
     model.eval()
     scenes, negs = _eval_sets(cfg)
     det = NetDetector(model, cfg.size, 0.05)

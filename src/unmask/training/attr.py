@@ -120,7 +120,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
     )
     val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
-    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
     train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
     val_dl = DataLoader(val_ds, 64, shuffle=False, **mk)
     model = FaceAttrNet(**arch_args(cfg))

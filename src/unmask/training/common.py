@@ -63,7 +63,11 @@ def cosine_lr(
 
 
 def infinite(loader, dataset=None):
-    """Yield batches forever, advancing the dataset's augmentation epoch each pass."""
+    """Yield batches forever, advancing the dataset's augmentation epoch each pass.
+
+    The loader must not use ``persistent_workers``: persistent workers keep their own copy of
+    the dataset and never see :meth:`set_epoch`, so augmentation would repeat every epoch.
+    """
     epoch = 0
     while True:
         if dataset is not None and hasattr(dataset, "set_epoch"):

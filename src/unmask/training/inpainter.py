@@ -331,7 +331,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
         if (world > 1)
         else None
     )
-    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
     train_dl = DataLoader(
         train_ds, cfg.batch, shuffle=sampler is None, sampler=sampler, drop_last=True, **mk
     )

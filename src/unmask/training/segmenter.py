@@ -178,7 +178,7 @@ def train_loader(cfg: SegTrainConfig) -> tuple[_Mix, DataLoader]:
     sampler = WeightedRandomSampler(
         w, len(mix), replacement=True, generator=torch.Generator().manual_seed(cfg.seed)
     )
-    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
     return mix, DataLoader(mix, cfg.batch, sampler=sampler, drop_last=True, **mk)
 
 
@@ -200,7 +200,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
     seed_everything(cfg.seed)
     run = run or Run.create("segmenter", cfg, cfg.runs, cfg.tag or cfg.arch)
     mix, train_dl = train_loader(cfg)
-    mk = dict(num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
     val_dl = {k: DataLoader(v, 32, **mk) for k, v in val_sets(cfg).items()}
     model = build_model(cfg)
     ema = EMA(model, cfg.ema)

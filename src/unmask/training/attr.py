@@ -18,9 +18,11 @@ from unmask.models.face_attr import FaceAttrNet
 from unmask.training.common import (
     EMA,
     Budget,
+    checkpoint,
     cosine_lr,
     infinite,
     recalibrate_bn,
+    resume,
     seed_everything,
 )
 from unmask.training.runs import Run
@@ -126,29 +128,12 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     model = FaceAttrNet(**arch_args(cfg))
     ema = EMA(model, cfg.ema)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best, spent = 0, None, 0.0
-    ckpt = run.load_checkpoint()
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        ema.model.load_state_dict(ckpt["ema"])
-        opt.load_state_dict(ckpt["opt"])
-        step, best, spent = ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
-        log.info("resumed %s at step %d", run.folder, step)
+    step, best, spent = resume(run, model, ema, opt)
     gen = torch.Generator().manual_seed(cfg.seed + step)
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, train_ds)
     t0, seen = time.perf_counter(), 0
     model.train()
-
-    def state() -> dict:
-        return {
-            "model": model.state_dict(),
-            "ema": ema.model.state_dict(),
-            "opt": opt.state_dict(),
-            "step": step,
-            "best": best,
-            "spent": budget.spent,
-        }
 
     while not budget.done(step):
         for g in opt.param_groups:
@@ -176,9 +161,9 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
             if best is None or score < best:
                 best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(state())
+            run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
             model.train()
-    run.save_checkpoint(state())
+    run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import random
 import time
@@ -131,3 +132,32 @@ def recalibrate_bn(model: nn.Module, batches, key: str = "masked", limit: int = 
             break
         model(batch[key])
     return model.eval()
+
+
+def resume(run, model: nn.Module, ema: EMA, opt) -> tuple[int, float | None, float]:
+    """Load ``run``'s last checkpoint into model, EMA and optimiser, if there is one.
+
+    Returns:
+        ``(step, best, spent)``: the step reached, the best validation score so far and the
+        seconds already spent (all zero / ``None`` for a new run).
+    """
+    ckpt = run.load_checkpoint()
+    if ckpt is None:
+        return 0, None, 0.0
+    model.load_state_dict(ckpt["model"])
+    ema.model.load_state_dict(ckpt["ema"])
+    opt.load_state_dict(ckpt["opt"])
+    logging.getLogger(__name__).info("resumed %s at step %d", run.folder, ckpt["step"])
+    return ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
+
+
+def checkpoint(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget) -> dict:
+    """The resumable state of a single-network run (see :func:`resume`)."""
+    return {
+        "model": model.state_dict(),
+        "ema": ema.model.state_dict(),
+        "opt": opt.state_dict(),
+        "step": step,
+        "best": best,
+        "spent": budget.spent,
+    }

@@ -22,9 +22,11 @@ from unmask.models.detector import FaceDetector
 from unmask.training.common import (
     EMA,
     Budget,
+    checkpoint,
     cosine_lr,
     infinite,
     recalibrate_bn,
+    resume,
     seed_everything,
 )
 from unmask.training.runs import Run
@@ -205,30 +207,13 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     model = FaceDetector(**arch_args(cfg))
     ema = EMA(model, cfg.ema)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best, spent = 0, None, 0.0
-    ckpt = run.load_checkpoint()
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        ema.model.load_state_dict(ckpt["ema"])
-        opt.load_state_dict(ckpt["opt"])
-        step, best, spent = ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
-        log.info("resumed %s at step %d", run.folder, step)
+    step, best, spent = resume(run, model, ema, opt)
     budget = Budget(cfg.steps, cfg.minutes, spent)
     # a resumed run continues with fresh scenes: epochs count on from the images seen so far
     train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
     batches = infinite(train_dl, train_ds)
     t0, seen = time.perf_counter(), 0
     model.train()
-
-    def state() -> dict:
-        return {
-            "model": model.state_dict(),
-            "ema": ema.model.state_dict(),
-            "opt": opt.state_dict(),
-            "step": step,
-            "best": best,
-            "spent": budget.spent,
-        }
 
     while not budget.done(step):
         for g in opt.param_groups:
@@ -257,9 +242,9 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
             if best is None or score > best:
                 best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(state())
+            run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
             model.train()
-    run.save_checkpoint(state())
+    run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run
 

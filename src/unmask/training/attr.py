@@ -18,12 +18,14 @@ from unmask.models.face_attr import FaceAttrNet
 from unmask.training.common import (
     EMA,
     Budget,
-    checkpoint,
     cosine_lr,
     infinite,
+    load_for_promote,
+    log_train,
     recalibrate_bn,
     resume,
     seed_everything,
+    train_state,
 )
 from unmask.training.runs import Run
 
@@ -147,13 +149,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         step += 1
         seen += batch["masked"].shape[0]
         if step % 50 == 0:
-            rate = seen / (time.perf_counter() - t0)
-            run.log(
-                step=step,
-                lr=opt.param_groups[0]["lr"],
-                images_per_s=round(rate, 1),
-                **{k: round(float(v), 4) for k, v in parts.items()},
-            )
+            log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
         if step % cfg.eval_every == 0 or budget.done(step):
             metrics = summarize(predict(ema.model, val_dl, cfg.size))
             run.log(step=step, split="val", **metrics)
@@ -161,9 +157,9 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
             if best is None or score < best:
                 best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
+            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
             model.train()
-    run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
+    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run
 
@@ -178,13 +174,9 @@ def calibrate(model, cfg: AttrTrainConfig) -> float:
 
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     """Write the run's EMA weights, architecture and calibration to ``out/attr.*``."""
-    from unmask.config import from_dict
     from unmask.runtime import weights
 
-    cfg = from_dict(AttrTrainConfig, run.config())
-    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
-    if ckpt is None:
-        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    cfg, ckpt = load_for_promote(run, AttrTrainConfig, checkpoint)
     model = FaceAttrNet(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds))

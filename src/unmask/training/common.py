@@ -151,7 +151,7 @@ def resume(run, model: nn.Module, ema: EMA, opt) -> tuple[int, float | None, flo
     return ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
 
 
-def checkpoint(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget) -> dict:
+def train_state(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget) -> dict:
     """The resumable state of a single-network run (see :func:`resume`)."""
     return {
         "model": model.state_dict(),
@@ -161,3 +161,28 @@ def checkpoint(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget)
         "best": best,
         "spent": budget.spent,
     }
+
+
+def log_train(run, step: int, opt, parts: dict, images: int, seconds: float) -> None:
+    """Log the training losses of ``step`` with the learning rate and throughput."""
+    run.log(
+        step=step,
+        lr=opt.param_groups[0]["lr"],
+        images_per_s=round(images / max(seconds, 1e-9), 1),
+        **{k: round(float(v.detach() if hasattr(v, "detach") else v), 4) for k, v in parts.items()},
+    )
+
+
+def load_for_promote(run, config_cls, name: str = "best") -> tuple:
+    """The resolved config of ``run`` and its checkpoint ``name`` (``last`` as fallback).
+
+    Raises:
+        FileNotFoundError: the run has no checkpoint.
+    """
+    from unmask.config import from_dict
+
+    cfg = from_dict(config_cls, run.config())
+    ckpt = run.load_checkpoint(name) or run.load_checkpoint("last")
+    if ckpt is None:
+        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    return cfg, ckpt

@@ -22,12 +22,14 @@ from unmask.models.detector import FaceDetector
 from unmask.training.common import (
     EMA,
     Budget,
-    checkpoint,
     cosine_lr,
     infinite,
+    load_for_promote,
+    log_train,
     recalibrate_bn,
     resume,
     seed_everything,
+    train_state,
 )
 from unmask.training.runs import Run
 
@@ -228,13 +230,7 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
         step += 1
         seen += batch["image"].shape[0]
         if step % 50 == 0:
-            rate = seen / (time.perf_counter() - t0)
-            run.log(
-                step=step,
-                lr=opt.param_groups[0]["lr"],
-                images_per_s=round(rate, 1),
-                **{k: round(float(v), 4) for k, v in parts.items()},
-            )
+            log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
         if step % cfg.eval_every == 0 or budget.done(step):
             metrics = validate(ema.model, cfg, sets, run, step)
             run.log(step=step, split="val", **metrics)
@@ -242,9 +238,9 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
             if best is None or score > best:
                 best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
+            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
             model.train()
-    run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
+    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run
 
@@ -256,15 +252,11 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     score threshold stored in the metadata is the lowest one keeping validation false faces per
     face-free image <= ``max_fp`` (with the validation recall there).
     """
-    from unmask.config import from_dict
     from unmask.evaluation.detector import choose_threshold
     from unmask.runtime import weights
     from unmask.stages.detector import NetDetector
 
-    cfg = from_dict(DetectorTrainConfig, run.config())
-    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
-    if ckpt is None:
-        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    cfg, ckpt = load_for_promote(run, DetectorTrainConfig, checkpoint)
     model = FaceDetector(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
     if cfg.recalibrate_batches > 0:

@@ -43,7 +43,14 @@ from unmask.losses import (
 from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
 from unmask.models.landmark_map import NUM_CHANNELS, render, sigma_for
-from unmask.training.common import EMA, Deadline, cosine_lr, infinite, seed_everything
+from unmask.training.common import (
+    EMA,
+    Deadline,
+    cosine_lr,
+    infinite,
+    load_for_promote,
+    seed_everything,
+)
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -430,13 +437,9 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
 
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     """Write the run's EMA generator and its guidance settings to ``out/inpainter.*``."""
-    from unmask.config import from_dict
     from unmask.runtime import weights
 
-    cfg = from_dict(InpaintTrainConfig, run.config())
-    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
-    if ckpt is None:
-        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    cfg, ckpt = load_for_promote(run, InpaintTrainConfig, checkpoint)
     model = InpaintGenerator(**generator_args(cfg))
     model.load_state_dict(ckpt["ema"])
     meta = {

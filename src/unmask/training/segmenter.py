@@ -26,12 +26,14 @@ from unmask.stages.segment import STAGE_NAMES, choose_postprocess
 from unmask.training.common import (
     EMA,
     Budget,
-    checkpoint,
     cosine_lr,
     infinite,
+    load_for_promote,
+    log_train,
     recalibrate_bn,
     resume,
     seed_everything,
+    train_state,
 )
 from unmask.training.runs import Run
 
@@ -226,13 +228,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
         step += 1
         seen += batch["masked"].shape[0]
         if step % 50 == 0:
-            rate = seen / (time.perf_counter() - t0)
-            run.log(
-                step=step,
-                lr=opt.param_groups[0]["lr"],
-                images_per_s=round(rate, 1),
-                **{k: round(float(v.detach()), 4) for k, v in parts.items()},
-            )
+            log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
         if step % cfg.eval_every == 0 or budget.done(step):
             ious = []
             for name, dl in val_dl.items():
@@ -245,9 +241,9 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
             if best is None or score > best:
                 best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
+            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
             model.train()
-    run.save_checkpoint(checkpoint(model, ema, opt, step, best, budget))
+    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run
 
@@ -255,13 +251,9 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     """Write the run's EMA weights and the chosen post-processing to ``out/<stage>.*``
     (stage ``segmenter`` for the U-Net, ``segmenter_maskrcnn`` for Mask R-CNN)."""
-    from unmask.config import from_dict
     from unmask.runtime import weights
 
-    cfg = from_dict(SegTrainConfig, run.config())
-    ckpt = run.load_checkpoint(checkpoint) or run.load_checkpoint("last")
-    if ckpt is None:
-        raise FileNotFoundError(f"no checkpoint in {run.folder}")
+    cfg, ckpt = load_for_promote(run, SegTrainConfig, checkpoint)
     model = build_model(cfg)
     model.load_state_dict(ckpt["ema"])
     _, loader = train_loader(cfg)

@@ -29,11 +29,17 @@ GENDERS = ("female", "male")
 
 
 def resolve_device(device: str = "auto") -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; validates the name."""
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; validates the name."""
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda")
     if device == "cpu":
         return device
+    from unmask.runtime.backend import have
+
+    if not have("torch"):
+        if device == "cuda":
+            raise ValueError("device 'cuda' needs PyTorch: pip install 'unmask[train]'")
+        return "cpu"
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
@@ -56,6 +62,8 @@ class Unmasker:
         min_coverage: a face counts as masked when the mask covers at least this share of the
             aligned crop.
         max_faces: at most this many faces per photo (by score).
+        backend: ``"auto"`` (ONNX Runtime on the CPU where ``.onnx`` weights exist, else
+            PyTorch), ``"onnx"`` or ``"torch"``.
     """
 
     def __init__(
@@ -67,7 +75,10 @@ class Unmasker:
         crop_size: int = 256,
         min_coverage: float = 0.03,
         max_faces: int = 20,
+        backend: str = "auto",
     ) -> None:
+        from unmask.runtime.backend import BACKENDS
+
         if segmenter not in SEGMENTERS:
             raise ValueError(f"unknown segmenter {segmenter!r}: use {', '.join(SEGMENTERS)}")
         self.weights_dir = weights_dir
@@ -77,6 +88,9 @@ class Unmasker:
         self.crop_size = int(crop_size)
         self.min_coverage = float(min_coverage)
         self.max_faces = int(max_faces)
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
+        self.backend = backend
         self._stages: dict = {}
 
     # -- lazily loaded stages -------------------------------------------------------------
@@ -96,6 +110,7 @@ class Unmasker:
             if name == "auto":
                 name = "unmask" if self._has_weights("detector") else "cnn"
             kwargs = {"weights_dir": self.weights_dir, "device": self.device}
+            kwargs["backend"] = self.backend
             return detect.create(name, **(kwargs if name == "unmask" else {}))
 
         return self._stage("detector", make)
@@ -105,7 +120,10 @@ class Unmasker:
         from unmask.stages.attr import FaceAttributes
 
         return self._stage(
-            "attr", lambda: FaceAttributes.from_weights(self.weights_dir, self.device)
+            "attr",
+            lambda: FaceAttributes.from_weights(
+                self.weights_dir, self.device, backend=self.backend
+            ),
         )
 
     @property
@@ -115,14 +133,19 @@ class Unmasker:
         name = SEGMENTERS[self.segmenter_name]
         return self._stage(
             "segment",
-            lambda: Segmenter.from_weights(self.weights_dir, name=name, device=self.device),
+            lambda: Segmenter.from_weights(
+                self.weights_dir, name=name, device=self.device, backend=self.backend
+            ),
         )
 
     @property
     def inpainter(self):
         from unmask.stages.inpaint import Inpainter
 
-        return self._stage("inpaint", lambda: Inpainter.from_weights(self.weights_dir, self.device))
+        return self._stage(
+            "inpaint",
+            lambda: Inpainter.from_weights(self.weights_dir, self.device, backend=self.backend),
+        )
 
     def _has_weights(self, stage: str) -> bool:
         from unmask.runtime import weights

@@ -31,8 +31,9 @@ def parse_save(text: str) -> tuple[str, ...]:
     return kinds
 
 
-def compare_sheet(result, height: int = 384) -> np.ndarray:
-    """Original | detected mask and landmarks | restored, side by side at ``height`` pixels."""
+def compare_sheet(result, height: int = 384, before: np.ndarray | None = None) -> np.ndarray:
+    """Original | detected mask and landmarks | restored, side by side at ``height`` pixels;
+    ``before`` (e.g. the unmasked ground truth, ``H x W x 3`` uint8) adds a leading panel."""
     import cv2
 
     from unmask.viz import draw_landmarks, overlay_mask
@@ -43,14 +44,14 @@ def compare_sheet(result, height: int = 384) -> np.ndarray:
         x1, y1, x2, y2 = (int(round(v)) for v in face.box)
         colour = (255, 0, 255) if face.masked else (0, 200, 255)
         cv2.rectangle(mid, (x1, y1), (x2, y2), colour, max(1, result.image.shape[0] // 250))
-    panels = []
-    for img in (result.image, mid, result.restored):
-        h, w = img.shape[:2]
-        panels.append(
-            cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
-        )
     gap = np.full((height, 4, 3), 255, np.uint8)
-    return np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
+    shown = ([] if before is None else [before]) + [result.image, mid, result.restored]
+    panels = []
+    for img in shown:
+        h, w = img.shape[:2]
+        size = (max(1, round(w * height / h)), height)
+        panels += [cv2.resize(img, size, interpolation=cv2.INTER_AREA), gap]
+    return np.concatenate(panels[:-1], axis=1)
 
 
 def run_batch(

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from unmask.faces.align import MEAN_68
+from unmask.faces.landmark_map import NUM_CHANNELS, PARTS, render
 from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
-from unmask.models.landmark_map import NUM_CHANNELS, PARTS, render
 
 TINY = dict(widths=(4, 8, 8, 8), dilations=(1, 2), embed_dim=8)
 
@@ -16,7 +16,7 @@ def _inputs(n=2, s=32):
     m = torch.zeros(n, 1, s, s)
     m[:, :, s // 2 :, 4:-4] = 1
     lm = torch.from_numpy(MEAN_68 * s - 0.5).float()[None].repeat(n, 1, 1)
-    return x, m, render(lm, s), torch.tensor([0.0, 1.0])[:n]
+    return x, m, torch.from_numpy(render(lm, s)), torch.tensor([0.0, 1.0])[:n]
 
 
 def test_generator_shapes_range_and_hole_is_ignored():

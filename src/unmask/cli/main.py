@@ -11,7 +11,9 @@ import click
 
 from unmask import __version__
 from unmask.cli.data import data
+from unmask.cli.demo import demo
 from unmask.cli.evaluate import evaluate
+from unmask.cli.export import export
 from unmask.cli.run import run
 from unmask.cli.serve import serve
 from unmask.cli.train import train
@@ -34,6 +36,8 @@ cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(run)
 cli.add_command(serve)
+cli.add_command(export)
+cli.add_command(demo)
 
 
 def main() -> None:

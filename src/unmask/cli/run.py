@@ -7,6 +7,7 @@ import shutil
 import click
 
 from unmask.batch import SAVE_KINDS
+from unmask.cli.options import pipeline_options
 
 
 @click.command("run")
@@ -29,21 +30,7 @@ from unmask.batch import SAVE_KINDS
 @click.option("--recursive", is_flag=True, help="Descend into subfolders of folder inputs.")
 @click.option("--aligned", is_flag=True, help="Inputs are canonical aligned crops (no detection).")
 @click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
-@click.option(
-    "--detector",
-    default="auto",
-    show_default=True,
-    help="auto, unmask, cnn or hog (ignored with --aligned).",
-)
-@click.option(
-    "--segmenter", type=click.Choice(["default", "maskrcnn"]), default="default", show_default=True
-)
-@click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
-)
-@click.option(
-    "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
-)
+@pipeline_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any input is skipped.")
 def run(
     inputs,
@@ -53,11 +40,8 @@ def run(
     recursive,
     aligned,
     gender,
-    detector,
-    segmenter,
-    device,
-    weights_dir,
     strict,
+    pipeline,
 ):
     """Rebuild every masked face in INPUTS (files, folders or glob patterns).
 
@@ -73,12 +57,9 @@ def run(
         kinds = parse_save(save)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--save") from None
-    unmasker = Unmasker(
-        weights_dir=weights_dir,
-        device=device,
-        detector="aligned" if aligned else detector,
-        segmenter=segmenter,
-    )
+    if aligned:
+        pipeline["detector"] = "aligned"
+    unmasker = Unmasker(**pipeline)
     bar = tqdm(desc="photos", unit="photo", leave=False)
 
     def progress(item, entry):

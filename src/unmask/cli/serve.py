@@ -8,6 +8,8 @@ import logging
 
 import click
 
+from unmask.cli.options import pipeline_options
+
 log = logging.getLogger(__name__)
 
 _WEB_MODULES = {"fastapi": "fastapi", "uvicorn": "uvicorn", "python_multipart": "python-multipart"}
@@ -29,12 +31,7 @@ def _missing_web_packages() -> list[str]:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
-)
-@click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
-)
+@pipeline_options
 @click.option(
     "--max-upload-mb",
     type=click.FloatRange(min=0, min_open=True),
@@ -49,7 +46,7 @@ def _missing_web_packages() -> list[str]:
     show_default=True,
     help="Largest accepted photo (megapixels).",
 )
-def serve(host, port, weights_dir, device, max_upload_mb, max_megapixels):
+def serve(host, port, max_upload_mb, max_megapixels, pipeline):
     """Serve the web page (upload a photo, see the mask, landmarks and result, download it)
     and the REST endpoint POST /api/unmask. Stop with Ctrl+C.
 
@@ -66,9 +63,9 @@ def serve(host, port, weights_dir, device, max_upload_mb, max_megapixels):
     from unmask.api import Unmasker, resolve_device
     from unmask.web.app import create_app
 
-    if device != "auto":
-        resolve_device(device)  # e.g. cuda without a GPU: fail now, not on the first upload
-    factory = functools.partial(Unmasker, weights_dir=weights_dir, device=device)
+    if pipeline["device"] != "auto":
+        resolve_device(pipeline["device"])  # e.g. cuda without a GPU: fail now, not at upload
+    factory = functools.partial(Unmasker, **pipeline)
     app = create_app(factory, max_upload_mb=max_upload_mb, max_megapixels=max_megapixels)
     if host not in _LOOPBACK:
         click.echo(f"warning: listening on {host}: other computers may reach the page", err=True)

@@ -92,9 +92,9 @@ def evaluate(
     from unmask.training.attr import predict
 
     dataset = Path(dataset)
-    attr = FaceAttributes.from_weights(weights_dir)
+    attr = FaceAttributes.from_weights(weights_dir, backend="torch")
     ds = FaceMaskDataset(dataset, split, attr.image_size, None)
-    p = predict(attr.model, DataLoader(ds, 64, num_workers=workers), attr.image_size)
+    p = predict(attr.net.module, DataLoader(ds, 64, num_workers=workers), attr.image_size)
     rows = [ds.rows[i] for i in p["index"]]
     t = attr.temperature
     age = np.array([-1 if r.get("age") is None else r["age"] for r in rows])

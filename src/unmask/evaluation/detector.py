@@ -228,7 +228,9 @@ def evaluate(
     """
     from unmask.stages.detector import NetDetector
 
-    det = detector or NetDetector.from_weights(weights_dir, score_threshold=threshold)
+    det = detector or NetDetector.from_weights(
+        weights_dir, score_threshold=threshold, backend="torch"
+    )
     thr = det.score_threshold
     sets = held_out(dataset, det.input_size, **sets_kw)
     ts = (0.3, 0.5, thr)
@@ -263,7 +265,7 @@ def evaluate(
         pics = sets.dev[:32] + [s.image for s in sets.scenes[:16]]
         save_image(Path(sheet_path), sheet(det.predict, pics, thr))
     res["cpu_ms_640x480"] = cpu_ms(det, repeats=timing_repeats, image=_photo_640(sets.scenes))
-    res["params"] = int(sum(p.numel() for p in det.model.parameters()))
+    res["params"] = det.net.num_params
     res["acceptance"] = acceptance(res)
     return res
 

@@ -140,7 +140,7 @@ class _Tally:
         from unmask.metrics.images import image_metrics
 
         for name, out in [*outs.items(), ("ground truth", gt)]:
-            self.feats[name].append(attr_features(self.feat_net.model, out))
+            self.feats[name].append(attr_features(self.feat_net.net.module, out))
             if self.judge is not None:
                 self.p_female[name].append(self.judge(out)[1])
             if name != "ground truth":
@@ -176,16 +176,20 @@ def _networks(attr_dir, judge_dir, conditioning: str, notes: list[str]):
     gender judge (None when absent, with a note), and the feature network for FID/KID."""
     from unmask.stages.attr import FaceAttributes
 
-    attr = FaceAttributes.from_weights(attr_dir) if conditioning == "predicted" else None
+    attr = (
+        FaceAttributes.from_weights(attr_dir, backend="torch")
+        if conditioning == "predicted"
+        else None
+    )
     judge = None
     try:
-        judge = FaceAttributes.from_weights(judge_dir, name="gender_judge")
+        judge = FaceAttributes.from_weights(judge_dir, name="gender_judge", backend="torch")
     except FileNotFoundError as exc:
         notes.append(f"gender agreement skipped: no independent judge ({exc})")
     if judge is not None:
         return attr, judge, judge, "gender_judge"
     notes.append("FID/KID use the attr network, which the guided losses also used")
-    return attr, None, attr or FaceAttributes.from_weights(attr_dir), "attr"
+    return attr, None, attr or FaceAttributes.from_weights(attr_dir, backend="torch"), "attr"
 
 
 def evaluate(
@@ -227,11 +231,11 @@ def evaluate(
 
     if conditioning not in ("predicted", "teacher"):
         raise ValueError("conditioning must be 'predicted' or 'teacher'")
-    learned = {"shipped (guided)": Inpainter.from_weights(weights_dir)}
+    learned = {"shipped (guided)": Inpainter.from_weights(weights_dir, backend="torch")}
     if l1_dir:
-        learned["L1-only baseline"] = Inpainter.from_weights(l1_dir)
+        learned["L1-only baseline"] = Inpainter.from_weights(l1_dir, backend="torch")
     for i, d in enumerate(ablation_dirs):
-        learned[f"unguided ablation s{i}"] = Inpainter.from_weights(d)
+        learned[f"unguided ablation s{i}"] = Inpainter.from_weights(d, backend="torch")
     names = [*learned, "OpenCV Telea", "OpenCV NS"]
     size = learned["shipped (guided)"].image_size
     notes: list[str] = []

@@ -79,13 +79,13 @@ def evaluate(
     from unmask.stages.segment import Segmenter
 
     info = weights.find(name, weights_dir)
-    seg = Segmenter.from_weights(weights_dir, name)
+    seg = Segmenter.from_weights(weights_dir, name, backend="torch")
     size = size or seg.image_size
     res = {
         "stage": name,
         "arch": info.arch,
         "weights": str(info.path),
-        "params": int(sum(p.numel() for p in seg.model.parameters())),
+        "params": seg.net.num_params,
         "weights_mb": round(info.path.stat().st_size / 2**20, 2),
         "postprocess": seg.params.to_dict(),
         "size": size,
@@ -160,7 +160,7 @@ def preview_real(
     from unmask.stages.segment import Segmenter
     from unmask.viz import grid, overlay_mask
 
-    seg = Segmenter.from_weights(weights_dir, name)
+    seg = Segmenter.from_weights(weights_dir, name, backend="torch")
     files = sorted(p for p in Path(folder).iterdir() if is_image_path(p))
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(files), size=min(n, len(files)), replace=False))

@@ -5,7 +5,7 @@ dilated residual blocks there (dilations 1, 2, 4, 8 reach across the whole 16 x 
 crop), and a decoder with skip connections and nearest-neighbour upsampling (no checkerboard).
 Gender enters by FiLM (per-channel scale and shift predicted from a gender embedding, zero-
 initialised so training starts unconditioned) in the bottleneck and the two coarsest decoder
-stages; landmarks enter as extra input channels (see :mod:`unmask.models.landmark_map`). One
+stages; landmarks enter as extra input channels (see :mod:`unmask.faces.landmark_map`). One
 network serves both genders; the unguided ablation is the same network with
 ``landmark_channels=0`` and ``gender_film=False``.
 """

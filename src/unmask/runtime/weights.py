@@ -1,4 +1,5 @@
-"""Weights on disk: ``<stage>.safetensors`` + ``<stage>.json`` (architecture and metadata).
+"""Weights on disk: ``<stage>.json`` (architecture and metadata) with ``<stage>.safetensors``
+(PyTorch) and/or ``<stage>.onnx`` (ONNX Runtime, written by ``unmask export``).
 
 Lookup order for a stage: an explicit folder, then ``$UNMASK_HOME/weights``, then the weights
 shipped read-only inside the package. Nothing is ever written into the package.
@@ -27,17 +28,19 @@ class WeightsInfo:
 
     Attributes:
         stage: stage name, e.g. ``"attr"``.
-        path: the ``.safetensors`` file.
+        path: the ``.safetensors`` file, or ``None`` when only the ONNX file exists.
         arch: architecture name (a key of :data:`ARCHITECTURES`).
         args: constructor keyword arguments.
         meta: everything else (training data, metrics, calibration temperature, ...).
+        onnx: the ``.onnx`` file, or ``None``.
     """
 
     stage: str
-    path: Path
+    path: Path | None
     arch: str
     args: dict
     meta: dict
+    onnx: Path | None = None
 
 
 def shipped_dir() -> Path:
@@ -60,10 +63,17 @@ def search_dirs(weights_dir: str | Path | None = None) -> list[Path]:
 def find(stage: str, weights_dir: str | Path | None = None) -> WeightsInfo:
     """Locate a stage's weights; raises ``FileNotFoundError`` naming the folders searched."""
     for d in search_dirs(weights_dir):
-        st, js = d / f"{stage}.safetensors", d / f"{stage}.json"
-        if st.is_file() and js.is_file():
+        st, ox, js = (d / f"{stage}{ext}" for ext in (".safetensors", ".onnx", ".json"))
+        if js.is_file() and (st.is_file() or ox.is_file()):
             spec = json.loads(js.read_text())
-            return WeightsInfo(stage, st, spec["arch"], spec.get("args", {}), spec.get("meta", {}))
+            return WeightsInfo(
+                stage,
+                st if st.is_file() else None,
+                spec["arch"],
+                spec.get("args", {}),
+                spec.get("meta", {}),
+                ox if ox.is_file() else None,
+            )
     where = ", ".join(str(d) for d in search_dirs(weights_dir))
     raise FileNotFoundError(f"no weights for stage {stage!r} in: {where}")
 
@@ -83,6 +93,9 @@ def load_module(info: WeightsInfo, device: str = "cpu"):
     """Build the module of ``info`` and load its weights (fp16 files are cast to fp32)."""
     from safetensors.torch import load_file
 
+    if info.path is None:
+        raise FileNotFoundError(f"stage {info.stage!r} has no .safetensors weights")
+
     model = build_module(info.arch, info.args)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(info.path).items()}
     model.load_state_dict(state)
@@ -92,7 +105,10 @@ def load_module(info: WeightsInfo, device: str = "cpu"):
 def save(
     folder: str | Path, stage: str, model, arch: str, args: dict, meta: dict, fp16: bool = False
 ) -> Path:
-    """Write ``<stage>.safetensors`` (optionally fp16) and ``<stage>.json`` into ``folder``."""
+    """Write ``<stage>.safetensors`` (optionally fp16) and ``<stage>.json`` into ``folder``.
+
+    A ``<stage>.onnx`` left there from earlier weights is removed (it would no longer match);
+    ``unmask export`` writes a new one."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
@@ -103,6 +119,7 @@ def save(
     }
     path = folder / f"{stage}.safetensors"
     save_file(state, str(path))
+    (folder / f"{stage}.onnx").unlink(missing_ok=True)
     spec = {"arch": arch, "args": args, "meta": meta}
     (folder / f"{stage}.json").write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     return path

@@ -5,30 +5,31 @@ from __future__ import annotations
 import numpy as np
 
 from unmask.metrics.calibration import sigmoid
+from unmask.runtime.backend import as_net, open_net, to_nchw
 
 
 class FaceAttributes:
     """Predict gender and 68 landmarks on aligned crops.
 
     Args:
-        model: a :class:`~unmask.models.face_attr.FaceAttrNet` (eval mode).
+        model: a :class:`~unmask.models.face_attr.FaceAttrNet` or a net of
+            :mod:`unmask.runtime.backend` running one.
         image_size: the model's input side.
         temperature: gender logit temperature fitted on validation data (calibration).
     """
 
     def __init__(self, model, image_size: int, temperature: float = 1.0) -> None:
-        self.model = model
+        self.net = as_net(model, "FaceAttrNet")
         self.image_size = int(image_size)
         self.temperature = float(temperature)
 
     @classmethod
-    def from_weights(cls, weights_dir=None, device: str = "cpu", name: str = "attr"):
-        """Load the ``attr`` weights (see :func:`unmask.runtime.weights.find`)."""
-        from unmask.runtime import weights
-
-        info = weights.find(name, weights_dir)
-        model = weights.load_module(info, device)
-        return cls(model, info.args.get("image_size", 128), info.meta.get("gender_temperature", 1))
+    def from_weights(
+        cls, weights_dir=None, device: str = "cpu", name: str = "attr", backend: str = "auto"
+    ):
+        """Load the ``attr`` weights (see :func:`unmask.runtime.backend.open_net`)."""
+        net, info = open_net(name, weights_dir, backend, device)
+        return cls(net, info.args.get("image_size", 128), info.meta.get("gender_temperature", 1))
 
     def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run on a batch.
@@ -40,7 +41,6 @@ class FaceAttributes:
             and float32 ``N`` calibrated probability that the face is female.
         """
         import cv2
-        import torch
 
         crops = np.asarray(crops)
         if crops.ndim == 3:
@@ -50,10 +50,7 @@ class FaceAttributes:
         if s != size:
             inter = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
             crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
-        x = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255)
-        device = next(self.model.parameters()).device
-        with torch.inference_mode():
-            out = self.model(x.to(device))
-        lm = out["landmarks"].float().cpu().numpy() * s - 0.5
-        p = sigmoid(out["gender_logit"].float().cpu().numpy() / self.temperature)
+        out = self.net(image=to_nchw(crops))
+        lm = out["landmarks"] * s - 0.5
+        p = sigmoid(out["gender_logit"] / self.temperature)
         return lm.astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)

@@ -13,6 +13,8 @@ import logging
 import numpy as np
 
 from unmask.faces.detect import Detection
+from unmask.metrics.calibration import sigmoid
+from unmask.runtime.backend import as_net, open_net, to_nchw
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,9 @@ class NetDetector:
     """Masked and unmasked faces with the trained network.
 
     Args:
-        model: a :class:`~unmask.models.detector.FaceDetector` in eval mode.
+        model: a :class:`~unmask.models.detector.FaceDetector` or a net of
+            :mod:`unmask.runtime.backend` running one.
+        stride: the network's output stride (default: the module's ``out_stride``).
         input_size: letterbox side (the training size).
         score_threshold: minimum score of a reported face.
         nms_iou: overlap above which the weaker of two boxes is dropped.
@@ -127,13 +131,14 @@ class NetDetector:
         score_threshold: float = 0.5,
         nms_iou: float = 0.4,
         top_k: int = 100,
+        stride: int | None = None,
     ) -> None:
-        self.model = model
+        self.net = as_net(model, "FaceDetector")
         self.input_size = int(input_size)
         self.score_threshold = float(score_threshold)
         self.nms_iou = float(nms_iou)
         self.top_k = int(top_k)
-        self.stride = int(model.out_stride)
+        self.stride = int(stride or model.out_stride)
 
     @classmethod
     def from_weights(
@@ -142,33 +147,28 @@ class NetDetector:
         device: str = "cpu",
         score_threshold: float | None = None,
         name: str = "detector",
+        backend: str = "auto",
     ) -> NetDetector:
-        """Load ``<name>.safetensors/.json`` (see :func:`unmask.runtime.weights.find`); the
+        """Load ``<name>`` weights (see :func:`unmask.runtime.backend.open_net`); the
         threshold, NMS overlap and input size default to the values stored at promotion."""
-        from unmask.runtime import weights
-
-        info = weights.find(name, weights_dir)
+        net, info = open_net(name, weights_dir, backend, device)
         meta = info.meta
         thr = meta.get("score_threshold", 0.5) if score_threshold is None else score_threshold
         return cls(
-            weights.load_module(info, device),
+            net,
             meta.get("input_size", 320),
             thr,
             meta.get("nms_iou", 0.4),
             meta.get("top_k", 100),
+            info.args.get("out_stride", 4),
         )
 
     def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run the network on a letterboxed uint8 canvas: heat probabilities ``h x w``, box
         ``4 x h x w`` and keypoint ``2K x h x w`` maps (float32 numpy)."""
-        import torch
-
-        x = torch.from_numpy(np.ascontiguousarray(canvas)).permute(2, 0, 1)[None].float() / 255
-        device = next(self.model.parameters()).device
-        with torch.inference_mode():
-            out = self.model(x.to(device))
-        heat = torch.sigmoid(out["heatmap"][0, 0]).float().cpu().numpy()
-        return heat, out["box"][0].float().cpu().numpy(), out["keypoints"][0].float().cpu().numpy()
+        out = self.net(image=to_nchw(canvas[None]))
+        heat = sigmoid(out["heatmap"][0, 0]).astype(np.float32)
+        return heat, out["box"][0], out["keypoints"][0]
 
     def predict(
         self, image: np.ndarray, threshold: float | None = None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from unmask.runtime.backend import as_net, open_net, to_nchw
+
 GENDER_PROB = {"female": 1.0, "male": 0.0}
 
 
@@ -40,29 +42,29 @@ class Inpainter:
     """Fill face-mask holes in aligned crops.
 
     Args:
-        model: an :class:`~unmask.models.inpainter.InpaintGenerator` (eval mode).
+        model: an :class:`~unmask.models.inpainter.InpaintGenerator` or a net of
+            :mod:`unmask.runtime.backend` running one.
         image_size: the model's side (a multiple of 8).
         landmark_sigma: contour line sigma as a fraction of the side (as in training).
     """
 
     def __init__(self, model, image_size: int, landmark_sigma: float = 0.01) -> None:
-        self.model = model.eval()
+        self.net = as_net(model, "InpaintGenerator")
         self.image_size = int(image_size)
         self.landmark_sigma = float(landmark_sigma)
 
     @classmethod
-    def from_weights(cls, weights_dir=None, device: str = "cpu", name: str = "inpainter"):
-        """Load ``<name>.*`` weights (see :func:`unmask.runtime.weights.find`)."""
-        from unmask.runtime import weights
-
-        info = weights.find(name, weights_dir)
-        model = weights.load_module(info, device)
-        return cls(model, info.meta.get("image_size", 128), info.meta.get("landmark_sigma", 0.01))
+    def from_weights(
+        cls, weights_dir=None, device: str = "cpu", name: str = "inpainter", backend: str = "auto"
+    ):
+        """Load ``<name>`` weights (see :func:`unmask.runtime.backend.open_net`)."""
+        net, info = open_net(name, weights_dir, backend, device)
+        return cls(net, info.meta.get("image_size", 128), info.meta.get("landmark_sigma", 0.01))
 
     @property
     def guided(self) -> bool:
         """Whether the model takes landmarks and gender (False for the unguided ablation)."""
-        return self.model.landmark_channels > 0 or self.model.gender_film
+        return "landmark_map" in self.net.inputs or "gender" in self.net.inputs
 
     def __call__(self, crop: np.ndarray, mask: np.ndarray, landmarks=None, gender=None):
         """Restore one crop.
@@ -83,10 +85,8 @@ class Inpainter:
         (nonzero = hole), landmarks ``N x 68 x 2`` px or None, ``p_female`` ``N`` floats or
         None (unknown). Returns ``N x S x S x 3`` uint8."""
         import cv2
-        import torch
 
-        from unmask.models.inpainter import composite
-        from unmask.models.landmark_map import render, sigma_for
+        from unmask.faces.landmark_map import render, sigma_for
 
         crops = np.asarray(crops)
         if crops.dtype != np.uint8 or crops.ndim != 4 or crops.shape[-1] != 3:
@@ -94,23 +94,19 @@ class Inpainter:
         n, s = crops.shape[:2]
         hole = np.asarray(masks).reshape(n, s, s) > 0
         size = self.image_size
-        x = _resize(crops, size, cv2.INTER_AREA, cv2.INTER_LINEAR)
-        m = _resize(hole.astype(np.float32), size, cv2.INTER_AREA, cv2.INTER_LINEAR) > 0
-        device = next(self.model.parameters()).device
-        xt = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float().div_(255)
-        mt = torch.from_numpy(m.astype(np.float32))[:, None]
-        lmap = None
-        if self.model.landmark_channels:
+        x = to_nchw(_resize(crops, size, cv2.INTER_AREA, cv2.INTER_LINEAR))
+        m = (_resize(hole.astype(np.float32), size, cv2.INTER_AREA, cv2.INTER_LINEAR) > 0)[:, None]
+        m = m.astype(np.float32)
+        inputs = {"image": x, "mask": m}
+        if "landmark_map" in self.net.inputs:
             if landmarks is None:
                 raise ValueError("this inpainter is landmark-guided: pass 68 landmarks")
             lm = (np.asarray(landmarks, np.float32).reshape(n, 68, 2) + 0.5) * size / s - 0.5
-            lmap = render(torch.from_numpy(lm), size, sigma_for(size, self.landmark_sigma))
+            inputs["landmark_map"] = render(lm, size, sigma_for(size, self.landmark_sigma))
         p = np.full(n, 0.5, np.float32) if p_female is None else np.asarray(p_female, np.float32)
-        with torch.inference_mode():
-            xt, mt = xt.to(device), mt.to(device)
-            lmap = None if lmap is None else lmap.to(device)
-            pred = self.model(xt, mt, lmap, torch.from_numpy(p).to(device))
-            pred = composite(pred, xt, mt)
-        out = (pred.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        inputs["gender"] = p
+        pred = self.net(**{k: v for k, v in inputs.items() if k in self.net.inputs})["image"]
+        pred = m * pred + (1 - m) * x
+        out = np.round(np.clip(pred, 0, 1) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
         out = _resize(out, s, cv2.INTER_AREA, cv2.INTER_CUBIC)
         return np.where(hole[..., None], out, crops)

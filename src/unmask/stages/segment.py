@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from unmask.metrics.calibration import sigmoid
 from unmask.metrics.masks import MaskScores
+from unmask.runtime.backend import as_net, open_net, to_nchw
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +151,10 @@ class Segmenter:
     """Predict face-mask maps of aligned crops.
 
     Args:
-        model: a segmenter network in eval mode whose ``forward`` maps ``N x 3 x S x S`` float
-            RGB in [0, 1] to ``N x 1 x S x S`` logits (:class:`~unmask.models.segmenter.MaskSegNet`
-            or :class:`~unmask.models.maskrcnn.MaskRCNNSegmenter`).
+        model: a segmenter network whose ``forward`` maps ``N x 3 x S x S`` float RGB in [0, 1]
+            to ``N x 1 x S x S`` logits (:class:`~unmask.models.segmenter.MaskSegNet` or
+            :class:`~unmask.models.maskrcnn.MaskRCNNSegmenter`), or a net of
+            :mod:`unmask.runtime.backend` running one.
         image_size: the model's input side.
         params: post-processing parameters.
         batch: crops per forward pass in :meth:`predict_prob`.
@@ -160,26 +163,31 @@ class Segmenter:
     def __init__(
         self, model, image_size: int, params: PostParams | None = None, batch: int = 32
     ) -> None:
-        self.model = model
+        self.net = as_net(model, "MaskSegNet")
         self.image_size = int(image_size)
         self.params = params or PostParams()
         self.batch = batch
 
     @classmethod
     def from_weights(
-        cls, weights_dir=None, name: str = "segmenter", device: str = "cpu", fuse: bool = True
+        cls,
+        weights_dir=None,
+        name: str = "segmenter",
+        device: str = "cpu",
+        fuse: bool = True,
+        backend: str = "auto",
     ) -> Segmenter:
-        """Load ``<name>.safetensors`` + ``.json`` (see :func:`unmask.runtime.weights.find`);
+        """Load ``<name>`` weights (see :func:`unmask.runtime.backend.open_net`); with torch,
         ``fuse`` folds BatchNorm into the convs for faster CPU inference."""
-        from unmask.models.segmenter import fuse_conv_bn
-        from unmask.runtime import weights
 
-        info = weights.find(name, weights_dir)
-        model = weights.load_module(info, device)
-        if fuse:
-            model = fuse_conv_bn(model)
+        def prepare(model):
+            from unmask.models.segmenter import fuse_conv_bn
+
+            return fuse_conv_bn(model) if fuse else model
+
+        net, info = open_net(name, weights_dir, backend, device, prepare=prepare)
         params = PostParams(**info.meta.get("postprocess", {}))
-        return cls(model, info.meta.get("image_size", info.args.get("image_size", 128)), params)
+        return cls(net, info.meta.get("image_size", info.args.get("image_size", 128)), params)
 
     def predict_prob(self, crops: np.ndarray) -> np.ndarray:
         """Mask probabilities.
@@ -191,7 +199,6 @@ class Segmenter:
             float32 ``N x S x S`` (or ``S x S``) in [0, 1].
         """
         import cv2
-        import torch
 
         crops = np.asarray(crops)
         single = crops.ndim == 3
@@ -202,13 +209,10 @@ class Segmenter:
         if (h, w) != (size, size):
             inter = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
             crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
-        device = next(self.model.parameters()).device
-        out = []
-        with torch.inference_mode():
-            for i in range(0, len(crops), self.batch):
-                x = torch.from_numpy(np.ascontiguousarray(crops[i : i + self.batch]))
-                x = x.to(device).permute(0, 3, 1, 2).float().div_(255)
-                out.append(torch.sigmoid(self.model(x)).float().cpu().numpy()[:, 0])
+        out = [
+            sigmoid(self.net(image=to_nchw(crops[i : i + self.batch]))["logits"][:, 0])
+            for i in range(0, len(crops), self.batch)
+        ]
         prob = np.concatenate(out)
         if (h, w) != (size, size):
             prob = np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) for p in prob])

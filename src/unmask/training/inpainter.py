@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from unmask.data.dataset import Augment, FaceMaskDataset
+from unmask.faces.landmark_map import NUM_CHANNELS, render, sigma_for
 from unmask.losses import (
     d_loss,
     feature_matching,
@@ -42,7 +43,6 @@ from unmask.losses import (
 )
 from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
-from unmask.models.landmark_map import NUM_CHANNELS, render, sigma_for
 from unmask.training.common import (
     EMA,
     Deadline,
@@ -177,7 +177,8 @@ def guide_maps(landmarks: torch.Tensor, cfg: InpaintTrainConfig) -> torch.Tensor
     """The landmark map for the generator (``None`` without guidance)."""
     if not cfg.guidance:
         return None
-    return render(landmarks, cfg.size, sigma_for(cfg.size, cfg.landmark_sigma))
+    maps = render(landmarks.detach().cpu(), cfg.size, sigma_for(cfg.size, cfg.landmark_sigma))
+    return torch.from_numpy(maps).to(landmarks.device)
 
 
 def _dist_setup(cfg: InpaintTrainConfig) -> tuple[int, int, torch.device, bool]:

@@ -6,13 +6,15 @@ line of Gaussian cross-section (about ``exp(-d^2 / (2 sigma^2))`` of the distanc
 pixel centre to the line). Lines carry the shape of the mouth and the jaw contour better than 68
 point blobs, at 5 channels. Pixel-centre convention: pixel ``(i, j)`` has its centre at
 ``x = j, y = i`` in the landmark coordinates.
+
+Numpy only, so the torch-free runtime renders the same maps the generator was trained on.
 """
 
 from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 
 #: Polylines per channel, as runs of consecutive iBUG indices; ``closed`` runs wrap around.
 PARTS: dict[str, tuple[tuple[tuple[int, ...], bool], ...]] = {
@@ -40,42 +42,44 @@ def _segments() -> tuple[list[int], list[int], list[int]]:
     return starts, ends, chans
 
 
-def render(landmarks: torch.Tensor, size: int, sigma: float = 1.2) -> torch.Tensor:
+def render(landmarks, size: int, sigma: float = 1.2) -> np.ndarray:
     """Soft contour maps of a batch of landmark sets.
 
     Each polyline is sampled at the midpoints of equal sub-intervals (spacing at most ``sigma``)
     and every sample adds a separable Gaussian weighted by its share of the arc length, so a
     line's cross-section peaks at 1 (0.5 at open ends); overlaps are clipped to 1. Being
-    separable, each channel is one batched matrix product: cheap on CPU and on GPU.
+    separable, each channel is one batched matrix product.
 
     Args:
-        landmarks: ``N x 68 x 2`` float pixel xy at side ``size`` (iBUG order).
+        landmarks: ``N x 68 x 2`` float pixel xy at side ``size`` (iBUG order); a numpy array
+            or anything ``np.asarray`` accepts (a CPU tensor).
         size: output side S in pixels.
         sigma: line half-width (Gaussian sigma) in pixels at side ``size``.
     Returns:
-        float32 ``N x NUM_CHANNELS x S x S`` in [0, 1] on the landmarks' device (not meant to
-        be differentiated).
+        float32 ``N x NUM_CHANNELS x S x S`` in [0, 1].
     """
-    lm = landmarks.detach().float()
+    lm = np.asarray(landmarks, np.float32)
     if lm.ndim != 3 or lm.shape[1:] != (68, 2):
         raise ValueError(f"expected N x 68 x 2 landmarks, got {tuple(lm.shape)}")
     starts, ends, chans = _segments()
     a, ab = lm[:, starts], lm[:, ends] - lm[:, starts]  # N x K x 2
-    length = ab.norm(dim=-1)  # N x K
-    m = max(1, math.ceil(float(length.max()) / sigma)) if length.numel() else 1
-    frac = (torch.arange(m, dtype=torch.float32, device=lm.device) + 0.5) / m
+    length = np.linalg.norm(ab, axis=-1)  # N x K
+    m = max(1, math.ceil(float(length.max()) / sigma)) if length.size else 1
+    frac = (np.arange(m, dtype=np.float32) + 0.5) / m
     pts = a[:, :, None] + frac[None, None, :, None] * ab[:, :, None]  # N x K x m x 2
     weight = (length / (m * math.sqrt(2 * math.pi) * sigma))[:, :, None]  # N x K x 1
-    coords = torch.arange(size, dtype=torch.float32, device=lm.device)
-    g = torch.exp(-((coords - pts[..., None]) ** 2) / (2 * sigma * sigma))  # N x K x m x 2 x S
+    coords = np.arange(size, dtype=np.float32)
+    g = np.exp(-((coords - pts[..., None]) ** 2) / np.float32(2 * sigma * sigma))  # ..x 2 x S
     gx, gy = g[..., 0, :], g[..., 1, :] * weight[..., None]
-    out = lm.new_empty(lm.shape[0], NUM_CHANNELS, size, size)
-    chan = torch.tensor(chans, device=lm.device)
+    n = lm.shape[0]
+    out = np.empty((n, NUM_CHANNELS, size, size), np.float32)
+    chan = np.asarray(chans)
     for c in range(NUM_CHANNELS):
-        sel = (chan == c).nonzero().squeeze(1)
-        ys, xs = gy[:, sel].flatten(1, 2), gx[:, sel].flatten(1, 2)  # N x J x S
-        out[:, c] = torch.bmm(ys.transpose(1, 2), xs)
-    return out.clamp_(0, 1)
+        sel = np.flatnonzero(chan == c)
+        ys = gy[:, sel].reshape(n, -1, size)  # N x J x S
+        xs = gx[:, sel].reshape(n, -1, size)
+        out[:, c] = ys.transpose(0, 2, 1) @ xs
+    return np.clip(out, 0, 1, out=out)
 
 
 def sigma_for(size: int, sigma_frac: float) -> float:

@@ -1,0 +1,209 @@
+"""Export a stage's PyTorch weights to ONNX and check the file against PyTorch.
+
+The graph takes and returns the named arrays of :data:`unmask.runtime.backend.SIGNATURES`
+(batch dimension dynamic; height and width dynamic for the detector). With ``fp16`` the large
+weight tensors are stored as float16 and cast back to float32 inside the graph (ONNX Runtime
+folds the casts at load time, so inference runs in float32 at the same speed); the export keeps
+fp16 only when the parity check passes, else it writes float32.
+
+Needs ``torch`` and ``onnx`` (the ``train`` extra); the result runs on ``onnxruntime`` alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unmask.runtime import weights
+from unmask.runtime.backend import SIGNATURES, OrtNet, TorchNet, input_names
+
+log = logging.getLogger(__name__)
+
+#: Stages exported by default (those the pipeline runs; Mask R-CNN stays torch-only).
+DEFAULT_STAGES = ("detector", "attr", "segmenter", "inpainter")
+#: Allowed |onnx - torch| per output: ``TOLERANCE * (1 + max |torch output|)`` (so logits of
+#: magnitude 20 may differ by 0.2, [0, 1] images by 0.02).
+TOLERANCE = 1e-2
+OPSET = 17
+
+
+@dataclass
+class ExportReport:
+    """What :func:`export_stage` wrote and how close ONNX Runtime is to PyTorch."""
+
+    stage: str
+    path: str
+    size_mb: float
+    fp16: bool
+    max_abs_diff: dict[str, float]
+    params: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _adapter(module, arch: str, args: dict):
+    """A module whose forward takes the signature's inputs positionally and returns a tuple."""
+    import torch
+
+    names = input_names(arch, args)
+    outputs = SIGNATURES[arch][1]
+
+    class Adapter(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = module
+
+        def forward(self, *xs):
+            given = dict(zip(names, xs, strict=True))
+            full = [given.get(n) for n in SIGNATURES[arch][0]]
+            out = self.net(*full)
+            return tuple(out[k] for k in outputs) if isinstance(out, dict) else (out,)
+
+    return Adapter().eval(), names, outputs
+
+
+def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int = 0) -> dict:
+    """Deterministic float32 inputs for export and parity checks."""
+    from unmask.faces.align import MEAN_68
+    from unmask.faces.landmark_map import render
+
+    rng = np.random.default_rng(seed)
+    size = int(meta.get("input_size", meta.get("image_size", args.get("image_size", 128))))
+    h, w = (size, size * 3 // 4 // 32 * 32) if arch == "FaceDetector" else (size, size)
+    x = {"image": rng.random((batch, 3, h, w), dtype=np.float32)}
+    if arch == "InpaintGenerator":
+        mask = np.zeros((batch, 1, size, size), np.float32)
+        mask[:, :, size // 2 : size - size // 8, size // 5 : size - size // 5] = 1
+        lm = np.repeat((MEAN_68 * size - 0.5)[None], batch, 0).astype(np.float32)
+        x["mask"] = mask
+        x["landmark_map"] = render(lm, size, max(0.5, meta.get("landmark_sigma", 0.01) * size))
+        x["gender"] = np.linspace(0, 1, batch, dtype=np.float32)
+    return {k: v for k, v in x.items() if k in input_names(arch, args)}
+
+
+def weights_to_fp16(model, min_elements: int = 1024):
+    """Store float32 initializers with at least ``min_elements`` values as float16 followed by
+    a Cast back to float32 (in place on an ``onnx.ModelProto``)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    casts, keep = [], []
+    for init in graph.initializer:
+        if init.data_type == TensorProto.FLOAT and np.prod(init.dims) >= min_elements:
+            arr = numpy_helper.to_array(init).astype(np.float16)
+            half = numpy_helper.from_array(arr, init.name + "__fp16")
+            keep.append(half)
+            casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT))
+        else:
+            keep.append(init)
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(casts + nodes)
+    return model
+
+
+def _export_file(module, arch, args, inputs: dict, path: Path, fp16: bool) -> None:
+    import onnx
+    import torch
+
+    adapter, names, outputs = _adapter(module, arch, args)
+    dynamic = {n: {0: "batch"} for n in (*names, *outputs)}
+    if arch == "FaceDetector":
+        dynamic["image"] = {0: "batch", 2: "height", 3: "width"}
+        for n in outputs:
+            dynamic[n] = {0: "batch", 2: "rows", 3: "cols"}
+    tensors = tuple(torch.from_numpy(inputs[n]) for n in names)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            adapter,
+            tensors,
+            str(raw),
+            input_names=list(names),
+            output_names=list(outputs),
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+        model = onnx.load(str(raw))
+    if fp16:
+        weights_to_fp16(model)
+    onnx.checker.check_model(model)
+    tmp_path = path.with_suffix(".onnx.tmp")
+    onnx.save(model, str(tmp_path))
+    tmp_path.replace(path)
+
+
+def parity(
+    torch_net: TorchNet, onnx_path: Path, inputs: dict, tolerance: float = TOLERANCE
+) -> tuple[dict[str, float], bool]:
+    """Largest absolute difference per output between PyTorch and ONNX Runtime, and whether
+    every output is within ``tolerance * (1 + max |reference|)``."""
+    ref = torch_net(**inputs)
+    got = OrtNet(onnx_path)(**inputs)
+    diffs = {k: float(np.max(np.abs(ref[k] - got[k]))) for k in ref}
+    ok = all(diffs[k] <= tolerance * (1 + float(np.max(np.abs(ref[k])))) for k in ref)
+    return diffs, ok
+
+
+def exportable(folder) -> list[str]:
+    """Stages in ``folder`` with ``.json`` + ``.safetensors`` and an ONNX signature."""
+    import json
+
+    found = []
+    for js in sorted(Path(folder).glob("*.json")):
+        st = js.with_suffix(".safetensors")
+        if st.is_file() and json.loads(js.read_text()).get("arch") in SIGNATURES:
+            found.append(js.stem)
+    return found
+
+
+def export_stage(
+    stage: str, folder, fp16: bool = True, tolerance: float = TOLERANCE
+) -> ExportReport:
+    """Write ``<folder>/<stage>.onnx`` from ``<folder>/<stage>.safetensors`` + ``.json``.
+
+    Args:
+        stage: weights name (``detector``, ``attr``, ``segmenter``, ``inpainter``, ...).
+        folder: the weights folder (only this one: nothing is looked up elsewhere).
+        fp16: store weights as float16 when the parity check allows it.
+        tolerance: accepted difference to PyTorch, relative to ``1 + max |output|``.
+    Raises:
+        RuntimeError: the float32 export still differs from PyTorch by more than ``tolerance``.
+    """
+    folder = Path(folder)
+    info = weights.find(stage, folder)
+    if info.path is None or info.path.parent.resolve() != folder.resolve():
+        raise FileNotFoundError(f"no {stage}.safetensors + {stage}.json in {folder}")
+    if info.arch not in SIGNATURES:
+        raise ValueError(f"stage {stage!r} ({info.arch}) has no ONNX signature")
+    module = weights.load_module(info, "cpu")
+    torch_net = TorchNet(module, info.arch, info.args)
+    path = folder / f"{stage}.onnx"
+    inputs = sample_inputs(info.arch, info.args, info.meta)
+    diffs: dict[str, float] = {}
+    for half in (True, False) if fp16 else (False,):
+        _export_file(module, info.arch, info.args, inputs, path, half)
+        diffs, ok = parity(torch_net, path, inputs, tolerance)
+        log.info("%s: fp16=%s max |onnx - torch| %s", stage, half, diffs)
+        if ok:
+            break
+    else:
+        path.unlink(missing_ok=True)
+        raise RuntimeError(f"{stage}: ONNX differs from PyTorch by {diffs} > {tolerance}")
+    return ExportReport(
+        stage,
+        str(path),
+        round(path.stat().st_size / 2**20, 3),
+        half,
+        diffs,
+        torch_net.num_params,
+    )

@@ -84,3 +84,35 @@ def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int =
     write_lines(root / "manifest.jsonl", rows)
     (root / "build.json").write_text(json.dumps({"size": size}))
     return root
+
+
+TINY_ARCH = {
+    "detector": (
+        "FaceDetector",
+        dict(widths=[4, 8, 8, 8, 8], blocks=1, fpn_channels=8, head_channels=8),
+    ),
+    "attr": ("FaceAttrNet", dict(image_size=32, widths=[8, 8, 16, 16], blocks=1, head_channels=4)),
+    "segmenter": ("MaskSegNet", dict(widths=[4, 8, 8], blocks=1)),
+    "inpainter": ("InpaintGenerator", dict(widths=[4, 8, 8, 8], dilations=[1, 2], embed_dim=8)),
+}
+TINY_META = {
+    "detector": {"input_size": 64, "score_threshold": 0.0, "top_k": 2},
+    "attr": {"gender_temperature": 1.0, "image_size": 32},
+    "segmenter": {"image_size": 32, "postprocess": {"threshold": 0.0, "min_area": 0.0}},
+    "inpainter": {"image_size": 32},
+}
+
+
+def make_tiny_weights(folder: Path, stages=tuple(TINY_ARCH), seed: int = 0) -> Path:
+    """Random tiny networks for every pipeline stage, saved as a weights folder (the detector
+    reports its two best peaks whatever they are; the segmenter marks every pixel)."""
+    import torch
+
+    from unmask.runtime import weights
+
+    torch.manual_seed(seed)
+    for stage in stages:
+        arch, args = TINY_ARCH[stage]
+        model = weights.build_module(arch, args).eval()
+        weights.save(folder, stage, model, arch, args, dict(TINY_META[stage]))
+    return folder

@@ -180,7 +180,11 @@ class Unmasker:
         union = np.zeros(image.shape[:2], np.uint8)
         faces = []
         for det in dets:
-            face = self._face(image, det, gender)
+            try:
+                face = self._face(image, det, gender)
+            except ValueError as exc:  # e.g. degenerate keypoints: not a usable face
+                log.warning("skipped a detection at %s: %s", np.round(det.box), exc)
+                continue
             faces.append(face)
             if face.masked:
                 restored = paste_back(restored, face.restored, face.alignment, face.crop_mask)

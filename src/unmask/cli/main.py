@@ -10,6 +10,7 @@ import sys
 import click
 
 from unmask import __version__
+from unmask.cli.bench import bench
 from unmask.cli.data import data
 from unmask.cli.demo import demo
 from unmask.cli.evaluate import evaluate
@@ -38,6 +39,7 @@ cli.add_command(run)
 cli.add_command(serve)
 cli.add_command(export)
 cli.add_command(demo)
+cli.add_command(bench)
 
 
 def main() -> None:

@@ -190,6 +190,8 @@ def align(
     five = np.asarray(five, np.float64)
     if five.shape != (5, 2) or not np.all(np.isfinite(five)):
         raise ValueError(f"expected finite (5, 2) keypoints, got shape {five.shape}")
+    if np.ptp(five, axis=0).max() < 1.0:
+        raise ValueError("degenerate keypoints: all five lie within one pixel")
     if border not in ("replicate", "blur"):
         raise ValueError(f"unknown border mode {border!r}")
     m0 = m = umeyama(five, template(size))

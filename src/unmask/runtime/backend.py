@@ -33,7 +33,7 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "MaskSegNet": (("image",), ("logits",)),
     "MaskRCNNSegmenter": (("image",), ("logits",)),
     "FaceDetector": (("image",), ("heatmap", "box", "keypoints")),
-    "InpaintGenerator": (("image", "mask", "landmark_map", "gender"), ("image",)),
+    "InpaintGenerator": (("image", "mask", "landmark_map", "gender"), ("restored",)),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -120,7 +121,9 @@ def _export_file(module, arch, args, inputs: dict, path: Path, fp16: bool) -> No
         for n in outputs:
             dynamic[n] = {0: "batch", 2: "rows", 3: "cols"}
     tensors = tuple(torch.from_numpy(inputs[n]) for n in names)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         raw = Path(tmp) / "model.onnx"
         torch.onnx.export(
             adapter,

@@ -105,7 +105,7 @@ class Inpainter:
             inputs["landmark_map"] = render(lm, size, sigma_for(size, self.landmark_sigma))
         p = np.full(n, 0.5, np.float32) if p_female is None else np.asarray(p_female, np.float32)
         inputs["gender"] = p
-        pred = self.net(**{k: v for k, v in inputs.items() if k in self.net.inputs})["image"]
+        pred = self.net(**{k: v for k, v in inputs.items() if k in self.net.inputs})["restored"]
         pred = m * pred + (1 - m) * x
         out = np.round(np.clip(pred, 0, 1) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
         out = _resize(out, s, cv2.INTER_AREA, cv2.INTER_CUBIC)

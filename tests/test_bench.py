@@ -2,8 +2,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from support import make_tiny_weights
 
+from support import make_tiny_weights
 from unmask.cli.main import cli
 
 

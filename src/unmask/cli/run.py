@@ -78,4 +78,5 @@ def run(
         f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
         f"{s['masked_faces']} masked and rebuilt -> {out}"
     )
-    return 1 if strict and s["skipped"] else 0
+    if strict and s["skipped"]:
+        click.get_current_context().exit(1)

@@ -105,16 +105,6 @@ class Budget:
         return self.progress(step) >= 1.0
 
 
-class Deadline:
-    """Wall-clock budget in minutes (``None`` = unlimited)."""
-
-    def __init__(self, minutes: float | None) -> None:
-        self.end = None if minutes is None else time.monotonic() + 60 * minutes
-
-    def passed(self) -> bool:
-        return self.end is not None and time.monotonic() > self.end
-
-
 @torch.no_grad()
 def recalibrate_bn(model: nn.Module, batches, key: str = "masked", limit: int = 50) -> nn.Module:
     """Re-estimate BatchNorm running statistics of ``model`` on up to ``limit`` batches

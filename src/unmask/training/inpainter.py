@@ -45,7 +45,7 @@ from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
 from unmask.training.common import (
     EMA,
-    Deadline,
+    Budget,
     cosine_lr,
     infinite,
     load_for_promote,
@@ -213,17 +213,17 @@ def _shared_run(run: Run | None, cfg: InpaintTrainConfig, rank: int, world: int)
     return run
 
 
-def _time_up(deadline: Deadline, world: int, device: torch.device) -> bool:
-    """Whether the wall-clock budget is spent, agreed by all ranks (any rank's clock counts),
-    so that no rank starts a step the others skip."""
-    up = deadline.passed()
-    if world > 1 and deadline.end is not None:
+def _progress(budget: Budget, step: int, world: int, device: torch.device) -> float:
+    """Budget progress in [0, 1] agreed by all ranks (the furthest clock counts), so that every
+    rank uses the same learning rate and none starts a step the others skip."""
+    prog = budget.progress(step)
+    if world > 1 and budget.seconds:
         import torch.distributed as dist
 
-        flag = torch.tensor([float(up)], device=device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        up = bool(flag.item())
-    return up
+        t = torch.tensor([prog], device=device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        prog = float(t.item())
+    return prog
 
 
 class _Epochs:
@@ -308,8 +308,9 @@ def validate(g, batches: list[dict], attr, cfg: InpaintTrainConfig):
     return summarize(recs), grid(rows)
 
 
-def _state(g, d, ema, opt_g, opt_d, step, best) -> dict:
+def _state(g, d, ema, opt_g, opt_d, step, best, budget: Budget) -> dict:
     return {
+        "spent": budget.spent,
         "g": g.state_dict(),
         "d": d.state_dict(),
         "ema": ema.model.state_dict(),
@@ -354,7 +355,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     ema = EMA(g, cfg.ema)
     opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=tuple(cfg.betas))
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=tuple(cfg.betas))
-    step, best = 0, None
+    step, best, spent = 0, None, 0.0
     ckpt = run.load_checkpoint()
     if ckpt is not None:
         g.load_state_dict(ckpt["g"])
@@ -362,20 +363,20 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
         ema.model.load_state_dict(ckpt["ema"])
         opt_g.load_state_dict(ckpt["opt_g"])
         opt_d.load_state_dict(ckpt["opt_d"])
-        step, best = ckpt["step"], ckpt.get("best")
+        step, best, spent = ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
         log.info("resumed %s at step %d", run.folder, step)
     g_run, d_run = g, d
     if world > 1:
         ids = [device.index] if device.type == "cuda" else None
         g_run, d_run = DDP(g, device_ids=ids), DDP(d, device_ids=ids)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank * 100003 + step)
-    deadline = Deadline(cfg.minutes)
+    budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, _Epochs(train_ds, sampler))
     t0, seen = time.perf_counter(), 0
-    stop = step >= cfg.steps or _time_up(deadline, world, device)
-    while not stop:
+    progress = _progress(budget, step, world, device)
+    while progress < 1.0:
         g.train()
-        lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0)
+        lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0, progress=progress)
         for opt, base in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = base * lr
@@ -415,7 +416,8 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
             run.log(
                 step=step, lr_g=opt_g.param_groups[0]["lr"], images_per_s=round(rate, 2), **vals
             )
-        stop = step >= cfg.steps or _time_up(deadline, world, device)
+        progress = _progress(budget, step, world, device)
+        stop = progress >= 1.0
         if rank == 0 and (step % cfg.eval_every == 0 or stop):
             metrics, sheet = validate(ema.model, val_batches, attr, cfg)
             score = selection_score(metrics)
@@ -424,9 +426,9 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
             if best is None or score > best:
                 best = score
                 run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
-            run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best))
+            run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
     if rank == 0:
-        run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best))
+        run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
         log.info("stopped at step %d", step)
     if started:
         import torch.distributed as dist

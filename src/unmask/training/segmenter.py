@@ -62,6 +62,7 @@ class SegTrainConfig:
     minutes: float | None = None
     pos_weight: float = 2.0
     dice_weight: float = 1.0
+    clean_prob: float = 0.15
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
     eval_every: int = 1000
@@ -93,10 +94,25 @@ def build_model(cfg: SegTrainConfig) -> torch.nn.Module:
     return MaskSegNet(**arch_args(cfg))
 
 
-def losses(model, batch: dict, cfg: SegTrainConfig) -> dict:
-    """U-Net: BCE (positives weighted ``pos_weight``, favouring recall) + soft Dice; Mask R-CNN:
-    the sum of torchvision's losses (the whole face mask is one instance)."""
+def with_clean_faces(batch: dict, prob: float, rng: torch.Generator | None = None):
+    """Inputs and targets where a share ``prob`` of the samples that have an unmasked original
+    (synthetic masks; real-label photos have none: their ``clean`` equals ``masked``) is
+    replaced by that original with an empty mask, so the segmenter learns to leave unmasked
+    faces alone. Returns ``(x, y)``."""
     x, y = batch["masked"], batch["mask"]
+    if prob <= 0:
+        return x, y
+    has_clean = (batch["clean"] - x).abs().flatten(1).amax(1) > 0
+    use = has_clean & (torch.rand(x.shape[0], generator=rng) < prob)
+    x = torch.where(use[:, None, None, None], batch["clean"], x)
+    return x, torch.where(use[:, None, None, None], torch.zeros_like(y), y)
+
+
+def losses(model, batch: dict, cfg: SegTrainConfig, rng: torch.Generator | None = None) -> dict:
+    """U-Net: BCE (positives weighted ``pos_weight``, favouring recall) + soft Dice; Mask R-CNN:
+    the sum of torchvision's losses (the whole face mask is one instance). A share
+    ``cfg.clean_prob`` of the synthetic samples is shown unmasked with an empty target."""
+    x, y = with_clean_faces(batch, cfg.clean_prob, rng)
     if cfg.arch == "maskrcnn":
         from unmask.models.maskrcnn import mask_targets
 
@@ -212,6 +228,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
     step, best, spent = resume(run, model, ema, opt)
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, mix)
+    gen = torch.Generator().manual_seed(cfg.seed + step)
     t0, seen = time.perf_counter(), 0
     model.train()
 
@@ -219,7 +236,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
         batch = next(batches)
-        parts = losses(model, batch, cfg)
+        parts = losses(model, batch, cfg, gen)
         opt.zero_grad(set_to_none=True)
         parts["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

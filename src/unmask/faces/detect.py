@@ -49,6 +49,9 @@ class DlibDetector:
     def __init__(self, kind: str = "hog", upsample: int = 1) -> None:
         if kind not in ("hog", "cnn"):
             raise ValueError(f"unknown dlib detector {kind!r}")
+        from unmask.faces import teacher
+
+        teacher.require()  # fail now, with install advice, if dlib is missing
         self.name = kind
         self.upsample = int(upsample)
 

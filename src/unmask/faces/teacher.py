@@ -53,6 +53,13 @@ def model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
+def require() -> None:
+    """Raise :class:`TeacherUnavailable` (with install advice) unless dlib and its 68-point
+    model file are installed."""
+    _dlib()
+    model_path("shape68")
+
+
 def model_path(name: str) -> Path:
     """Path of one dlib model file by short name (``shape68``, ``shape5``, ``cnn``, ...)."""
     path = model_dir() / MODEL_FILES[name]

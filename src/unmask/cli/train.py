@@ -82,10 +82,16 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     click.echo(f"run folder: {run.folder}")
 
 
-def _stage_command(stage: str) -> click.Command:
+#: Other names users look for: one network (``attr``) predicts both gender and landmarks.
+ALIASES = {"gender": "attr", "landmarks": "attr"}
+
+
+def _stage_command(stage: str, name: str | None = None) -> click.Command:
+    note = f" `{name}` is an alias: one network predicts gender and landmarks." if name else ""
+
     @click.command(
-        stage,
-        help=f"Train the {stage} stage (see `unmask train run --help`).",
+        name or stage,
+        help=f"Train the {stage} stage (see `unmask train run --help`).{note}",
         context_settings={"ignore_unknown_options": True},
     )
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -98,6 +104,8 @@ def _stage_command(stage: str) -> click.Command:
 
 for _stage in STAGES:
     train.add_command(_stage_command(_stage))
+for _alias, _stage in ALIASES.items():
+    train.add_command(_stage_command(_stage, _alias))
 
 
 @train.command()

@@ -119,6 +119,7 @@ def save(
     }
     path = folder / f"{stage}.safetensors"
     save_file(state, str(path))
+    path.chmod(0o644)  # safetensors writes 0600; installed weights must be readable by all
     (folder / f"{stage}.onnx").unlink(missing_ok=True)
     spec = {"arch": arch, "args": args, "meta": meta}
     (folder / f"{stage}.json").write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")

@@ -104,11 +104,18 @@ class Unmasker:
     @property
     def detector(self):
         from unmask.faces import detect
+        from unmask.runtime.backend import have
 
         def make():
             name = self.detector_name
             if name == "auto":
                 name = "unmask" if self._has_weights("detector") else "cnn"
+                if name == "cnn" and not have("dlib"):
+                    raise RuntimeError(
+                        "no face detector: no trained detector weights were found and dlib is "
+                        "not installed (pip install 'unmask[train]'); use --aligned for "
+                        "canonical crops"
+                    )
             kwargs = {"weights_dir": self.weights_dir, "device": self.device}
             kwargs["backend"] = self.backend
             return detect.create(name, **(kwargs if name == "unmask" else {}))

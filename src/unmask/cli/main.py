@@ -56,3 +56,7 @@ def main() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # python -m unmask.cli.main (e.g. under torchrun -m)
+    main()

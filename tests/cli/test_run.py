@@ -124,10 +124,9 @@ def test_missing_weights_is_one_clean_error(tmp_path):
             str(photo),
             "-o",
             str(tmp_path / "o"),
-            "--detector",
-            "unmask",
-            "--backend",
-            "onnx",
+            "--aligned",
+            "--segmenter",
+            "maskrcnn",
             "--weights-dir",
             str(tmp_path),
         ],
@@ -136,4 +135,4 @@ def test_missing_weights_is_one_clean_error(tmp_path):
         env={"UNMASK_HOME": str(tmp_path), "PATH": ""},
     )
     assert code.returncode == 1 and "Traceback" not in code.stderr
-    assert "error: no weights for stage 'detector'" in code.stderr
+    assert "error: no weights for stage 'segmenter_maskrcnn'" in code.stderr

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+
 from support import make_tiny_weights
 
 BLOCK = """

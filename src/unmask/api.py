@@ -104,21 +104,23 @@ class Unmasker:
     @property
     def detector(self):
         from unmask.faces import detect
-        from unmask.runtime.backend import have
+        from unmask.faces.teacher import TeacherUnavailable
 
         def make():
             name = self.detector_name
             if name == "auto":
                 name = "unmask" if self._has_weights("detector") else "cnn"
-                if name == "cnn" and not have("dlib"):
-                    raise RuntimeError(
-                        "no face detector: no trained detector weights were found and dlib is "
-                        "not installed (pip install 'unmask[train]'); use --aligned for "
-                        "canonical crops"
-                    )
             kwargs = {"weights_dir": self.weights_dir, "device": self.device}
             kwargs["backend"] = self.backend
-            return detect.create(name, **(kwargs if name == "unmask" else {}))
+            try:
+                return detect.create(name, **(kwargs if name == "unmask" else {}))
+            except TeacherUnavailable as exc:
+                if self.detector_name != "auto":
+                    raise
+                raise RuntimeError(
+                    f"no face detector: no trained detector weights were found and {exc}; "
+                    "use --aligned for canonical crops"
+                ) from None
 
         return self._stage("detector", make)
 

@@ -24,8 +24,6 @@ from unmask.runtime.backend import SIGNATURES, OrtNet, TorchNet, input_names
 
 log = logging.getLogger(__name__)
 
-#: Stages exported by default (those the pipeline runs; Mask R-CNN stays torch-only).
-DEFAULT_STAGES = ("detector", "attr", "segmenter", "inpainter")
 #: Allowed |onnx - torch| per output: ``TOLERANCE * (1 + max |torch output|)`` (so logits of
 #: magnitude 20 may differ by 0.2, [0, 1] images by 0.02).
 TOLERANCE = 1e-2
@@ -71,7 +69,7 @@ def _adapter(module, arch: str, args: dict):
 def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int = 0) -> dict:
     """Deterministic float32 inputs for export and parity checks."""
     from unmask.faces.align import MEAN_68
-    from unmask.faces.landmark_map import render
+    from unmask.faces.landmark_map import render, sigma_for
 
     rng = np.random.default_rng(seed)
     size = int(meta.get("input_size", meta.get("image_size", args.get("image_size", 128))))
@@ -82,7 +80,7 @@ def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int =
         mask[:, :, size // 2 : size - size // 8, size // 5 : size - size // 5] = 1
         lm = np.repeat((MEAN_68 * size - 0.5)[None], batch, 0).astype(np.float32)
         x["mask"] = mask
-        x["landmark_map"] = render(lm, size, max(0.5, meta.get("landmark_sigma", 0.01) * size))
+        x["landmark_map"] = render(lm, size, sigma_for(size, meta.get("landmark_sigma", 0.01)))
         x["gender"] = np.linspace(0, 1, batch, dtype=np.float32)
     return {k: v for k, v in x.items() if k in input_names(arch, args)}
 

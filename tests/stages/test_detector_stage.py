@@ -56,3 +56,20 @@ def test_detect_returns_valid_sorted_detections():
         assert 0 <= d.box[0] <= d.box[2] <= 69 and 0 <= d.box[1] <= d.box[3] <= 89
     with pytest.raises(ValueError):
         det.detect(img.astype(np.float32))
+
+
+def test_flip_tta_is_mirror_equivariant():
+    """With flip averaging, the maps of a mirrored canvas are the mirrored maps."""
+    torch.manual_seed(0)
+    net = FaceDetector(widths=[4, 8, 8, 8, 8], blocks=1, fpn_channels=8, head_channels=8).eval()
+    det = NetDetector(net, input_size=64, flip=True)
+    img = (np.random.default_rng(0).random((64, 96, 3)) * 255).astype(np.uint8)
+    heat, box, kps = det.maps(img)
+    heat_m, box_m, kps_m = det.maps(np.ascontiguousarray(img[:, ::-1]))
+    assert heat.shape == (16, 24) and box.shape == (4, 16, 24) and kps.shape == (10, 16, 24)
+    np.testing.assert_allclose(heat_m[:, ::-1], heat, atol=1e-5)
+    np.testing.assert_allclose(box_m[[2, 1, 0, 3], :, ::-1], box, atol=1e-5)
+    k_m = kps_m[:, :, ::-1].reshape(5, 2, 16, 24)[[1, 0, 2, 4, 3]] * np.array([-1, 1])[:, None, None]
+    np.testing.assert_allclose(k_m.reshape(10, 16, 24), kps, atol=1e-5)
+    plain = NetDetector(net, input_size=64)
+    assert not np.allclose(plain.maps(img)[0], heat, atol=1e-6)

@@ -36,7 +36,7 @@ def test_train_writes_run_folder_resumes_and_promotes(tiny_dataset, tmp_path):
     assert run2.folder == run.folder and run2.load_checkpoint()["step"] == 6
     path = promote(run2, tmp_path / "w")
     info = weights.find("attr", tmp_path / "w")
-    assert info.path == path and info.meta["gender_temperature"] > 0
+    assert info.path == path and info.meta["gender_temperature"] > 0 and info.meta["flip_tta"]
     model = weights.load_module(info)
     out = model(torch.rand(2, 3, 32, 32))
     assert out["landmarks"].shape == (2, 68, 2) and out["gender_logit"].shape == (2,)

@@ -78,6 +78,9 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     if "dataset" not in data:
         raise click.UsageError("--dataset is required")
     cfg = from_dict(cls, data)
+    if run is not None:
+        for key, (old, new) in run.update_config(cfg).items():
+            click.echo(f"resume: {key} {old!r} -> {new!r}")
     run = mod.train(cfg, run)
     click.echo(f"run folder: {run.folder}")
 

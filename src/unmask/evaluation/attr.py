@@ -94,14 +94,15 @@ def evaluate(
     dataset = Path(dataset)
     attr = FaceAttributes.from_weights(weights_dir, backend="torch")
     ds = FaceMaskDataset(dataset, split, attr.image_size, None)
-    p = predict(attr.net.module, DataLoader(ds, 64, num_workers=workers), attr.image_size)
+    loader = DataLoader(ds, 64, num_workers=workers)
+    p = predict(attr.net.module, loader, attr.image_size, attr.flip)
     rows = [ds.rows[i] for i in p["index"]]
     t = attr.temperature
     age = np.array([-1 if r.get("age") is None else r["age"] for r in rows])
     src = np.array([r["mask_source"] for r in rows])
     kind = np.array([r["mask_type"] for r in rows])
     seen = ~np.isin(kind, list(held_out_kinds))
-    res: dict = {"split": split, "samples": len(rows), "temperature": t}
+    res: dict = {"split": split, "samples": len(rows), "temperature": t, "flip_tta": attr.flip}
     res["groups"] = {
         "all (seen styles)": _group_metrics(p, seen, t),
         "adults 18+": _group_metrics(p, seen & (age >= 18), t),

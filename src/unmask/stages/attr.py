@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from unmask.faces.landmarks import FLIP_68
 from unmask.metrics.calibration import sigmoid
 from unmask.runtime.backend import as_net, open_net, to_nchw
 
@@ -16,12 +17,17 @@ class FaceAttributes:
             :mod:`unmask.runtime.backend` running one.
         image_size: the model's input side.
         temperature: gender logit temperature fitted on validation data (calibration).
+        flip: also run the mirrored crop and average both answers (test-time augmentation;
+            twice the compute, more accurate). The temperature must be fitted the same way.
     """
 
-    def __init__(self, model, image_size: int, temperature: float = 1.0) -> None:
+    def __init__(
+        self, model, image_size: int, temperature: float = 1.0, flip: bool = False
+    ) -> None:
         self.net = as_net(model, "FaceAttrNet")
         self.image_size = int(image_size)
         self.temperature = float(temperature)
+        self.flip = bool(flip)
 
     @classmethod
     def from_weights(
@@ -29,7 +35,33 @@ class FaceAttributes:
     ):
         """Load the ``attr`` weights (see :func:`unmask.runtime.backend.open_net`)."""
         net, info = open_net(name, weights_dir, backend, device)
-        return cls(net, info.args.get("image_size", 128), info.meta.get("gender_temperature", 1))
+        meta = info.meta
+        return cls(
+            net,
+            info.args.get("image_size", 128),
+            meta.get("gender_temperature", 1),
+            meta.get("flip_tta", False),
+        )
+
+    def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The network's answers for float32 ``N x 3 x S x S`` RGB in [0, 1] at ``image_size``.
+
+        Returns:
+            ``(landmarks, logits)``: float32 ``N x 68 x 2`` xy in units of the crop side (pixel
+            ``x = u * S - 0.5``) and float32 ``N`` uncalibrated gender logits (female = 1);
+            with ``flip``, the mean over the crop and its un-mirrored mirror image.
+        """
+        n = x.shape[0]
+        if self.flip:
+            x = np.concatenate([x, x[..., ::-1]])
+        out = self.net(image=np.ascontiguousarray(x, np.float32))
+        lm = np.asarray(out["landmarks"], np.float32).reshape(-1, 68, 2)
+        logit = np.asarray(out["gender_logit"], np.float32).reshape(-1)
+        if self.flip:
+            mirrored = lm[n:, FLIP_68]
+            mirrored[..., 0] = 1 - mirrored[..., 0]
+            lm, logit = (lm[:n] + mirrored) / 2, (logit[:n] + logit[n:]) / 2
+        return lm, logit
 
     def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run on a batch.
@@ -50,7 +82,6 @@ class FaceAttributes:
         if s != size:
             inter = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
             crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
-        out = self.net(image=to_nchw(crops))
-        lm = out["landmarks"] * s - 0.5
-        p = sigmoid(out["gender_logit"] / self.temperature)
-        return lm.astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)
+        lm, logit = self.raw(to_nchw(crops))
+        p = sigmoid(logit / self.temperature)
+        return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)

@@ -13,6 +13,7 @@ import logging
 import numpy as np
 
 from unmask.faces.detect import Detection
+from unmask.faces.landmarks import FLIP_5
 from unmask.metrics.calibration import sigmoid
 from unmask.runtime.backend import as_net, open_net, to_nchw
 
@@ -120,6 +121,9 @@ class NetDetector:
         score_threshold: minimum score of a reported face.
         nms_iou: overlap above which the weaker of two boxes is dropped.
         top_k: most candidate peaks decoded per photo.
+        flip: also run the mirrored photo and average the two sets of maps (test-time
+            augmentation: twice the network time; the score threshold must be chosen the same
+            way).
     """
 
     name = "unmask"
@@ -132,8 +136,10 @@ class NetDetector:
         nms_iou: float = 0.4,
         top_k: int = 100,
         stride: int | None = None,
+        flip: bool = False,
     ) -> None:
         self.net = as_net(model, "FaceDetector")
+        self.flip = bool(flip)
         self.input_size = int(input_size)
         self.score_threshold = float(score_threshold)
         self.nms_iou = float(nms_iou)
@@ -161,14 +167,31 @@ class NetDetector:
             meta.get("nms_iou", 0.4),
             meta.get("top_k", 100),
             info.args.get("out_stride", 4),
+            meta.get("flip_tta", False),
         )
 
     def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Run the network on a letterboxed uint8 canvas: heat probabilities ``h x w``, box
-        ``4 x h x w`` and keypoint ``2K x h x w`` maps (float32 numpy)."""
-        out = self.net(image=to_nchw(canvas[None]))
-        heat = sigmoid(out["heatmap"][0, 0]).astype(np.float32)
-        return heat, out["box"][0], out["keypoints"][0]
+        """Run the network on a letterboxed uint8 canvas (width a multiple of the stride): heat
+        probabilities ``h x w``, box ``4 x h x w`` and keypoint ``2K x h x w`` maps (float32
+        numpy); with ``flip``, the mean of the maps and the un-mirrored maps of the mirror."""
+        batch = np.stack([canvas, canvas[:, ::-1]]) if self.flip else canvas[None]
+        out = self.net(image=to_nchw(batch))
+        heat = sigmoid(out["heatmap"][:, 0]).astype(np.float32)
+        box, kps = out["box"], out["keypoints"]
+        if not self.flip:
+            return heat[0], box[0], kps[0]
+        # cell j of the mirror is cell w - 1 - j; left and right distances swap; keypoints
+        # swap sides (FLIP_5) and their x offsets change sign
+        k = kps.shape[1] // 2
+        mk = (
+            kps[1, :, :, ::-1].reshape(k, 2, *kps.shape[2:])[FLIP_5]
+            * np.array([-1, 1])[:, None, None]
+        )
+        return (
+            (heat[0] + heat[1, :, ::-1]) / 2,
+            (box[0] + box[1, [2, 1, 0, 3], :, ::-1]) / 2,
+            (kps[0] + mk.reshape(kps.shape[1:])) / 2,
+        )
 
     def predict(
         self, image: np.ndarray, threshold: float | None = None

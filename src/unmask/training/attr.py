@@ -89,15 +89,21 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
 
 
 @torch.no_grad()
-def predict(model, loader, size: int) -> dict[str, np.ndarray]:
-    """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices."""
-    model.eval()
+def predict(model, loader, size: int, flip: bool = False) -> dict[str, np.ndarray]:
+    """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices.
+
+    ``flip`` averages each crop with its mirror image, as the shipped stage does
+    (:meth:`unmask.stages.attr.FaceAttributes.raw`).
+    """
+    from unmask.stages.attr import FaceAttributes
+
+    stage = FaceAttributes(model, size, flip=flip)
     out = {"pred": [], "target": [], "logit": [], "gender": [], "index": []}
     for b in loader:
-        o = model(b["masked"])
-        out["pred"].append(o["landmarks"].numpy() * size - 0.5)
+        lm, logit = stage.raw(b["masked"].numpy())
+        out["pred"].append(lm * size - 0.5)
         out["target"].append(b["landmarks"].numpy())
-        out["logit"].append(o["gender_logit"].numpy())
+        out["logit"].append(logit)
         out["gender"].append(b["gender"].numpy())
         out["index"].append(b["index"].numpy())
     return {k: np.concatenate(v) for k, v in out.items()}
@@ -164,10 +170,11 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     return run
 
 
-def calibrate(model, cfg: AttrTrainConfig) -> float:
-    """Temperature for the gender logit fitted on the validation split."""
+def calibrate(model, cfg: AttrTrainConfig, flip: bool = True) -> float:
+    """Temperature for the gender logit fitted on the validation split (with flip averaging
+    when the stage will use it)."""
     val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
-    p = predict(model, DataLoader(val_ds, 64, num_workers=cfg.workers), cfg.size)
+    p = predict(model, DataLoader(val_ds, 64, num_workers=cfg.workers), cfg.size, flip)
     known = p["gender"] >= 0
     return fit_temperature(p["logit"][known], p["gender"][known])
 
@@ -188,6 +195,7 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
         "run": run.folder.name,
         "step": ckpt["step"],
         "gender_temperature": temperature,
+        "flip_tta": True,
         "image_size": cfg.size,
         "licence": "non-commercial research (trained on UTKFace + dlib 68-point teacher)",
     }

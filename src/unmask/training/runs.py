@@ -43,6 +43,19 @@ class Run:
         """The saved resolved config."""
         return json.loads((self.folder / "config.json").read_text())
 
+    def update_config(self, config: Any) -> dict:
+        """Save a changed config (e.g. more minutes on resume) and log what changed.
+
+        Returns:
+            ``{key: [old, new]}`` for every changed key (empty when nothing changed).
+        """
+        old, new = self.config(), to_dict(config)
+        changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+        if changes:
+            (self.folder / "config.json").write_text(json.dumps(new, indent=2, sort_keys=True) + "\n")
+            self.log(event="config_changed", changes=changes)
+        return changes
+
     def log(self, **record: Any) -> None:
         """Append one JSON record (with a wall-clock ``time``) to ``metrics.jsonl``."""
         record = {"time": round(time.time(), 2), **record}

@@ -53,6 +53,8 @@ class SegTrainConfig:
     widths: list[int] = field(default_factory=lambda: [8, 24, 64, 128, 192])
     blocks: int = 2
     backbone: str = "compact"
+    fpn_channels: int = 64  # Mask R-CNN only (as are representation and the backbone choice)
+    representation: int = 128
     batch: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-4
@@ -78,8 +80,14 @@ def arch_args(cfg: SegTrainConfig) -> dict:
     """Constructor arguments of the network this config trains."""
     if cfg.arch == "unet":
         return {"widths": list(cfg.widths), "blocks": cfg.blocks}
-    if cfg.arch == "maskrcnn":
-        return {"image_size": cfg.size, "backbone": cfg.backbone}
+    if cfg.arch == "maskrcnn":  # the compact backbone uses ``widths`` too
+        return {
+            "image_size": cfg.size,
+            "backbone": cfg.backbone,
+            "widths": list(cfg.widths),
+            "fpn_channels": cfg.fpn_channels,
+            "representation": cfg.representation,
+        }
     raise ValueError(f"unknown segmenter arch {cfg.arch!r}; choose from {sorted(ARCH_CLASSES)}")
 
 

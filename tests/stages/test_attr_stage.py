@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from tests.support import TINY_ARCH
+
 from unmask.faces.landmarks import flip_landmarks
 from unmask.runtime import weights
 from unmask.stages.attr import FaceAttributes
@@ -45,6 +45,8 @@ def test_flip_tta_averages_the_two_passes(tiny_net):
 
 def test_from_weights_reads_flip_from_meta(tmp_path, tiny_net):
     arch, args = TINY_ARCH["attr"]
-    weights.save(tmp_path, "attr", tiny_net, arch, args, {"gender_temperature": 1.3, "flip_tta": True})
+    weights.save(
+        tmp_path, "attr", tiny_net, arch, args, {"gender_temperature": 1.3, "flip_tta": True}
+    )
     stage = FaceAttributes.from_weights(tmp_path, backend="torch")
     assert stage.flip and stage.temperature == pytest.approx(1.3)

@@ -69,7 +69,9 @@ def test_flip_tta_is_mirror_equivariant():
     assert heat.shape == (16, 24) and box.shape == (4, 16, 24) and kps.shape == (10, 16, 24)
     np.testing.assert_allclose(heat_m[:, ::-1], heat, atol=1e-5)
     np.testing.assert_allclose(box_m[[2, 1, 0, 3], :, ::-1], box, atol=1e-5)
-    k_m = kps_m[:, :, ::-1].reshape(5, 2, 16, 24)[[1, 0, 2, 4, 3]] * np.array([-1, 1])[:, None, None]
+    k_m = (
+        kps_m[:, :, ::-1].reshape(5, 2, 16, 24)[[1, 0, 2, 4, 3]] * np.array([-1, 1])[:, None, None]
+    )
     np.testing.assert_allclose(k_m.reshape(10, 16, 24), kps, atol=1e-5)
     plain = NetDetector(net, input_size=64)
     assert not np.allclose(plain.maps(img)[0], heat, atol=1e-6)

@@ -52,7 +52,9 @@ class Run:
         old, new = self.config(), to_dict(config)
         changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
         if changes:
-            (self.folder / "config.json").write_text(json.dumps(new, indent=2, sort_keys=True) + "\n")
+            (self.folder / "config.json").write_text(
+                json.dumps(new, indent=2, sort_keys=True) + "\n"
+            )
             self.log(event="config_changed", changes=changes)
         return changes
 

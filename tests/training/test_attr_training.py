@@ -41,3 +41,17 @@ def test_train_writes_run_folder_resumes_and_promotes(tiny_dataset, tmp_path):
     out = model(torch.rand(2, 3, 32, 32))
     assert out["landmarks"].shape == (2, 68, 2) and out["gender_logit"].shape == (2,)
     assert json.loads((tmp_path / "w" / "attr.json").read_text())["arch"] == "FaceAttrNet"
+
+
+def test_gender_judge_trains_on_clean_faces_and_promotes_under_its_name(tiny_dataset, tmp_path):
+    from unmask.stages.attr import FaceAttributes
+
+    cfg = _cfg(tiny_dataset, tmp_path, 2)
+    cfg.clean_prob, cfg.tag = 1.0, "judge"
+    run = train(cfg)
+    promote(run, tmp_path / "w", checkpoint="last", name="gender_judge")
+    assert not (tmp_path / "w" / "attr.json").exists()
+    info = weights.find("gender_judge", tmp_path / "w")
+    assert info.meta["trained_on"] == "clean" and info.meta["stage"] == "gender_judge"
+    judge = FaceAttributes.from_weights(tmp_path / "w", name="gender_judge", backend="torch")
+    assert judge.flip

@@ -121,7 +121,11 @@ for _alias, _stage in ALIASES.items():
 )
 @click.option("--checkpoint", default="best", show_default=True, help="best or last.")
 @click.option("--fp16/--fp32", default=False, show_default=True)
-def promote(run_folder, out, checkpoint, fp16):
+@click.option(
+    "--name",
+    help="attr runs only: weights name, e.g. gender_judge for a run trained on unmasked faces.",
+)
+def promote(run_folder, out, checkpoint, fp16, name):
     """Export a run's EMA weights (+ calibration) to a weights folder."""
     import importlib
 
@@ -129,6 +133,9 @@ def promote(run_folder, out, checkpoint, fp16):
 
     run = Run(run_folder)
     stage = run.folder.name.split("-")[1]
+    if name and stage != "attr":
+        raise click.UsageError(f"--name applies to attr runs only, not {stage}")
     mod = importlib.import_module(STAGES[stage][0])
-    path = mod.promote(run, Path(out), checkpoint, fp16)
+    extra = {"name": name} if name else {}
+    path = mod.promote(run, Path(out), checkpoint, fp16, **extra)
     click.echo(f"wrote {path}")

@@ -88,19 +88,29 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     return {"loss": lm + cfg.gender_weight * gl, "landmark_l1_pct": lm, "gender_bce": gl}
 
 
+def input_key(cfg: AttrTrainConfig) -> str:
+    """The crops a model of ``cfg`` is validated on: ``"clean"`` for a network trained on
+    unmasked faces only (``clean_prob=1``, the inpainter's independent gender judge), else
+    ``"masked"``."""
+    return "clean" if cfg.clean_prob >= 1 else "masked"
+
+
 @torch.no_grad()
-def predict(model, loader, size: int, flip: bool = False) -> dict[str, np.ndarray]:
+def predict(
+    model, loader, size: int, flip: bool = False, key: str = "masked"
+) -> dict[str, np.ndarray]:
     """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices.
 
     ``flip`` averages each crop with its mirror image, as the shipped stage does
-    (:meth:`unmask.stages.attr.FaceAttributes.raw`).
+    (:meth:`unmask.stages.attr.FaceAttributes.raw`); ``key`` picks the batch's
+    ``"masked"`` or ``"clean"`` crops.
     """
     from unmask.stages.attr import FaceAttributes
 
     stage = FaceAttributes(model, size, flip=flip)
     out = {"pred": [], "target": [], "logit": [], "gender": [], "index": []}
     for b in loader:
-        lm, logit = stage.raw(b["masked"].numpy())
+        lm, logit = stage.raw(b[key].numpy())
         out["pred"].append(lm * size - 0.5)
         out["target"].append(b["landmarks"].numpy())
         out["logit"].append(logit)
@@ -157,7 +167,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         if step % 50 == 0:
             log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
         if step % cfg.eval_every == 0 or budget.done(step):
-            metrics = summarize(predict(ema.model, val_dl, cfg.size))
+            metrics = summarize(predict(ema.model, val_dl, cfg.size, key=input_key(cfg)))
             run.log(step=step, split="val", **metrics)
             score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
             if best is None or score < best:
@@ -174,13 +184,15 @@ def calibrate(model, cfg: AttrTrainConfig, flip: bool = True) -> float:
     """Temperature for the gender logit fitted on the validation split (with flip averaging
     when the stage will use it)."""
     val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
-    p = predict(model, DataLoader(val_ds, 64, num_workers=cfg.workers), cfg.size, flip)
+    loader = DataLoader(val_ds, 64, num_workers=cfg.workers)
+    p = predict(model, loader, cfg.size, flip, input_key(cfg))
     known = p["gender"] >= 0
     return fit_temperature(p["logit"][known], p["gender"][known])
 
 
-def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
-    """Write the run's EMA weights, architecture and calibration to ``out/attr.*``."""
+def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False, name: str = "attr"):
+    """Write the run's EMA weights, architecture and calibration to ``out/<name>.*``
+    (``name="gender_judge"`` for the inpainter evaluation's independent judge)."""
     from unmask.runtime import weights
 
     cfg, ckpt = load_for_promote(run, AttrTrainConfig, checkpoint)
@@ -191,7 +203,8 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     recalibrate_bn(model, loader)
     temperature = calibrate(model, cfg)
     meta = {
-        "stage": "attr",
+        "stage": name,
+        "trained_on": input_key(cfg),
         "run": run.folder.name,
         "step": ckpt["step"],
         "gender_temperature": temperature,
@@ -199,4 +212,4 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
         "image_size": cfg.size,
         "licence": "non-commercial research (trained on UTKFace + dlib 68-point teacher)",
     }
-    return weights.save(out, "attr", model, "FaceAttrNet", arch_args(cfg), meta, fp16)
+    return weights.save(out, name, model, "FaceAttrNet", arch_args(cfg), meta, fp16)

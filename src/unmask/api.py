@@ -212,8 +212,10 @@ class Unmasker:
         times["attributes"] = 1000 * (time.perf_counter() - t)
         t = time.perf_counter()
         crop_mask = self.segmenter(al.crop).astype(np.uint8)
-        times["segment"] = 1000 * (time.perf_counter() - t)
         coverage = float(crop_mask.mean())
+        if coverage >= self.min_coverage:
+            crop_mask = self.inpainter.hole(crop_mask)
+        times["segment"] = 1000 * (time.perf_counter() - t)
         masked = coverage >= self.min_coverage
         predicted = "female" if p >= 0.5 else "male"
         g = gender or predicted

@@ -16,7 +16,7 @@ def _registry(monkeypatch):
     )
 
 
-def _save(folder, guided=True):
+def _save(folder, guided=True, **meta):
     args = dict(landmark_channels=5 if guided else 0, gender_film=guided, **TINY)
     weights.save(
         folder,
@@ -24,7 +24,7 @@ def _save(folder, guided=True):
         InpaintGenerator(**args),
         "InpaintGenerator",
         args,
-        {"image_size": 32, "landmark_sigma": 0.02},
+        {"image_size": 32, "landmark_sigma": 0.02, **meta},
     )
     return folder
 
@@ -65,3 +65,17 @@ def test_gender_prob():
     assert gender_prob(1.7) == 1.0
     with pytest.raises(ValueError):
         gender_prob("unknown")
+
+
+def test_hole_grows_the_mask_by_the_stored_margin(tmp_path):
+    inp = Inpainter.from_weights(_save(tmp_path, hole_margin=0.05))
+    _, mask, _ = _crop(64)
+    hole = inp.hole(mask)
+    assert hole.dtype == np.uint8 and set(np.unique(hole)) == {0, 1}
+    assert np.all(hole[mask > 0] == 1)
+    rows = np.flatnonzero(hole.any(1))
+    cols = np.flatnonzero(hole.any(0))
+    assert rows[0] == 32 - 3 and cols[0] == 16 - 3 and cols[-1] == 47 + 3  # round(0.05 * 64)
+    assert inp.hole(np.stack([mask, mask])).shape == (2, 64, 64)
+    inp.hole_margin = 0.0
+    assert np.array_equal(inp.hole(mask), (mask > 0).astype(np.uint8))

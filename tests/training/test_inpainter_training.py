@@ -65,6 +65,7 @@ def test_train_logs_samples_resumes_and_promotes(tiny_dataset, tmp_path):
     promote(run2, tmp_path / "w")
     info = weights.find("inpainter", tmp_path / "w")
     assert info.arch == "InpaintGenerator" and info.meta["image_size"] == 32
+    assert info.meta["hole_margin"] == InpaintTrainConfig.hole_margin
     g = weights.load_module(info)
     assert g.landmark_channels == 5 and g.gender_film
 
@@ -107,3 +108,17 @@ def test_two_process_gloo_ddp(tiny_dataset, tmp_path):
     run = Run(runs[0])
     assert run.load_checkpoint()["step"] == 2
     assert any(r.get("split") == "val" for r in run.records())
+
+
+def test_grow_holes_matches_the_inference_dilation():
+    import numpy as np
+
+    from unmask.stages.segment import dilate
+    from unmask.training.inpainter import grow_holes
+
+    m = torch.zeros(3, 1, 24, 24)
+    m[:, :, 10:14, 6:12] = 1
+    grown = grow_holes(m, torch.tensor([0, 1, 3]))
+    for i, r in enumerate((0, 1, 3)):
+        expect = dilate(m[i, 0].numpy().astype(np.uint8), r)
+        assert np.array_equal(grown[i, 0].numpy().astype(np.uint8), expect)

@@ -46,12 +46,17 @@ class Inpainter:
             :mod:`unmask.runtime.backend` running one.
         image_size: the model's side (a multiple of 8).
         landmark_sigma: contour line sigma as a fraction of the side (as in training).
+        hole_margin: how far :meth:`hole` grows a face-mask map, as a fraction of the side
+            (the model was trained on holes grown by about this much).
     """
 
-    def __init__(self, model, image_size: int, landmark_sigma: float = 0.01) -> None:
+    def __init__(
+        self, model, image_size: int, landmark_sigma: float = 0.01, hole_margin: float = 0.0
+    ) -> None:
         self.net = as_net(model, "InpaintGenerator")
         self.image_size = int(image_size)
         self.landmark_sigma = float(landmark_sigma)
+        self.hole_margin = float(hole_margin)
 
     @classmethod
     def from_weights(
@@ -59,7 +64,23 @@ class Inpainter:
     ):
         """Load ``<name>`` weights (see :func:`unmask.runtime.backend.open_net`)."""
         net, info = open_net(name, weights_dir, backend, device)
-        return cls(net, info.meta.get("image_size", 128), info.meta.get("landmark_sigma", 0.01))
+        meta = info.meta
+        return cls(
+            net,
+            meta.get("image_size", 128),
+            meta.get("landmark_sigma", 0.01),
+            meta.get("hole_margin", 0.0),
+        )
+
+    def hole(self, mask: np.ndarray) -> np.ndarray:
+        """The region to rebuild for a face-mask map: ``mask`` (uint8 ``S x S`` or
+        ``N x S x S``, nonzero = face mask) grown by ``hole_margin * S`` pixels, so that the soft
+        edge, cast shadow and ear-loop pixels a binary mask map leaves out are rebuilt too.
+        Returns uint8 in {0, 1}, same shape."""
+        from unmask.stages.segment import dilate
+
+        mask = np.asarray(mask)
+        return dilate(mask, int(round(self.hole_margin * mask.shape[-1])))
 
     @property
     def guided(self) -> bool:
@@ -71,7 +92,8 @@ class Inpainter:
 
         Args:
             crop: ``S x S x 3`` uint8 RGB aligned crop (any S).
-            mask: ``S x S`` uint8 (or bool), nonzero = hole.
+            mask: ``S x S`` uint8 (or bool), nonzero = hole (see :meth:`hole` to get it from
+                a face-mask map).
             landmarks: ``(68, 2)`` float pixel xy in the crop (needed by a guided model).
             gender: ``"female"``, ``"male"``, ``None`` (unknown) or P(female) in [0, 1].
         Returns:

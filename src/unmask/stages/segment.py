@@ -86,10 +86,21 @@ def postprocess(
         border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
         hole = (lab > 0) & ~np.isin(lab, border)
         m[hole] = 1
-    if dilate_px > 0:
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate_px + 1,) * 2)
-        m = cv2.dilate(m, k)
-    return m
+    return dilate(m, dilate_px)
+
+
+def dilate(mask: np.ndarray, radius_px: int) -> np.ndarray:
+    """``mask`` (uint8 ``H x W`` or ``N x H x W``, nonzero = in) grown by ``radius_px`` with an
+    elliptical structuring element; uint8 in {0, 1}, same shape."""
+    import cv2
+
+    m = (np.asarray(mask) > 0).astype(np.uint8)
+    if radius_px <= 0:
+        return m
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius_px + 1,) * 2)
+    if m.ndim == 3:
+        return np.stack([cv2.dilate(x, k) for x in m])
+    return cv2.dilate(m, k)
 
 
 def choose_postprocess(

@@ -140,12 +140,24 @@ class Unmasker:
         from unmask.stages.segment import Segmenter
 
         name = SEGMENTERS[self.segmenter_name]
-        return self._stage(
-            "segment",
-            lambda: Segmenter.from_weights(
-                self.weights_dir, name=name, device=self.device, backend=self.backend
-            ),
-        )
+
+        def load():
+            try:
+                return Segmenter.from_weights(
+                    self.weights_dir, name=name, device=self.device, backend=self.backend
+                )
+            except FileNotFoundError as exc:
+                if name != "segmenter_maskrcnn":
+                    raise
+                msg = (
+                    f"{exc}. Mask R-CNN weights are not shipped (they would break the 40 MB "
+                    "weights budget): train them with `unmask train segmenter --arch maskrcnn` "
+                    "(see MODEL_CARD.md), promote them into a folder and pass it as weights_dir "
+                    "(--weights-dir)"
+                )
+                raise FileNotFoundError(msg) from None
+
+        return self._stage("segment", load)
 
     @property
     def inpainter(self):

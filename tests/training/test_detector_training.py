@@ -69,3 +69,9 @@ def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
     found = det.detect(img)
     assert found and isinstance(found[0], Detection)
     assert all(0 <= d.score <= 1 and d.keypoints.shape == (5, 2) for d in found)
+    assert not det.flip and meta["flip_tta"] is False
+    promote(run2, tmp_path / "w2", overrides={"flip_tta": True, "max_fp": 1.0})
+    meta2 = json.loads((tmp_path / "w2" / "detector.json").read_text())["meta"]
+    assert meta2["flip_tta"] is True and NetDetector.from_weights(tmp_path / "w2").flip
+    with pytest.raises(ValueError, match="unknown"):
+        promote(run2, tmp_path / "w3", overrides={"no_such_key": 1})

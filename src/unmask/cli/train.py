@@ -125,7 +125,13 @@ for _alias, _stage in ALIASES.items():
     "--name",
     help="attr runs only: weights name, e.g. gender_judge for a run trained on unmasked faces.",
 )
-def promote(run_folder, out, checkpoint, fp16, name):
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    help="Promotion-time config override key=value (JSON value), e.g. flip_tta=true.",
+)
+def promote(run_folder, out, checkpoint, fp16, name, sets):
     """Export a run's EMA weights (+ calibration) to a weights folder."""
     import importlib
 
@@ -137,5 +143,5 @@ def promote(run_folder, out, checkpoint, fp16, name):
         raise click.UsageError(f"--name applies to attr runs only, not {stage}")
     mod = importlib.import_module(STAGES[stage][0])
     extra = {"name": name} if name else {}
-    path = mod.promote(run, Path(out), checkpoint, fp16, **extra)
+    path = mod.promote(run, Path(out), checkpoint, fp16, overrides=_parse_sets(sets), **extra)
     click.echo(f"wrote {path}")

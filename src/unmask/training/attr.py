@@ -190,12 +190,19 @@ def calibrate(model, cfg: AttrTrainConfig, flip: bool = True) -> float:
     return fit_temperature(p["logit"][known], p["gender"][known])
 
 
-def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False, name: str = "attr"):
+def promote(
+    run: Run,
+    out,
+    checkpoint: str = "best",
+    fp16: bool = False,
+    name: str = "attr",
+    overrides: dict | None = None,
+):
     """Write the run's EMA weights, architecture and calibration to ``out/<name>.*``
     (``name="gender_judge"`` for the inpainter evaluation's independent judge)."""
     from unmask.runtime import weights
 
-    cfg, ckpt = load_for_promote(run, AttrTrainConfig, checkpoint)
+    cfg, ckpt = load_for_promote(run, AttrTrainConfig, checkpoint, overrides)
     model = FaceAttrNet(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds))

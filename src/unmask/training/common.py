@@ -163,15 +163,17 @@ def log_train(run, step: int, opt, parts: dict, images: int, seconds: float) -> 
     )
 
 
-def load_for_promote(run, config_cls, name: str = "best") -> tuple:
-    """The resolved config of ``run`` and its checkpoint ``name`` (``last`` as fallback).
+def load_for_promote(run, config_cls, name: str = "best", overrides: dict | None = None) -> tuple:
+    """The resolved config of ``run`` (with promotion-time ``overrides``, e.g. a detector's
+    ``flip_tta`` or ``max_fp``; unknown keys are rejected) and its checkpoint ``name``
+    (``last`` as fallback).
 
     Raises:
         FileNotFoundError: the run has no checkpoint.
     """
     from unmask.config import from_dict
 
-    cfg = from_dict(config_cls, run.config())
+    cfg = from_dict(config_cls, {**run.config(), **(overrides or {})})
     ckpt = run.load_checkpoint(name) or run.load_checkpoint("last")
     if ckpt is None:
         raise FileNotFoundError(f"no checkpoint in {run.folder}")

@@ -70,6 +70,7 @@ class DetectorTrainConfig:
     eval_every: int = 1000
     eval_images: int = 200
     max_fp: float = 0.05
+    flip_tta: bool = False  # promotion: average each photo with its mirror (see NetDetector)
     recalibrate_batches: int = 20
     workers: int = 1
     threads: int = 2
@@ -245,7 +246,13 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     return run
 
 
-def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
+def promote(
+    run: Run,
+    out,
+    checkpoint: str = "best",
+    fp16: bool = False,
+    overrides: dict | None = None,
+):
     """Write the run's EMA weights to ``out/detector.*``.
 
     BatchNorm statistics are re-estimated on ``recalibrate_batches`` training batches; the
@@ -256,7 +263,7 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
     from unmask.runtime import weights
     from unmask.stages.detector import NetDetector
 
-    cfg, ckpt = load_for_promote(run, DetectorTrainConfig, checkpoint)
+    cfg, ckpt = load_for_promote(run, DetectorTrainConfig, checkpoint, overrides)
     model = FaceDetector(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
     if cfg.recalibrate_batches > 0:
@@ -272,7 +279,7 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
         )
     model.eval()
     scenes, negs = _eval_sets(cfg)
-    det = NetDetector(model, cfg.size, 0.05)
+    det = NetDetector(model, cfg.size, 0.05, flip=cfg.flip_tta)
     thr, val = choose_threshold(det.predict, scenes, negs, cfg.max_fp)
     meta = {
         "stage": "detector",
@@ -281,6 +288,7 @@ def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
         "input_size": cfg.size,
         "stride": cfg.out_stride,
         "score_threshold": thr,
+        "flip_tta": cfg.flip_tta,
         "nms_iou": 0.4,
         "top_k": 100,
         "val": val,

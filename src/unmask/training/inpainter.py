@@ -465,11 +465,17 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     return run
 
 
-def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
+def promote(
+    run: Run,
+    out,
+    checkpoint: str = "best",
+    fp16: bool = False,
+    overrides: dict | None = None,
+):
     """Write the run's EMA generator and its guidance settings to ``out/inpainter.*``."""
     from unmask.runtime import weights
 
-    cfg, ckpt = load_for_promote(run, InpaintTrainConfig, checkpoint)
+    cfg, ckpt = load_for_promote(run, InpaintTrainConfig, checkpoint, overrides)
     model = InpaintGenerator(**generator_args(cfg))
     model.load_state_dict(ckpt["ema"])
     meta = {

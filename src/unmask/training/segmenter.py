@@ -273,12 +273,18 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
     return run
 
 
-def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False):
+def promote(
+    run: Run,
+    out,
+    checkpoint: str = "best",
+    fp16: bool = False,
+    overrides: dict | None = None,
+):
     """Write the run's EMA weights and the chosen post-processing to ``out/<stage>.*``
     (stage ``segmenter`` for the U-Net, ``segmenter_maskrcnn`` for Mask R-CNN)."""
     from unmask.runtime import weights
 
-    cfg, ckpt = load_for_promote(run, SegTrainConfig, checkpoint)
+    cfg, ckpt = load_for_promote(run, SegTrainConfig, checkpoint, overrides)
     model = build_model(cfg)
     model.load_state_dict(ckpt["ema"])
     _, loader = train_loader(cfg)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from tests.support import TINY_ARCH
 
+from support import TINY_ARCH
 from unmask.faces.landmarks import flip_landmarks
 from unmask.runtime import weights
 from unmask.stages.attr import FaceAttributes

@@ -225,10 +225,10 @@ class Unmasker:
         t = time.perf_counter()
         crop_mask = self.segmenter(al.crop).astype(np.uint8)
         coverage = float(crop_mask.mean())
-        if coverage >= self.min_coverage:
+        masked = coverage >= self.min_coverage
+        if masked:
             crop_mask = self.inpainter.hole(crop_mask)
         times["segment"] = 1000 * (time.perf_counter() - t)
-        masked = coverage >= self.min_coverage
         predicted = "female" if p >= 0.5 else "male"
         g = gender or predicted
         g_score = 1.0 if gender else (p if g == "female" else 1 - p)

@@ -28,6 +28,12 @@ def gender_prob(gender) -> float:
     return float(np.clip(float(gender), 0.0, 1.0))
 
 
+def hole_radius(margin: float, side: int) -> int:
+    """Pixels a hole grows by for a margin given as a fraction of a ``side``-pixel crop (the
+    same at training and at inference)."""
+    return int(round(margin * side))
+
+
 def _resize(images: np.ndarray, size: int, interpolation_down, interpolation_up) -> np.ndarray:
     import cv2
 
@@ -80,7 +86,7 @@ class Inpainter:
         from unmask.stages.segment import dilate
 
         mask = np.asarray(mask)
-        return dilate(mask, int(round(self.hole_margin * mask.shape[-1])))
+        return dilate(mask, hole_radius(self.hole_margin, mask.shape[-1]))
 
     @property
     def guided(self) -> bool:

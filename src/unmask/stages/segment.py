@@ -89,15 +89,22 @@ def postprocess(
     return dilate(m, dilate_px)
 
 
+def disk(radius_px: int) -> np.ndarray:
+    """The elliptical structuring element of :func:`dilate`: uint8 ``(2r+1) x (2r+1)``."""
+    import cv2
+
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius_px + 1,) * 2)
+
+
 def dilate(mask: np.ndarray, radius_px: int) -> np.ndarray:
-    """``mask`` (uint8 ``H x W`` or ``N x H x W``, nonzero = in) grown by ``radius_px`` with an
-    elliptical structuring element; uint8 in {0, 1}, same shape."""
+    """``mask`` (uint8 ``H x W`` or ``N x H x W``, nonzero = in) grown by ``radius_px`` with
+    :func:`disk`; uint8 in {0, 1}, same shape."""
     import cv2
 
     m = (np.asarray(mask) > 0).astype(np.uint8)
     if radius_px <= 0:
         return m
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius_px + 1,) * 2)
+    k = disk(radius_px)
     if m.ndim == 3:
         return np.stack([cv2.dilate(x, k) for x in m])
     return cv2.dilate(m, k)

@@ -180,7 +180,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     return run
 
 
-def calibrate(model, cfg: AttrTrainConfig, flip: bool = True) -> float:
+def calibrate(model, cfg: AttrTrainConfig, flip: bool) -> float:
     """Temperature for the gender logit fitted on the validation split (with flip averaging
     when the stage will use it)."""
     val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
@@ -208,14 +208,15 @@ def promote(
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds))
     loader = DataLoader(train_ds, cfg.batch, shuffle=True, num_workers=cfg.workers)
     recalibrate_bn(model, loader)
-    temperature = calibrate(model, cfg)
+    flip_tta = True  # the stage averages each crop with its mirror; calibrate the same way
+    temperature = calibrate(model, cfg, flip_tta)
     meta = {
         "stage": name,
         "trained_on": input_key(cfg),
         "run": run.folder.name,
         "step": ckpt["step"],
         "gender_temperature": temperature,
-        "flip_tta": True,
+        "flip_tta": flip_tta,
         "image_size": cfg.size,
         "licence": "non-commercial research (trained on UTKFace + dlib 68-point teacher)",
     }

@@ -43,6 +43,8 @@ from unmask.losses import (
 )
 from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
+from unmask.stages.inpaint import hole_radius
+from unmask.stages.segment import disk
 from unmask.training.common import (
     EMA,
     Budget,
@@ -311,23 +313,20 @@ def validate(g, batches: list[dict], attr, cfg: InpaintTrainConfig):
 
 def margin_px(cfg: InpaintTrainConfig) -> int:
     """The hole margin in pixels at the training size (what :meth:`Inpainter.hole` adds)."""
-    return int(round(cfg.hole_margin * cfg.size))
+    return hole_radius(cfg.hole_margin, cfg.size)
 
 
 def grow_holes(mask: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
     """Grow each ``N x 1 x S x S`` {0, 1} mask by its radius (``N`` ints, pixels) with the
     structuring element of :func:`unmask.stages.segment.dilate` (what inference uses)."""
-    import cv2
-
     out = mask.clone()
     radii = radii.to(mask.device)
     for r in radii.unique().tolist():
         if r <= 0:
             continue
-        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
-        disk = torch.from_numpy(disk).to(mask.device, mask.dtype)
+        k = torch.from_numpy(disk(r)).to(mask.device, mask.dtype)
         sel = radii == r
-        out[sel] = (F.conv2d(mask[sel], disk[None, None], padding=r) > 0.5).to(mask.dtype)
+        out[sel] = (F.conv2d(mask[sel], k[None, None], padding=r) > 0.5).to(mask.dtype)
     return out
 
 

@@ -67,6 +67,8 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
     md = markdown(res)
     assert "OpenCV Telea" in md and "FID (unmask gender_judge features)" in md
     assert "Inception-FID" not in md
+    assert set(res["params"]) == set(names[:4]) and min(res["params"].values()) > 0
+    assert "parameters (generator): shipped (guided)" in md
 
 
 def test_evaluate_notes_missing_judge(tiny_dataset, tmp_path, monkeypatch):

@@ -297,6 +297,9 @@ def evaluate(
         if timing_repeats > 0
         else {}
     )
+    res["params"] = {
+        n: sum(p.numel() for p in inp.net.module.parameters()) for n, inp in learned.items()
+    }
     res["acceptance"] = acceptance(res)
     if sheet_path:
         from unmask.io import save_image
@@ -394,6 +397,10 @@ def markdown(res: dict) -> str:
     ]
     if "fid_real_halves" in res:
         lines.append(f"FID between two halves of the real crops: {res['fid_real_halves']:.2f}.")
+    if res.get("params"):
+        lines.append(
+            "parameters (generator): " + ", ".join(f"{k} {v:,}" for k, v in res["params"].items())
+        )
     if res["ms_per_image"]:
         lines.append(
             "ms per image (CPU, batch 1): "

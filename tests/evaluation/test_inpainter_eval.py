@@ -60,7 +60,7 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
     assert list(res["rows"]) == names and res["samples"] > 0
     for row in res["rows"].values():
         assert np.isfinite(row["psnr_hole"]) and "sharpness" in row and "fid" in row
-        assert 0 <= row["gender_agreement"] <= 1
+        assert 0 <= row["gender_agreement"] <= 1 and 0 <= row["gender_agreement_adults"] <= 1
     assert res["feature_net"] == "gender_judge"
     assert "pass_psnr" in res["acceptance"] and "nme_all_ablation_seed_spread" in res["acceptance"]
     assert (tmp_path / "sheet.png").is_file()

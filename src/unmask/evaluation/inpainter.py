@@ -134,11 +134,13 @@ class _Tally:
         self.dlib = {k: {key: [] for key in keys} for k in names}
         self.feats = {k: [] for k in [*names, "ground truth"]}
         self.p_female = {k: [] for k in [*names, "ground truth"]}
+        self.ages: list[np.ndarray] = []
 
-    def add_batch(self, outs: dict, gt: np.ndarray, masks: np.ndarray) -> None:
+    def add_batch(self, outs: dict, gt: np.ndarray, masks: np.ndarray, ages: np.ndarray) -> None:
         from unmask.metrics.fid import attr_features
         from unmask.metrics.images import image_metrics
 
+        self.ages.append(ages)
         for name, out in [*outs.items(), ("ground truth", gt)]:
             self.feats[name].append(attr_features(self.feat_net.net.module, out))
             if self.judge is not None:
@@ -163,7 +165,11 @@ class _Tally:
         row["identity_n"] = len(self.dlib[name]["identity"])
         if self.judge is not None:
             pj, pg = (np.concatenate(self.p_female[k]) for k in (name, "ground truth"))
-            row["gender_agreement"] = float(((pj >= 0.5) == (pg >= 0.5)).mean())
+            agree = (pj >= 0.5) == (pg >= 0.5)
+            adult = np.concatenate(self.ages) >= 18
+            row["gender_agreement"] = float(agree.mean())
+            if adult.any():
+                row["gender_agreement_adults"] = float(agree[adult].mean())
         f, g = (np.concatenate(self.feats[k]) for k in (name, "ground truth"))
         row["fid"] = frechet_distance(f, g)
         if len(f) >= 2:
@@ -266,7 +272,7 @@ def evaluate(
             outs[name] = np.stack(
                 [opencv_inpaint(c, m, method) for c, m in zip(masked, masks, strict=True)]
             )
-        tally.add_batch(outs, gt, masks)
+        tally.add_batch(outs, gt, masks, b["age"][:k].numpy())
         for i in range(k):
             if dl is not None:
                 with_id = identity_limit is None or seen + i < identity_limit
@@ -378,6 +384,7 @@ def markdown(res: dict) -> str:
         ("id dist", "identity_dist", "{:.3f}"),
         ("id match %", "identity_match", "{:.1%}"),
         ("gender agree %", "gender_agreement", "{:.1%}"),
+        ("gender agree adults %", "gender_agreement_adults", "{:.1%}"),
         (f"FID (unmask {net} features)", "fid", "{:.2f}"),
         (f"KID (unmask {net} features)", "kid", "{:.4f}"),
     ]

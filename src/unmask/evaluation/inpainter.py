@@ -303,9 +303,7 @@ def evaluate(
         if timing_repeats > 0
         else {}
     )
-    res["params"] = {
-        n: sum(p.numel() for p in inp.net.module.parameters()) for n, inp in learned.items()
-    }
+    res["params"] = {n: inp.net.num_params for n, inp in learned.items()}
     res["acceptance"] = acceptance(res)
     if sheet_path:
         from unmask.io import save_image

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.evaluation.inpainter import evaluate, markdown, opencv_inpaint
+from unmask.evaluation.inpainter import evaluate, opencv_inpaint
+from unmask.evaluation.inpainter_report import markdown
 from unmask.models.face_attr import FaceAttrNet
 from unmask.models.inpainter import InpaintGenerator
 from unmask.runtime import weights

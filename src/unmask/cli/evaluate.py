@@ -181,7 +181,7 @@ def eval_inpainter(
 ):
     """Inpainter vs. L1-only, unguided ablation, Telea and NS (one run, one table)."""
     from unmask.evaluation.inpainter import evaluate as run
-    from unmask.evaluation.inpainter import markdown
+    from unmask.evaluation.inpainter_report import markdown
 
     res = run(
         dataset,

@@ -114,7 +114,7 @@ def test_grow_holes_matches_the_inference_dilation():
     import numpy as np
 
     from unmask.stages.segment import dilate
-    from unmask.training.inpainter import grow_holes
+    from unmask.training.inpainter_steps import grow_holes
 
     m = torch.zeros(3, 1, 24, 24)
     m[:, :, 10:14, 6:12] = 1

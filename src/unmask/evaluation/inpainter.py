@@ -231,8 +231,8 @@ def evaluate(
     from unmask.data.dataset import FaceMaskDataset
     from unmask.metrics.fid import frechet_distance
     from unmask.metrics.landmarks import nme_groups
+    from unmask.runtime.backend import from_nchw
     from unmask.stages.inpaint import Inpainter
-    from unmask.training.inpainter import to_uint8
 
     if conditioning not in ("predicted", "teacher"):
         raise ValueError("conditioning must be 'predicted' or 'teacher'")
@@ -255,7 +255,7 @@ def evaluate(
         k = min(len(b["index"]), n_total - seen)
         if k <= 0:
             break
-        masked, gt = to_uint8(b["masked"][:k]), to_uint8(b["clean"][:k])
+        masked, gt = from_nchw(b["masked"][:k]), from_nchw(b["clean"][:k])
         # every method rebuilds the same hole: the face mask grown as the shipped stage grows it
         masks = learned["shipped (guided)"].hole(b["mask"][:k, 0].numpy().astype(np.uint8))
         true_lm.append(b["landmarks"][:k].numpy())

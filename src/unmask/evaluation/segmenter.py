@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from unmask.metrics.masks import MaskScores
+from unmask.runtime.backend import from_nchw
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def _score_set(seg, folder: str | Path, split: str, size: int, limit: int | None
     raw, post = MaskScores(), MaskScores(boundary_f=False)
     kinds: list[str] = []  # mask type of each scored image, in scoring order
     for b in DataLoader(ds, 32):
-        crops = (b["masked"].permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+        crops = from_nchw(b["masked"])
         true = b["mask"][:, 0].numpy().astype(np.uint8)
         prob = seg.predict_prob(crops)
         raw.add(prob >= 0.5, true)

@@ -147,6 +147,13 @@ def to_nchw(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(images).transpose(0, 3, 1, 2), np.float32) / 255
 
 
+def from_nchw(images) -> np.ndarray:
+    """``N x 3 x H x W`` float in [0, 1] (array or CPU tensor) -> ``N x H x W x 3`` uint8 RGB,
+    clipped and rounded (the inverse of :func:`to_nchw`)."""
+    a = np.clip(np.asarray(images, dtype=np.float32), 0, 1)
+    return np.ascontiguousarray((a * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1))
+
+
 def as_net(model, arch: str | None = None):
     """A net as is, or a torch module wrapped in :class:`TorchNet` with the signature of
     ``arch`` (default: its class name)."""

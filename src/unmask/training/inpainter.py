@@ -20,31 +20,18 @@ gloo on CPU, nccl on GPU; ``batch`` is per process and only rank 0 writes the ru
 from __future__ import annotations
 
 import logging
-import math
-import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from unmask.data.dataset import Augment, FaceMaskDataset
-from unmask.faces.landmark_map import NUM_CHANNELS, render, sigma_for
-from unmask.losses import (
-    d_loss,
-    feature_matching,
-    g_loss,
-    high_frequency_l1,
-    hole_l1,
-    laplacian_energy_gap,
-    patch_weight,
-    ssim_loss,
-)
+from unmask.faces.landmark_map import NUM_CHANNELS
+from unmask.losses import d_loss, patch_weight
 from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
-from unmask.stages.inpaint import hole_radius
-from unmask.stages.segment import disk
+from unmask.training import distributed
 from unmask.training.common import (
     EMA,
     Budget,
@@ -52,6 +39,16 @@ from unmask.training.common import (
     infinite,
     load_for_promote,
     seed_everything,
+)
+from unmask.training.inpainter_steps import (
+    FrozenAttr,
+    conditioning,
+    generator_losses,
+    grow_holes,
+    guide_maps,
+    margin_px,
+    selection_score,
+    validate,
 )
 from unmask.training.runs import Run
 
@@ -124,111 +121,6 @@ def discriminator_args(cfg: InpaintTrainConfig) -> dict:
     return {"cond_channels": 1 + (NUM_CHANNELS if cfg.guidance else 0), "widths": cfg.d_widths}
 
 
-class FrozenAttr:
-    """The frozen ``attr`` network (gender + landmarks) used for guidance and consistency."""
-
-    def __init__(self, model, temperature: float) -> None:
-        self.model = model.eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-        self.temperature = temperature
-
-    @classmethod
-    def load(cls, weights_dir, device) -> FrozenAttr:
-        from unmask.runtime import weights
-
-        info = weights.find("attr", weights_dir)
-        return cls(weights.load_module(info, str(device)), info.meta.get("gender_temperature", 1))
-
-    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Run on ``N x 3 x S x S`` [0, 1] images of any S (gradients flow to the images)."""
-        size = self.model.image_size
-        if images.shape[-1] != size:
-            images = F.interpolate(images, (size, size), mode="bilinear", antialias=True)
-        return self.model(images)
-
-
-def conditioning(batch: dict, attr: FrozenAttr | None, cfg: InpaintTrainConfig, gen=None):
-    """Landmarks (``N x 68 x 2`` px at ``cfg.size``) and P(female) (``N``, 0.5 = unknown) to
-    condition on: the attr network's predictions on the masked crop for a ``predicted_prob``
-    share of the batch, else teacher landmarks with noise and the label. ``gen=None`` (validation)
-    means predictions for all when ``attr`` exists, else the clean teacher values. Without
-    guidance nothing is predicted (the label is then only the gender-consistency target)."""
-    lm, g = batch["landmarks"], batch["gender"]
-    p = torch.where(g >= 0, g.float(), torch.full_like(g, 0.5, dtype=torch.float32))
-    n, s = lm.shape[0], cfg.size
-    if gen is not None:
-        noise = torch.randn(lm.shape, generator=gen) * cfg.landmark_noise * s
-        shift = torch.randn(n, 1, 2, generator=gen) * cfg.landmark_shift * s
-        lm = lm + (noise + shift).to(lm.device)
-    if attr is None or not cfg.guidance or (gen is not None and cfg.predicted_prob <= 0):
-        return lm, p
-    with torch.no_grad():
-        out = attr(batch["masked"])
-    use = (
-        torch.ones(n, dtype=torch.bool)
-        if gen is None
-        else (torch.rand(n, generator=gen) < cfg.predicted_prob)
-    )
-    use = use.to(lm.device)
-    lm = torch.where(use[:, None, None], out["landmarks"] * s - 0.5, lm)
-    p = torch.where(use, torch.sigmoid(out["gender_logit"] / attr.temperature), p)
-    return lm, p
-
-
-def guide_maps(landmarks: torch.Tensor, cfg: InpaintTrainConfig) -> torch.Tensor | None:
-    """The landmark map for the generator (``None`` without guidance)."""
-    if not cfg.guidance:
-        return None
-    maps = render(landmarks.detach().cpu(), cfg.size, sigma_for(cfg.size, cfg.landmark_sigma))
-    return torch.from_numpy(maps).to(landmarks.device)
-
-
-def _dist_setup(cfg: InpaintTrainConfig) -> tuple[int, int, torch.device, bool]:
-    """Rank, world size, device, and whether we initialised the process group."""
-    import torch.distributed as dist
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    want = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(f"cuda:{local}" if want == "cuda" else want)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    started = False
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        started = True
-    rank = dist.get_rank() if dist.is_initialized() else 0
-    return rank, world, device, started
-
-
-def _shared_run(run: Run | None, cfg: InpaintTrainConfig, rank: int, world: int) -> Run:
-    """Rank 0 creates (or keeps) the run folder; the others learn its path."""
-    if rank == 0 and run is None:
-        run = Run.create("inpainter", cfg, cfg.runs, cfg.tag)
-    if world > 1:
-        import torch.distributed as dist
-
-        box = [str(run.folder) if rank == 0 else None]
-        dist.broadcast_object_list(box, src=0)
-        if rank != 0:
-            run = Run(box[0])
-    return run
-
-
-def _progress(budget: Budget, step: int, world: int, device: torch.device) -> float:
-    """Budget progress in [0, 1] agreed by all ranks (the furthest clock counts), so that every
-    rank uses the same learning rate and none starts a step the others skip."""
-    prog = budget.progress(step)
-    if world > 1 and budget.seconds:
-        import torch.distributed as dist
-
-        t = torch.tensor([prog], device=device)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        prog = float(t.item())
-    return prog
-
-
 class _Epochs:
     """Advance the augmentation epoch of a dataset and the shuffling epoch of a sampler."""
 
@@ -238,96 +130,6 @@ class _Epochs:
     def set_epoch(self, epoch: int) -> None:
         for o in self.objs:
             o.set_epoch(epoch)
-
-
-def generator_losses(
-    pred, comp, batch, lm_cond, p_cond, attr, fake_logits, fake_feats, real_feats, cfg
-) -> dict[str, torch.Tensor]:
-    """Weighted generator loss terms (``loss`` is their sum). Adversarial inputs may be None."""
-    clean, mask = batch["clean"], batch["mask"]
-    parts = {
-        "l1": hole_l1(pred, clean, mask, cfg.w_valid),
-        "ssim": ssim_loss(comp, clean, mask),
-        "hf": high_frequency_l1(comp, clean, mask),
-    }
-    total = cfg.w_l1 * parts["l1"] + cfg.w_ssim * parts["ssim"] + cfg.w_hf * parts["hf"]
-    if cfg.w_energy > 0:
-        parts["energy"] = laplacian_energy_gap(comp, clean, mask)
-        total = total + cfg.w_energy * parts["energy"]
-    if fake_logits is not None:
-        parts["adv"] = g_loss(fake_logits, cfg.adv_kind, patch_weight(mask, fake_logits))
-        parts["fm"] = feature_matching(fake_feats, real_feats)
-        total = total + cfg.w_adv * parts["adv"] + cfg.w_fm * parts["fm"]
-    if attr is not None and (cfg.w_landmark > 0 or cfg.w_gender > 0):
-        out = attr(comp)
-        target = (batch["landmarks"] + 0.5) / cfg.size
-        parts["lm_pct"] = (out["landmarks"] - target).abs().mean() * 100
-        known = (p_cond - 0.5).abs() > 1e-6
-        logit = out["gender_logit"] / attr.temperature
-        parts["gender_bce"] = (
-            F.binary_cross_entropy_with_logits(logit[known], p_cond[known])
-            if known.any()
-            else logit.sum() * 0
-        )
-        total = total + cfg.w_landmark * parts["lm_pct"] + cfg.w_gender * parts["gender_bce"]
-    parts["loss"] = total
-    return parts
-
-
-def selection_score(m: dict) -> float:
-    """Checkpoint score: hole PSNR, minus 20 dB per unit of log-sharpness outside [0.8, 1.25]."""
-    s = m.get("sharpness", float("nan"))
-    off = max(0.0, abs(math.log(s)) - math.log(1.25)) if s > 0 and math.isfinite(s) else 1.0
-    return m["psnr_hole"] - 20 * off
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """``N x 3 x S x S`` [0, 1] tensor -> ``N x S x S x 3`` uint8 RGB array."""
-    return (images.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-
-
-@torch.no_grad()
-def validate(g, batches: list[dict], attr, cfg: InpaintTrainConfig):
-    """Hole/whole PSNR, SSIM, L1 and sharpness of ``g`` on fixed validation batches, and a
-    sample grid (rows: masked, conditioning landmarks, output, ground truth)."""
-    from unmask.metrics.images import image_metrics, summarize
-    from unmask.viz import draw_landmarks, grid
-
-    g.eval()
-    recs, rows = [], []
-    device = next(g.parameters()).device
-    for b in batches:
-        b = {k: v.to(device) for k, v in b.items()}
-        lm, p = conditioning(b, attr, cfg)
-        comp = composite(g(b["masked"], b["mask"], guide_maps(lm, cfg), p), b["masked"], b["mask"])
-        out, gt, masked = to_uint8(comp), to_uint8(b["clean"]), to_uint8(b["masked"])
-        masks = b["mask"][:, 0].cpu().numpy()
-        for i in range(len(out)):
-            recs.append(image_metrics(out[i], gt[i], masks[i]))
-            if len(rows) < 6:
-                rows.append(
-                    [masked[i], draw_landmarks(masked[i], lm[i].cpu().numpy()), out[i], gt[i]]
-                )
-    return summarize(recs), grid(rows)
-
-
-def margin_px(cfg: InpaintTrainConfig) -> int:
-    """The hole margin in pixels at the training size (what :meth:`Inpainter.hole` adds)."""
-    return hole_radius(cfg.hole_margin, cfg.size)
-
-
-def grow_holes(mask: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
-    """Grow each ``N x 1 x S x S`` {0, 1} mask by its radius (``N`` ints, pixels) with the
-    structuring element of :func:`unmask.stages.segment.dilate` (what inference uses)."""
-    out = mask.clone()
-    radii = radii.to(mask.device)
-    for r in radii.unique().tolist():
-        if r <= 0:
-            continue
-        k = torch.from_numpy(disk(r)).to(mask.device, mask.dtype)
-        sel = radii == r
-        out[sel] = (F.conv2d(mask[sel], k[None, None], padding=r) > 0.5).to(mask.dtype)
-    return out
 
 
 def _state(g, d, ema, opt_g, opt_d, step, best, budget: Budget) -> dict:
@@ -351,9 +153,11 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     if cfg.size % 8:
         raise ValueError(f"size must be a multiple of 8, got {cfg.size}")
     torch.set_num_threads(cfg.threads)
-    rank, world, device, started = _dist_setup(cfg)
+    rank, world, device, started = distributed.setup(cfg.device)
     seed_everything(cfg.seed)
-    run = _shared_run(run, cfg, rank, world)
+    run = distributed.shared_run(
+        run, lambda: Run.create("inpainter", cfg, cfg.runs, cfg.tag), rank, world
+    )
     attr = FrozenAttr.load(cfg.attr_weights, device) if cfg.use_attr else None
     kinds = tuple(cfg.exclude_kinds)
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), kinds, seed=cfg.seed)
@@ -397,7 +201,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, _Epochs(train_ds, sampler))
     t0, seen = time.perf_counter(), 0
-    progress = _progress(budget, step, world, device)
+    progress = distributed.agreed_progress(budget, step, world, device)
     while progress < 1.0:
         g.train()
         lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0, progress=progress)
@@ -442,7 +246,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
             run.log(
                 step=step, lr_g=opt_g.param_groups[0]["lr"], images_per_s=round(rate, 2), **vals
             )
-        progress = _progress(budget, step, world, device)
+        progress = distributed.agreed_progress(budget, step, world, device)
         stop = progress >= 1.0
         if rank == 0 and (step % cfg.eval_every == 0 or stop):
             metrics, sheet = validate(ema.model, val_batches, attr, cfg)
@@ -456,11 +260,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     if rank == 0:
         run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
         log.info("stopped at step %d", step)
-    if started:
-        import torch.distributed as dist
-
-        dist.barrier()
-        dist.destroy_process_group()
+    distributed.teardown(started)
     return run
 
 

@@ -22,6 +22,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Subset, WeightedRandomSa
 
 from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.metrics.masks import MaskScores
+from unmask.runtime.backend import from_nchw
 from unmask.stages.segment import STAGE_NAMES, choose_postprocess
 from unmask.training.common import (
     EMA,
@@ -169,7 +170,7 @@ def predict(model, loader, keep_images: int = 0) -> dict[str, np.ndarray]:
         probs.append(torch.sigmoid(model(b["masked"]))[:, 0].numpy())
         masks.append(b["mask"][:, 0].numpy().astype(np.uint8))
         if sum(len(i) for i in images) < keep_images:
-            images.append((b["masked"].permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8))
+            images.append(from_nchw(b["masked"]))
     imgs = np.concatenate(images)[:keep_images] if images else np.zeros((0, 1, 1, 3), np.uint8)
     return {"prob": np.concatenate(probs), "mask": np.concatenate(masks), "images": imgs}
 

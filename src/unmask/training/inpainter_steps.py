@@ -1,0 +1,175 @@
+"""The pieces of one inpainter training step, apart from the loop in
+:mod:`unmask.training.inpainter`: the frozen ``attr`` network, the conditioning a batch gets
+(predicted or noisy teacher landmarks and P(female)), the landmark maps, the generator's loss
+terms, the holes grown around the inference margin, validation and checkpoint selection."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from unmask.faces.landmark_map import render, sigma_for
+from unmask.losses import (
+    feature_matching,
+    g_loss,
+    high_frequency_l1,
+    hole_l1,
+    laplacian_energy_gap,
+    patch_weight,
+    ssim_loss,
+)
+from unmask.models.inpainter import composite
+from unmask.runtime.backend import from_nchw
+from unmask.stages.inpaint import hole_radius
+from unmask.stages.segment import disk
+
+if TYPE_CHECKING:
+    from unmask.training.inpainter import InpaintTrainConfig
+
+
+class FrozenAttr:
+    """The frozen ``attr`` network (gender + landmarks) used for guidance and consistency."""
+
+    def __init__(self, model, temperature: float) -> None:
+        self.model = model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.temperature = temperature
+
+    @classmethod
+    def load(cls, weights_dir, device) -> FrozenAttr:
+        from unmask.runtime import weights
+
+        info = weights.find("attr", weights_dir)
+        return cls(weights.load_module(info, str(device)), info.meta.get("gender_temperature", 1))
+
+    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Run on ``N x 3 x S x S`` [0, 1] images of any S (gradients flow to the images)."""
+        size = self.model.image_size
+        if images.shape[-1] != size:
+            images = F.interpolate(images, (size, size), mode="bilinear", antialias=True)
+        return self.model(images)
+
+
+def conditioning(batch: dict, attr: FrozenAttr | None, cfg: InpaintTrainConfig, gen=None):
+    """Landmarks (``N x 68 x 2`` px at ``cfg.size``) and P(female) (``N``, 0.5 = unknown) to
+    condition on: the attr network's predictions on the masked crop for a ``predicted_prob``
+    share of the batch, else teacher landmarks with noise and the label. ``gen=None`` (validation)
+    means predictions for all when ``attr`` exists, else the clean teacher values. Without
+    guidance nothing is predicted (the label is then only the gender-consistency target)."""
+    lm, g = batch["landmarks"], batch["gender"]
+    p = torch.where(g >= 0, g.float(), torch.full_like(g, 0.5, dtype=torch.float32))
+    n, s = lm.shape[0], cfg.size
+    if gen is not None:
+        noise = torch.randn(lm.shape, generator=gen) * cfg.landmark_noise * s
+        shift = torch.randn(n, 1, 2, generator=gen) * cfg.landmark_shift * s
+        lm = lm + (noise + shift).to(lm.device)
+    if attr is None or not cfg.guidance or (gen is not None and cfg.predicted_prob <= 0):
+        return lm, p
+    with torch.no_grad():
+        out = attr(batch["masked"])
+    use = (
+        torch.ones(n, dtype=torch.bool)
+        if gen is None
+        else (torch.rand(n, generator=gen) < cfg.predicted_prob)
+    )
+    use = use.to(lm.device)
+    lm = torch.where(use[:, None, None], out["landmarks"] * s - 0.5, lm)
+    p = torch.where(use, torch.sigmoid(out["gender_logit"] / attr.temperature), p)
+    return lm, p
+
+
+def guide_maps(landmarks: torch.Tensor, cfg: InpaintTrainConfig) -> torch.Tensor | None:
+    """The landmark map for the generator (``None`` without guidance)."""
+    if not cfg.guidance:
+        return None
+    maps = render(landmarks.detach().cpu(), cfg.size, sigma_for(cfg.size, cfg.landmark_sigma))
+    return torch.from_numpy(maps).to(landmarks.device)
+
+
+def generator_losses(
+    pred, comp, batch, lm_cond, p_cond, attr, fake_logits, fake_feats, real_feats, cfg
+) -> dict[str, torch.Tensor]:
+    """Weighted generator loss terms (``loss`` is their sum). Adversarial inputs may be None."""
+    clean, mask = batch["clean"], batch["mask"]
+    parts = {
+        "l1": hole_l1(pred, clean, mask, cfg.w_valid),
+        "ssim": ssim_loss(comp, clean, mask),
+        "hf": high_frequency_l1(comp, clean, mask),
+    }
+    total = cfg.w_l1 * parts["l1"] + cfg.w_ssim * parts["ssim"] + cfg.w_hf * parts["hf"]
+    if cfg.w_energy > 0:
+        parts["energy"] = laplacian_energy_gap(comp, clean, mask)
+        total = total + cfg.w_energy * parts["energy"]
+    if fake_logits is not None:
+        parts["adv"] = g_loss(fake_logits, cfg.adv_kind, patch_weight(mask, fake_logits))
+        parts["fm"] = feature_matching(fake_feats, real_feats)
+        total = total + cfg.w_adv * parts["adv"] + cfg.w_fm * parts["fm"]
+    if attr is not None and (cfg.w_landmark > 0 or cfg.w_gender > 0):
+        out = attr(comp)
+        target = (batch["landmarks"] + 0.5) / cfg.size
+        parts["lm_pct"] = (out["landmarks"] - target).abs().mean() * 100
+        known = (p_cond - 0.5).abs() > 1e-6
+        logit = out["gender_logit"] / attr.temperature
+        parts["gender_bce"] = (
+            F.binary_cross_entropy_with_logits(logit[known], p_cond[known])
+            if known.any()
+            else logit.sum() * 0
+        )
+        total = total + cfg.w_landmark * parts["lm_pct"] + cfg.w_gender * parts["gender_bce"]
+    parts["loss"] = total
+    return parts
+
+
+def selection_score(m: dict) -> float:
+    """Checkpoint score: hole PSNR, minus 20 dB per unit of log-sharpness outside [0.8, 1.25]."""
+    s = m.get("sharpness", float("nan"))
+    off = max(0.0, abs(math.log(s)) - math.log(1.25)) if s > 0 and math.isfinite(s) else 1.0
+    return m["psnr_hole"] - 20 * off
+
+
+@torch.no_grad()
+def validate(g, batches: list[dict], attr, cfg: InpaintTrainConfig):
+    """Hole/whole PSNR, SSIM, L1 and sharpness of ``g`` on fixed validation batches, and a
+    sample grid (rows: masked, conditioning landmarks, output, ground truth)."""
+    from unmask.metrics.images import image_metrics, summarize
+    from unmask.viz import draw_landmarks, grid
+
+    g.eval()
+    recs, rows = [], []
+    device = next(g.parameters()).device
+    for b in batches:
+        b = {k: v.to(device) for k, v in b.items()}
+        lm, p = conditioning(b, attr, cfg)
+        comp = composite(g(b["masked"], b["mask"], guide_maps(lm, cfg), p), b["masked"], b["mask"])
+        out, gt, masked = (from_nchw(t.cpu()) for t in (comp, b["clean"], b["masked"]))
+        masks = b["mask"][:, 0].cpu().numpy()
+        for i in range(len(out)):
+            recs.append(image_metrics(out[i], gt[i], masks[i]))
+            if len(rows) < 6:
+                rows.append(
+                    [masked[i], draw_landmarks(masked[i], lm[i].cpu().numpy()), out[i], gt[i]]
+                )
+    return summarize(recs), grid(rows)
+
+
+def margin_px(cfg: InpaintTrainConfig) -> int:
+    """The hole margin in pixels at the training size (what :meth:`Inpainter.hole` adds)."""
+    return hole_radius(cfg.hole_margin, cfg.size)
+
+
+def grow_holes(mask: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
+    """Grow each ``N x 1 x S x S`` {0, 1} mask by its radius (``N`` ints, pixels) with the
+    structuring element of :func:`unmask.stages.segment.dilate` (what inference uses)."""
+    out = mask.clone()
+    radii = radii.to(mask.device)
+    for r in radii.unique().tolist():
+        if r <= 0:
+            continue
+        k = torch.from_numpy(disk(r)).to(mask.device, mask.dtype)
+        sel = radii == r
+        out[sel] = (F.conv2d(mask[sel], k[None, None], padding=r) > 0.5).to(mask.dtype)
+    return out

@@ -15,3 +15,21 @@ def test_update_config_saves_and_logs_changes(tmp_path):
     assert json.loads((run.folder / "config.json").read_text())["minutes"] == 85
     (rec,) = run.records()
     assert rec["event"] == "config_changed" and rec["changes"]["minutes"] == [55, 85]
+
+
+def test_keep_best_saves_only_improvements_in_either_direction(tmp_path):
+    import torch
+
+    from unmask.training.common import EMA, keep_best
+
+    run = Run.create("attr", AttrTrainConfig(dataset="d"), tmp_path, "t")
+    ema = EMA(torch.nn.Linear(2, 1), 0.9)
+    best_pt = run.folder / "checkpoints" / "best.pt"
+    assert keep_best(run, 0.5, None, ema, 10) == 0.5 and best_pt.exists()
+    assert keep_best(run, 0.4, 0.5, ema, 20) == 0.5
+    assert run.load_checkpoint("best")["step"] == 10
+    assert keep_best(run, 0.6, 0.5, ema, 30) == 0.6
+    assert run.load_checkpoint("best")["step"] == 30
+    assert keep_best(run, 0.7, 0.6, ema, 40, higher=False) == 0.6
+    assert keep_best(run, 0.2, 0.6, ema, 50, higher=False) == 0.2
+    assert run.load_checkpoint("best")["step"] == 50

@@ -20,6 +20,7 @@ from unmask.training.common import (
     Budget,
     cosine_lr,
     infinite,
+    keep_best,
     load_for_promote,
     log_train,
     recalibrate_bn,
@@ -170,9 +171,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
             metrics = summarize(predict(ema.model, val_dl, cfg.size, key=input_key(cfg)))
             run.log(step=step, split="val", **metrics)
             score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
-            if best is None or score < best:
-                best = score
-                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            best = keep_best(run, score, best, ema, step, higher=False)
             run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
             model.train()
     run.save_checkpoint(train_state(model, ema, opt, step, best, budget))

@@ -153,6 +153,15 @@ def train_state(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget
     }
 
 
+def keep_best(run, score: float, best: float | None, ema: EMA, step: int, higher: bool = True):
+    """Write the EMA weights to ``checkpoints/best.pt`` when ``score`` beats ``best`` (``None``:
+    nothing yet; ``higher=False`` when lower scores are better) and return the best score."""
+    if best is None or (score > best if higher else score < best):
+        run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+        return score
+    return best
+
+
 def log_train(run, step: int, opt, parts: dict, images: int, seconds: float) -> None:
     """Log the training losses of ``step`` with the learning rate and throughput."""
     run.log(

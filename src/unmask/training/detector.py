@@ -24,6 +24,7 @@ from unmask.training.common import (
     Budget,
     cosine_lr,
     infinite,
+    keep_best,
     load_for_promote,
     log_train,
     recalibrate_bn,
@@ -236,9 +237,7 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
             metrics = validate(ema.model, cfg, sets, run, step)
             run.log(step=step, split="val", **metrics)
             score = metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
-            if best is None or score > best:
-                best = score
-                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            best = keep_best(run, score, best, ema, step)
             run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
             model.train()
     run.save_checkpoint(train_state(model, ema, opt, step, best, budget))

@@ -37,6 +37,7 @@ from unmask.training.common import (
     Budget,
     cosine_lr,
     infinite,
+    keep_best,
     load_for_promote,
     seed_everything,
 )
@@ -253,9 +254,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
             score = selection_score(metrics)
             run.log(step=step, split="val", score=round(score, 3), **metrics)
             run.save_sample(f"val_{step:06d}", sheet)
-            if best is None or score > best:
-                best = score
-                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            best = keep_best(run, score, best, ema, step)
             run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
     if rank == 0:
         run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))

@@ -29,6 +29,7 @@ from unmask.training.common import (
     Budget,
     cosine_lr,
     infinite,
+    keep_best,
     load_for_promote,
     log_train,
     recalibrate_bn,
@@ -264,9 +265,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
                 run.log(step=step, split="val", set=name, **metrics)
                 run.save_sample(f"{step:06d}-{name}", _sample_sheet(p))
             score = float(np.mean(ious))
-            if best is None or score > best:
-                best = score
-                run.save_checkpoint({"ema": ema.model.state_dict(), "step": step}, "best")
+            best = keep_best(run, score, best, ema, step)
             run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
             model.train()
     run.save_checkpoint(train_state(model, ema, opt, step, best, budget))

@@ -34,14 +34,22 @@ def _write(res: dict, md: str, out: str | None) -> None:
     show_default=True,
     help="Samples for the dlib baseline (0 = skip).",
 )
+@click.option("--name", default="attr", show_default=True, help="Weights name, e.g. gender_judge.")
+@click.option(
+    "--inputs",
+    type=click.Choice(["masked", "clean"]),
+    default="masked",
+    show_default=True,
+    help="Score the masked crops or their unmasked originals.",
+)
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
-def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, out):
+def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, inputs, out):
     """Gender accuracy/ECE and landmark NME (gender + landmarks network)."""
     from unmask.evaluation.attr import evaluate as run
     from unmask.evaluation.attr import markdown
 
     kinds = tuple(k for k in held_out.split(",") if k)
-    res = run(dataset, weights_dir, split, kinds, baseline_limit or 0)
+    res = run(dataset, weights_dir, split, kinds, baseline_limit or 0, name=name, inputs=inputs)
     _write(res, markdown(res), out)
 
 

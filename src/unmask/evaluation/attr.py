@@ -76,6 +76,8 @@ def evaluate(
     held_out_kinds: tuple[str, ...] = (),
     baseline_limit: int | None = 600,
     workers: int = 1,
+    name: str = "attr",
+    inputs: str = "masked",
 ) -> dict:
     """All metrics of issue #3 on ``split`` of a built dataset.
 
@@ -84,7 +86,12 @@ def evaluate(
         weights_dir: folder with ``attr.*`` (default lookup otherwise).
         held_out_kinds: mask kinds the model never saw in training, reported separately.
         baseline_limit: samples for the (slow) dlib baseline; ``None`` for all.
+        name: weights name (``gender_judge`` for the inpainter's independent judge).
+        inputs: ``"masked"`` crops (the attr stage's job) or the unmasked ``"clean"`` originals
+            (what the judge sees).
     """
+    if inputs not in ("masked", "clean"):
+        raise ValueError("inputs must be 'masked' or 'clean'")
     from torch.utils.data import DataLoader
 
     from unmask.data.dataset import FaceMaskDataset
@@ -92,10 +99,10 @@ def evaluate(
     from unmask.training.attr import predict
 
     dataset = Path(dataset)
-    attr = FaceAttributes.from_weights(weights_dir, backend="torch")
+    attr = FaceAttributes.from_weights(weights_dir, name=name, backend="torch")
     ds = FaceMaskDataset(dataset, split, attr.image_size, None)
     loader = DataLoader(ds, 64, num_workers=workers)
-    p = predict(attr.net.module, loader, attr.image_size, attr.flip)
+    p = predict(attr.net.module, loader, attr.image_size, attr.flip, key=inputs)
     rows = [ds.rows[i] for i in p["index"]]
     t = attr.temperature
     age = np.array([-1 if r.get("age") is None else r["age"] for r in rows])
@@ -103,6 +110,7 @@ def evaluate(
     kind = np.array([r["mask_type"] for r in rows])
     seen = ~np.isin(kind, list(held_out_kinds))
     res: dict = {"split": split, "samples": len(rows), "temperature": t, "flip_tta": attr.flip}
+    res.update(weights=name, inputs=inputs)
     res["groups"] = {
         "all (seen styles)": _group_metrics(p, seen, t),
         "adults 18+": _group_metrics(p, seen & (age >= 18), t),
@@ -139,7 +147,8 @@ def markdown(res: dict) -> str:
             f"{pct('nme_all')} | {pct('nme_hidden')} | {pct('nme_visible')} |\n"
         )
 
-    lines = [head]
+    what = f"weights `{res.get('weights', 'attr')}` on {res.get('inputs', 'masked')} crops"
+    lines = [what + "\n\n", head]
     for section in ("groups", "by_source", "by_kind"):
         for name, m in res.get(section, {}).items():
             lines.append(row(name, m))

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+import torch
+
+from unmask.evaluation.attr import evaluate, markdown
+from unmask.models.face_attr import FaceAttrNet
+from unmask.runtime import weights
+
+ATTR = dict(image_size=32, widths=(8, 8, 16, 16), blocks=1, head_channels=4)
+
+
+def test_evaluate_judge_on_clean_and_masked_crops(tiny_dataset, tmp_path):
+    torch.manual_seed(0)
+    net = FaceAttrNet(**ATTR)
+    weights.save(tmp_path, "gender_judge", net, "FaceAttrNet", ATTR, {"gender_temperature": 1})
+    res = {
+        inputs: evaluate(
+            tiny_dataset, tmp_path, baseline_limit=0, name="gender_judge", inputs=inputs
+        )
+        for inputs in ("clean", "masked")
+    }
+    for inputs, r in res.items():
+        assert r["weights"] == "gender_judge" and r["inputs"] == inputs
+        g = r["groups"]["all (seen styles)"]
+        assert g["n"] == r["samples"] > 0
+        assert 0 <= g["gender_acc"] <= 1 and np.isfinite(g["nme_all"])
+        assert f"on {inputs} crops" in markdown(r)
+    # the same network sees different pixels, so its landmarks differ between the two inputs
+    nme = {k: r["groups"]["all (seen styles)"]["nme_all"] for k, r in res.items()}
+    assert nme["clean"] != nme["masked"]
+
+
+def test_evaluate_rejects_unknown_inputs(tiny_dataset, tmp_path):
+    with pytest.raises(ValueError, match="masked"):
+        evaluate(tiny_dataset, tmp_path, inputs="grey")

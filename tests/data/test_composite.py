@@ -108,3 +108,15 @@ def test_build_maker_with_shared_templates(tiny_dataset):
         rgb, alpha = maker.bg.distractor(rng, 40)
         assert rgb.shape[:2] == alpha.shape and 0 <= alpha.min() and alpha.max() <= 1
     assert maker(rng).boxes.shape == (0, 4)
+
+
+def test_natural_backgrounds_are_disjoint_by_split():
+    from unmask.data.backgrounds import SKIMAGE_TEST, SKIMAGE_TRAIN, SKIMAGE_VAL
+
+    lists = {"train": SKIMAGE_TRAIN, "val": SKIMAGE_VAL, "test": SKIMAGE_TEST}
+    for split, names in lists.items():
+        assert Backgrounds(split).natural == names
+        others = set().union(*(set(v) for k, v in lists.items() if k != split))
+        assert not set(names) & others
+    with pytest.raises(ValueError, match="unknown split"):
+        Backgrounds("all")

@@ -25,11 +25,8 @@ log = logging.getLogger(__name__)
 #: scikit-image sample photos without people or faces, by split. ``astronaut``, ``camera`` and
 #: ``lfw_subset`` show people and are never used.
 SKIMAGE_TRAIN = (
-    "brick.png",
     "cell.png",
     "chessboard_RGB.png",
-    "clock_motion.png",
-    "coins.png",
     "color.png",
     "grass.png",
     "horse.png",
@@ -42,8 +39,11 @@ SKIMAGE_TRAIN = (
     "motorcycle_right.png",
     "phantom.png",
     "retina.jpg",
-    "text.png",
 )
+#: Held out for validation, so that thresholds chosen there see backgrounds the detector never
+#: trained on (with training pictures, validation showed 0.017 false faces per face-free picture
+#: against 0.137 with held-out ones).
+SKIMAGE_VAL = ("brick.png", "clock_motion.png", "coins.png", "text.png")
 SKIMAGE_TEST = ("chelsea.png", "coffee.png", "gravel.png", "page.png", "rocket.jpg")
 _SKIN = (
     (224, 188, 160),
@@ -164,7 +164,8 @@ class Backgrounds:
     """Face-free backgrounds and distractor objects for one split.
 
     Args:
-        split: ``"train"`` uses :data:`SKIMAGE_TRAIN`; any other split :data:`SKIMAGE_TEST`.
+        split: ``"train"``, ``"val"`` or ``"test"``: natural pictures from
+            :data:`SKIMAGE_TRAIN`, :data:`SKIMAGE_VAL` or :data:`SKIMAGE_TEST`.
         template_dir: MaskTheFace-format folder (``templates/*.png`` masks drawn as objects,
             ``textures/`` fabric pictures); ``None`` leaves those out.
         photos: ``(path, face_box)`` pairs: photos with one face whose other regions are used
@@ -177,7 +178,10 @@ class Backgrounds:
         template_dir: str | Path | None = None,
         photos: list[tuple[Path, np.ndarray]] | None = None,
     ) -> None:
-        self.natural = SKIMAGE_TRAIN if split == "train" else SKIMAGE_TEST
+        natural = {"train": SKIMAGE_TRAIN, "val": SKIMAGE_VAL, "test": SKIMAGE_TEST}
+        if split not in natural:
+            raise ValueError(f"unknown split {split!r}: use train, val or test")
+        self.natural = natural[split]
         self.photos = list(photos or [])
         self.templates: list[Path] = []
         self.textures: list[Path] = []

@@ -519,7 +519,7 @@ def build_maker(
     mix = {"procedural": 1.0, "template": 1.0 if templates is not None else 0.0}
     masks = make_mask_source(mix, templates)
     bg = Backgrounds(
-        "train" if split in ("train", "val") else split,
+        split,
         templates,
         [(f.image, canonical_box(f.landmarks)) for f in pf],
     )

@@ -120,3 +120,19 @@ def test_natural_backgrounds_are_disjoint_by_split():
         assert not set(names) & others
     with pytest.raises(ValueError, match="unknown split"):
         Backgrounds("all")
+
+
+def test_accessories_and_squash_change_faces_only_when_asked(tiny_dataset):
+    plain = _maker(tiny_dataset, tight=1.0, negative=0.0)
+    same = _maker(tiny_dataset, tight=1.0, negative=0.0, glasses=0.0, squash=0.0)
+    worn = _maker(tiny_dataset, tight=1.0, negative=0.0, sunglasses=1.0, squash=1.0)
+    widths = []
+    for i in range(6):
+        a, b = plain(np.random.default_rng(i)), same(np.random.default_rng(i))
+        assert np.array_equal(a.image, b.image)
+        c = worn(np.random.default_rng(i))
+        assert c.boxes.shape == (1, 4)
+        widths.append((c.boxes[0, 2] - c.boxes[0, 0]) / (c.boxes[0, 3] - c.boxes[0, 1]))
+        widths.append(-(a.boxes[0, 2] - a.boxes[0, 0]) / (a.boxes[0, 3] - a.boxes[0, 1]))
+    squeezed, normal = np.array(widths[0::2]), -np.array(widths[1::2])
+    assert squeezed.mean() < normal.mean()  # squashed faces are narrower for their height

@@ -31,11 +31,12 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     )
     assert (tmp_path / "sheet.png").is_file()
     assert res["synthetic"]["images"] == 3 and res["paired"]["images"] == 2
+    assert res["synthetic_worn"]["images"] == 3
     assert res["real_dev"]["ours"]["photos"] == 1
     assert set(res["cpu_ms_640x480"]) == {"threads_1", "threads_2"}
     assert "face_free_fp_per_image" in res["acceptance"]
     text = markdown(res)
-    assert "| ours |" in text and "acceptance" in text
+    assert "| ours |" in text and "acceptance" in text and "synthetic_worn" in text
 
 
 def test_dlib_baseline_finds_a_real_face():

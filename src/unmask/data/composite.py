@@ -15,7 +15,10 @@ keypoints of every face in it. Three kinds, chosen per index:
 Faces come from a built dataset (aligned crops with teacher landmarks; masked with the
 dataset's own variants or freshly with the mask engine; about 20 % left unmasked) and from
 :func:`photo_faces` (photos with masks already on and photo-level landmarks). Photo effects
-(colour, grey, blur, low resolution, noise, JPEG) are applied at the native resolution.
+(colour, grey, blur, low resolution, noise, JPEG) are applied at the native resolution. Faces
+can wear glasses, sunglasses or headwear (:mod:`unmask.data.accessories`) and be squashed
+sideways like a turned head; those are off in :class:`SceneConfig`'s defaults (the held-out
+test scenes) and on in the detector's training recipe.
 :class:`CompositeScenes` letterboxes each scene to ``size`` and renders CenterNet-style targets.
 Everything is deterministic per ``(seed, epoch, index)``.
 """
@@ -31,6 +34,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from unmask.data.accessories import accessorize
 from unmask.data.backgrounds import Backgrounds, _image_width, _read_rgb, paste
 from unmask.data.face_sources import FaceSource, canonical_box
 from unmask.faces.landmarks import FLIP_5, five_from_68
@@ -60,6 +64,11 @@ class SceneConfig:
     noise: float = 0.2
     jpeg: float = 0.4
     max_objects: int = 16
+    # face accessories and pose (off by default so the held-out test scenes stay as they were)
+    glasses: float = 0.0
+    sunglasses: float = 0.0
+    headwear: float = 0.0
+    squash: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict | None) -> SceneConfig:
@@ -143,7 +152,15 @@ class SceneMaker:
         return Scene(img, boxes.astype(np.float32), kps.astype(np.float32), masked, kind)
 
     def _face(self, rng: np.random.Generator):
-        """Pick and load a face: ``(rgb uint8, landmarks68, masked)``."""
+        """Pick and load a face, with accessories drawn when the config asks for them:
+        ``(rgb uint8, landmarks68, masked)``."""
+        img, lm, masked = self._pick_face(rng)
+        cfg = self.cfg
+        if cfg.glasses or cfg.sunglasses or cfg.headwear:  # no draw: scene streams unchanged
+            img = accessorize(img, lm, rng, cfg.glasses, cfg.sunglasses, cfg.headwear)
+        return img, lm, masked
+
+    def _pick_face(self, rng: np.random.Generator):
         use_photo = rng.random() < self.cfg.photo_faces
         pick = rng.random()
         want_masked = rng.random() >= self.cfg.unmasked
@@ -174,10 +191,10 @@ class SceneMaker:
         w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
         w, h = max(int(w), 16), max(int(h), 16)
         frac = float(np.exp(rng.uniform(np.log(0.35), np.log(1.3))))
-        box, angle = canonical_box(lm), self._angle(rng)
+        box, angle, sx = canonical_box(lm), self._angle(rng), self._squash(rng)
         for _try in range(8):  # both eyes and the box centre inside the photo
             centre = np.array([w * rng.uniform(0.3, 0.7), h * rng.uniform(0.3, 0.72)])
-            m = _similarity(box, frac * w, angle, centre)
+            m = _squeeze(_similarity(box, frac * w, angle, centre), sx, centre)
             lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
             eyes = five_from_68(lm2)[:2]
             if np.all((eyes >= 0) & (eyes < [w, h])):
@@ -218,7 +235,7 @@ class SceneMaker:
                     break
             else:
                 continue
-            m = _similarity(box, bw, self._angle(rng), centre)
+            m = _squeeze(_similarity(box, bw, self._angle(rng), centre), self._squash(rng), centre)
             src, m2 = _prescale(img, m)
             alpha = _head_alpha(src.shape[:2], _affine_box(box, m2, m), rng)
             paste(canvas, src.astype(np.float32), alpha, m2)
@@ -227,6 +244,12 @@ class SceneMaker:
             if rng.random() < cfg.occlude:
                 self._occlude(canvas, faces[-1][0], rng)
         return canvas, faces
+
+    def _squash(self, rng: np.random.Generator) -> float:
+        """Horizontal scale of a face (1 = none; 0.65-0.95 with probability ``squash``): a
+        crude stand-in for a head turned away from the camera."""
+        p = self.cfg.squash
+        return float(rng.uniform(0.65, 0.95)) if p and rng.random() < p else 1.0
 
     def _angle(self, rng: np.random.Generator) -> float:
         r = self.cfg.rotate_deg
@@ -281,6 +304,14 @@ def _similarity(box: np.ndarray, width: float, angle_deg: float, centre: np.ndar
     rot = s * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     c = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
     return np.hstack([rot, (centre - rot @ c)[:, None]])
+
+
+def _squeeze(m: np.ndarray, sx: float, centre: np.ndarray) -> np.ndarray:
+    """``m`` followed by a horizontal scale ``sx`` about ``centre`` (output pixels)."""
+    if sx == 1.0:
+        return m
+    s = np.array([[sx, 0.0, centre[0] * (1 - sx)], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    return (s @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
 
 
 def _prescale(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -57,7 +57,15 @@ class DetectorTrainConfig:
     fpn_channels: int = 32
     head_channels: int = 32
     out_stride: int = 4
-    scene: dict = field(default_factory=dict)
+    scene: dict = field(
+        default_factory=lambda: {
+            "lowres": 0.45,
+            "glasses": 0.1,
+            "sunglasses": 0.12,
+            "headwear": 0.15,
+            "squash": 0.25,
+        }
+    )
     batch: int = 16
     lr: float = 2e-3
     weight_decay: float = 5e-4

@@ -124,7 +124,7 @@ def test_natural_backgrounds_are_disjoint_by_split():
 
 def test_accessories_and_squash_change_faces_only_when_asked(tiny_dataset):
     plain = _maker(tiny_dataset, tight=1.0, negative=0.0)
-    same = _maker(tiny_dataset, tight=1.0, negative=0.0, glasses=0.0, squash=0.0)
+    same = _maker(tiny_dataset, tight=1.0, negative=0.0, glasses=0.0, squash=0.0, text=0.0)
     worn = _maker(tiny_dataset, tight=1.0, negative=0.0, sunglasses=1.0, squash=1.0)
     widths = []
     for i in range(6):
@@ -136,3 +136,15 @@ def test_accessories_and_squash_change_faces_only_when_asked(tiny_dataset):
         widths.append(-(a.boxes[0, 2] - a.boxes[0, 0]) / (a.boxes[0, 3] - a.boxes[0, 1]))
     squeezed, normal = np.array(widths[0::2]), -np.array(widths[1::2])
     assert squeezed.mean() < normal.mean()  # squashed faces are narrower for their height
+
+
+def test_text_only_on_scenes_that_ask_for_it(tiny_dataset):
+    plain = _maker(tiny_dataset, tight=0.0, negative=1.0)
+    printed = _maker(tiny_dataset, tight=0.0, negative=1.0, text=1.0)
+    differ = sum(
+        not np.array_equal(
+            plain(np.random.default_rng(i)).image, printed(np.random.default_rng(i)).image
+        )
+        for i in range(4)
+    )
+    assert differ == 4

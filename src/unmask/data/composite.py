@@ -17,7 +17,8 @@ dataset's own variants or freshly with the mask engine; about 20 % left unmasked
 :func:`photo_faces` (photos with masks already on and photo-level landmarks). Photo effects
 (colour, grey, blur, low resolution, noise, JPEG) are applied at the native resolution. Faces
 can wear glasses, sunglasses or headwear (:mod:`unmask.data.accessories`) and be squashed
-sideways like a turned head; those are off in :class:`SceneConfig`'s defaults (the held-out
+sideways like a turned head, and scenes can carry printed text (:mod:`unmask.data.text`);
+those are off in :class:`SceneConfig`'s defaults (the held-out
 test scenes) and on in the detector's training recipe.
 :class:`CompositeScenes` letterboxes each scene to ``size`` and renders CenterNet-style targets.
 Everything is deterministic per ``(seed, epoch, index)``.
@@ -37,6 +38,7 @@ from torch.utils.data import Dataset
 from unmask.data.accessories import accessorize
 from unmask.data.backgrounds import Backgrounds, _image_width, _read_rgb, paste
 from unmask.data.face_sources import FaceSource, canonical_box
+from unmask.data.text import draw_text
 from unmask.faces.landmarks import FLIP_5, five_from_68
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class SceneConfig:
     sunglasses: float = 0.0
     headwear: float = 0.0
     squash: float = 0.0
+    text: float = 0.0  # a block of printed text on a scene's background (unmask.data.text)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> SceneConfig:
@@ -218,6 +221,8 @@ class SceneMaker:
         if negative or rng.random() < cfg.distractors:
             for _ in range(int(rng.integers(1, 5))):
                 self._distractor(canvas, rng)
+        if cfg.text and rng.random() < cfg.text:  # no draw when off: test scenes unchanged
+            draw_text(canvas, rng)
         faces: list = []
         if negative:
             return canvas, faces

@@ -64,6 +64,7 @@ class DetectorTrainConfig:
             "sunglasses": 0.12,
             "headwear": 0.15,
             "squash": 0.25,
+            "text": 0.25,
         }
     )
     batch: int = 16

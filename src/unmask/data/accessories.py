@@ -15,11 +15,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from unmask.faces.landmarks import five_from_68
+
 
 def _frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Eye centres ``(2, 2)``, the unit vector along the eye line, the unit vector pointing
     down the face, and the distance between the eye centres (pixels)."""
-    eyes = np.stack([lm[36:42].mean(0), lm[42:48].mean(0)])
+    eyes = five_from_68(lm)[:2]
     along = eyes[1] - eyes[0]
     d = float(np.linalg.norm(along)) + 1e-6
     ex = along / d
@@ -73,7 +75,7 @@ def draw_glasses(
     if dark:
         base = rng.uniform(5, 70) + rng.normal(0, 12, 3)
         ramp = np.linspace(-1, 1, h, dtype=np.float32)[:, None, None] * rng.uniform(0, 25)
-        colour = np.clip(base + ramp, 0, 255) * np.ones((1, w, 1), np.float32)
+        colour = np.clip(base + ramp, 0, 255)  # H x 1 x 3: a vertical ramp, broadcast
         out = _blend(img, colour, lens * rng.uniform(0.8, 1.0))
         glint = np.zeros((h, w), np.float32)
         for c in centres:

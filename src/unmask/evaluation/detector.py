@@ -21,6 +21,8 @@ to compare with dlib, whose boxes follow another convention).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -144,17 +146,19 @@ def held_out(
     from unmask.data.backgrounds import SKIMAGE_TEST, _skimage
     from unmask.data.composite import SceneConfig, build_maker
 
-    kw = dict(photos=photos, photo_cache=photo_cache, templates=templates)
-    scene = SceneConfig(size=size)
-    scenes = _scenes(build_maker(dataset, "test", scene, **kw), synthetic, seed)
-    bare = _scenes(build_maker(dataset, "test", scene, force_masked=False, **kw), synthetic, seed)
-    neg_maker = build_maker(dataset, "test", SceneConfig(size=size, negative=1.0), **kw)
-    negs = [_skimage(n) for n in SKIMAGE_TEST]
-    negs += [s.image for s in _scenes(neg_maker, negatives, seed)]
+    maker = build_maker(dataset, "test", SceneConfig(size=size), photos, photo_cache, templates)
+
+    def variant(n: int, force_masked: bool | None = None, **changes) -> list:
+        """``n`` scenes of the same faces, photos and backgrounds with another mix."""
+        m = copy.copy(maker)
+        m.force_masked, m.cfg = force_masked, dataclasses.replace(maker.cfg, **changes)
+        return _scenes(m, n, seed)
+
+    scenes = _scenes(maker, synthetic, seed)
+    bare = variant(synthetic, force_masked=False)
+    negs = [_skimage(n) for n in SKIMAGE_TEST] + [s.image for s in variant(negatives, negative=1.0)]
     images = _load_folder(dev) if dev is not None and Path(dev).is_dir() else []
-    worn = _scenes(
-        build_maker(dataset, "test", SceneConfig(size=size, **WORN), **kw), synthetic, seed
-    )
+    worn = variant(synthetic, **WORN)
     return HeldOut(scenes, bare, negs, images, size, seed, worn)
 
 

@@ -1,7 +1,8 @@
 """Gender + 68-point landmark network for (masked) aligned face crops.
 
 One compact ResNet trunk, two heads: a gender logit (positive = female) and 68 landmark
-coordinates regressed from the stride-16 feature map. Trained from scratch on masked crops; the
+coordinates regressed from the stride-16 feature map; optionally a third, auxiliary age head
+(a training signal only: the stage does not report age). Trained from scratch on masked crops; the
 targets for hidden points come from the teacher run on the unmasked originals.
 """
 
@@ -12,6 +13,9 @@ from torch import nn
 
 from unmask.faces.align import MEAN_68
 from unmask.models.blocks import ResNetEncoder, conv_bn
+
+#: ``age`` output = ``log1p(years) / AGE_SCALE`` (about 1 at 100 years).
+AGE_SCALE = 4.6
 
 
 class FaceAttrNet(nn.Module):
@@ -24,11 +28,16 @@ class FaceAttrNet(nn.Module):
         num_points: landmarks to predict (68).
         head_channels: channels of the landmark head's last conv before flattening.
         dropout: dropout before the gender logit.
+        gender_pool: how the gender head pools the last feature map: ``"avg"`` (global mean)
+            or ``"attention"`` (global mean concatenated with a learned spatial softmax pooling,
+            so the head can weigh the visible upper face over the mask).
+        age_head: add an ``age`` output (auxiliary target for training).
 
     Input: ``N x 3 x S x S`` float32 RGB in [0, 1].
     Output: dict with ``landmarks`` ``N x num_points x 2`` float32 xy in units of the crop side
     (multiply by S for pixels; pixel-centre convention ``(x + 0.5) / S``) and ``gender_logit``
-    ``N`` float32 (sigmoid = P(female) before calibration).
+    ``N`` float32 (sigmoid = P(female) before calibration); with ``age_head`` also ``age``
+    ``N`` float32, ``log1p(years) / AGE_SCALE``.
     """
 
     def __init__(
@@ -39,6 +48,8 @@ class FaceAttrNet(nn.Module):
         num_points: int = 68,
         head_channels: int = 64,
         dropout: float = 0.2,
+        gender_pool: str = "avg",
+        age_head: bool = False,
     ) -> None:
         super().__init__()
         self.image_size = image_size
@@ -54,9 +65,14 @@ class FaceAttrNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(512, num_points * 2),
         )
-        self.gender_head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(widths[-1], 1)
-        )
+        if gender_pool == "avg":
+            pool, pooled = [nn.AdaptiveAvgPool2d(1), nn.Flatten()], widths[-1]
+        elif gender_pool == "attention":
+            pool, pooled = [AttentionPool(widths[-1])], 2 * widths[-1]
+        else:
+            raise ValueError(f"gender_pool must be 'avg' or 'attention', not {gender_pool!r}")
+        self.gender_head = nn.Sequential(*pool, nn.Dropout(dropout), nn.Linear(pooled, 1))
+        self.age_head = nn.Linear(widths[-1], 1) if age_head else None
         init = torch.from_numpy(MEAN_68) if num_points == 68 else torch.full((num_points, 2), 0.5)
         self.register_buffer("mean_shape", init.clone())
 
@@ -64,7 +80,24 @@ class FaceAttrNet(nn.Module):
         x = (x - 0.5) / 0.25
         feats = self.encoder(x)
         offs = self.lm_head(feats[self.lm_stage]).view(-1, self.num_points, 2)
-        return {
+        out = {
             "landmarks": self.mean_shape + offs,
             "gender_logit": self.gender_head(feats[-1]).squeeze(1),
         }
+        if self.age_head is not None:
+            out["age"] = self.age_head(feats[-1].mean((2, 3))).squeeze(1)
+        return out
+
+
+class AttentionPool(nn.Module):
+    """``N x C x H x W`` -> ``N x 2C``: the global mean and a softmax-over-positions weighted
+    sum (one learned 1x1 score per position) of the feature map."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.score = nn.Conv2d(channels, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = torch.softmax(self.score(x).flatten(2), dim=-1)  # N x 1 x HW
+        attended = (x.flatten(2) * w).sum(-1)
+        return torch.cat([x.mean((2, 3)), attended], 1)

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.metrics.calibration import ece, fit_temperature, sigmoid
 from unmask.metrics.landmarks import nme_groups
-from unmask.models.face_attr import FaceAttrNet
+from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
 from unmask.training.common import (
     EMA,
     Budget,
@@ -49,6 +49,8 @@ class AttrTrainConfig:
     warmup: int = 300
     minutes: float | None = None
     gender_weight: float = 1.0
+    gender_pool: str = "avg"
+    age_weight: float = 0.0
     clean_prob: float = 0.1
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
@@ -67,11 +69,15 @@ def arch_args(cfg: AttrTrainConfig) -> dict:
         "widths": list(cfg.widths),
         "blocks": cfg.blocks,
         "head_channels": cfg.head_channels,
+        "gender_pool": cfg.gender_pool,
+        "age_head": cfg.age_weight > 0,
     }
 
 
 def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None = None) -> dict:
-    """Landmark L1 (in percent of the crop side) and masked gender BCE for one batch."""
+    """Landmark L1 (in percent of the crop side), gender BCE and, with ``age_weight``, the
+    auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
+    labels are left out."""
     x = batch["masked"]
     if cfg.clean_prob > 0:
         use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob
@@ -86,7 +92,19 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
         if known.any()
         else out["gender_logit"].sum() * 0
     )
-    return {"loss": lm + cfg.gender_weight * gl, "landmark_l1_pct": lm, "gender_bce": gl}
+    parts = {"landmark_l1_pct": lm, "gender_bce": gl}
+    loss = lm + cfg.gender_weight * gl
+    if cfg.age_weight > 0:
+        age = batch["age"]
+        aged = age >= 0
+        target = torch.log1p(age.clamp(min=0)) / AGE_SCALE
+        parts["age_l1"] = (
+            F.smooth_l1_loss(out["age"][aged], target[aged], beta=0.1)
+            if aged.any()
+            else out["age"].sum() * 0
+        )
+        loss = loss + cfg.age_weight * parts["age_l1"]
+    return {"loss": loss, **parts}
 
 
 def input_key(cfg: AttrTrainConfig) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from unmask.data.dataset import Augment, FaceMaskDataset
+from unmask.losses import over_known
 from unmask.metrics.calibration import ece, fit_temperature, sigmoid
 from unmask.metrics.landmarks import nme_groups
 from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
@@ -86,23 +88,14 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     target = (batch["landmarks"] + 0.5) / cfg.size
     lm = (out["landmarks"] - target).abs().mean() * 100
     g = batch["gender"]
-    known = g >= 0
-    gl = (
-        F.binary_cross_entropy_with_logits(out["gender_logit"][known], g[known].float())
-        if known.any()
-        else out["gender_logit"].sum() * 0
-    )
+    gl = over_known(F.binary_cross_entropy_with_logits, out["gender_logit"], g.float(), g >= 0)
     parts = {"landmark_l1_pct": lm, "gender_bce": gl}
     loss = lm + cfg.gender_weight * gl
     if cfg.age_weight > 0:
         age = batch["age"]
-        aged = age >= 0
         target = torch.log1p(age.clamp(min=0)) / AGE_SCALE
-        parts["age_l1"] = (
-            F.smooth_l1_loss(out["age"][aged], target[aged], beta=0.1)
-            if aged.any()
-            else out["age"].sum() * 0
-        )
+        smooth_l1 = partial(F.smooth_l1_loss, beta=0.1)
+        parts["age_l1"] = over_known(smooth_l1, out["age"], target, age >= 0)
         loss = loss + cfg.age_weight * parts["age_l1"]
     return {"loss": loss, **parts}
 

@@ -18,6 +18,7 @@ from unmask.losses import (
     high_frequency_l1,
     hole_l1,
     laplacian_energy_gap,
+    over_known,
     patch_weight,
     ssim_loss,
 )
@@ -114,11 +115,7 @@ def generator_losses(
         parts["lm_pct"] = (out["landmarks"] - target).abs().mean() * 100
         known = (p_cond - 0.5).abs() > 1e-6
         logit = out["gender_logit"] / attr.temperature
-        parts["gender_bce"] = (
-            F.binary_cross_entropy_with_logits(logit[known], p_cond[known])
-            if known.any()
-            else logit.sum() * 0
-        )
+        parts["gender_bce"] = over_known(F.binary_cross_entropy_with_logits, logit, p_cond, known)
         total = total + cfg.w_landmark * parts["lm_pct"] + cfg.w_gender * parts["gender_bce"]
     parts["loss"] = total
     return parts

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from unmask.evaluation.detector import dlib_predict, evaluate, markdown
@@ -35,8 +36,12 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     assert res["real_dev"]["ours"]["photos"] == 1
     assert set(res["cpu_ms_640x480"]) == {"threads_1", "threads_2"}
     assert "face_free_fp_per_image" in res["acceptance"]
+    n, thr = res["negatives"]["neg_images"], res["threshold"]
+    boxes = sum(f["boxes"] for f in res["false_faces"])
+    assert boxes == pytest.approx(res["negatives"][f"neg_fp_per_image_{thr}"] * n, abs=1e-3)
     text = markdown(res)
     assert "| ours |" in text and "acceptance" in text and "synthetic_worn" in text
+    assert "Pictures with false faces" in text
 
 
 def test_dlib_baseline_finds_a_real_face():

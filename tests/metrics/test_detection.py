@@ -4,6 +4,8 @@ import pytest
 from unmask.data.composite import Scene
 from unmask.metrics.detection import (
     box_iou,
+    collect,
+    false_faces,
     hits,
     match,
     negatives_metrics,
@@ -50,6 +52,12 @@ def test_synthetic_and_negative_metrics():
     assert res["breakdown"]["masked"]["faces"] == 3
     neg = negatives_metrics(predict, [scenes[0].image], (0.3, 0.5))
     assert neg["neg_fp_per_image_0.3"] == 2 and neg["neg_image_share_0.5"] == 1.0
+    got = collect(predict, [scenes[0].image, scenes[1].image])
+    found = false_faces(got, 0.5)
+    assert [f["image"] for f in found] == [0, 1] and found[0]["boxes"] == 1
+    assert found[0]["sides"] == [pytest.approx(np.sqrt(40 * 50), abs=0.1)]
+    assert found[1]["max_score"] == pytest.approx(0.9)
+    assert false_faces(got, 0.95) == []
     real = real_photo_metrics(predict, [scenes[0].image, scenes[1].image], 0.5)
     assert real["found_share"] == 1.0 and real["whole_photo_share"] == 0.0
     assert 0 < real["area_ratio"]["50"] < 0.2

@@ -34,6 +34,7 @@ import numpy as np
 from unmask.metrics.detection import (
     Predict,
     collect,
+    false_faces,
     negatives_metrics,
     real_photo_metrics,
     synthetic_metrics,
@@ -258,12 +259,14 @@ def evaluate(
     res["synthetic"] = synthetic_metrics(got["masked"], sets.scenes, ts)
     res["synthetic_unmasked"] = synthetic_metrics(got["unmasked"], sets.bare, ts)
     res["synthetic_worn"] = synthetic_metrics(got["worn"], sets.worn, ts)
-    res["negatives"] = negatives_metrics(det.predict, sets.negatives, ts)
+    got["negatives"] = collect(det.predict, sets.negatives)
+    res["negatives"] = negatives_metrics(got["negatives"], sets.negatives, ts)
+    res["false_faces"] = false_faces(got["negatives"], thr)
     k = min(baseline_images, len(sets.scenes))
     ours = {
         "masked": synthetic_metrics(_head(got["masked"], k), sets.scenes[:k], (thr,)),
         "unmasked": synthetic_metrics(_head(got["unmasked"], k), sets.bare[:k], (thr,)),
-        "negatives": negatives_metrics(det.predict, sets.negatives[:k], (thr,)),
+        "negatives": negatives_metrics(_head(got["negatives"], k), sets.negatives[:k], (thr,)),
     }
     base = baselines(sets, kinds, k, baseline_cache)
     res["paired"] = {
@@ -357,6 +360,7 @@ def markdown(results: dict) -> str:
         f"Face-free pictures ({n['neg_images']}): false faces / image "
         + ", ".join(f"{n[f'neg_fp_per_image_{t}']:.3f} @ {t}" for t in (0.3, 0.5, thr)),
         "",
+        *_false_face_lines(results.get("false_faces"), thr),
         f"Same {p['images']} photos, ours vs dlib (dlib keeps all its detections):",
         "",
         "| detector | masked IoU 0.5 | masked hit | unmasked IoU 0.5 | unmasked hit | "
@@ -402,6 +406,18 @@ def markdown(results: dict) -> str:
     for k, (v, target, ok) in results["acceptance"].items():
         lines.append(f"| {k} | {v} | {target} | {'yes' if ok else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+def _false_face_lines(found: list | None, thr: float) -> list[str]:
+    """One line naming the face-free pictures with false faces at ``thr`` (index: boxes,
+    box sides in pixels), or nothing for reports written before it was recorded."""
+    if found is None:
+        return []
+    items = ", ".join(
+        f"#{f['image']}: {f['boxes']} ({'/'.join(f'{s:.0f}' for s in f['sides'])} px)"
+        for f in found
+    )
+    return [f"Pictures with false faces @ {thr}: {items or 'none'}", ""]
 
 
 def draw(

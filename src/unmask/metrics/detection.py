@@ -153,6 +153,27 @@ def negatives_metrics(
     return out
 
 
+def false_faces(got: dict, threshold: float) -> list[dict]:
+    """The face-free pictures with boxes at ``threshold``, from :func:`collect` output: per
+    picture its ``image`` index, the number of ``boxes``, the ``max_score`` and the
+    ``sides`` (box sides in the picture's pixels, sqrt of the area)."""
+    out = []
+    for i, (boxes, scores, _) in enumerate(got["preds"]):
+        keep = scores >= threshold
+        if keep.any():
+            b = np.asarray(boxes)[keep]
+            sides = np.sqrt(np.clip((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 0, None))
+            out.append(
+                {
+                    "image": i,
+                    "boxes": int(keep.sum()),
+                    "max_score": round(float(scores[keep].max()), 3),
+                    "sides": [round(float(v), 1) for v in sides],
+                }
+            )
+    return out
+
+
 def real_photo_metrics(predict: Predict, images: Sequence[np.ndarray], threshold: float) -> dict:
     """Unlabelled photos that each show at least one (masked) face.
 

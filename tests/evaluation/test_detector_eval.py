@@ -54,3 +54,48 @@ def test_dlib_baseline_finds_a_real_face():
     img = np.asarray(Image.open(path).convert("RGB"))
     boxes, scores, kps = dlib_predict("hog")(img, 0.0)
     assert len(boxes) >= 1 and boxes.shape[1] == 4 and kps.shape == (len(boxes), 5, 2)
+
+
+def _fake_detector_sets():
+    """Scenes whose large faces score 0.35 and tiny ones 0.7, and face-free pictures with one
+    tiny false face at 0.44 each (640 x 480 photos: boxes halve on a 320 letterbox)."""
+    from unmask.data.composite import Scene
+
+    rng = np.random.default_rng(0)
+    scenes, negs, answers = [], [], {}
+    for i in range(30):
+        img = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        big, tiny = [100, 100, 200, 200], [400, 300, 430, 330]
+        boxes = np.array([big, tiny] if i < 10 else [big], np.float32)
+        kps = np.repeat(((boxes[:, :2] + boxes[:, 2:]) / 2)[:, None], 5, 1)
+        scenes.append(Scene(img, boxes, kps, np.ones(len(boxes), bool), "scene"))
+        answers[id(img)] = (boxes, np.array([0.35, 0.7][: len(boxes)], np.float32), kps)
+    for _ in range(20):
+        img = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        box = np.array([[10, 10, 40, 40]], np.float32)
+        negs.append(img)
+        answers[id(img)] = (box, np.array([0.44], np.float32), np.zeros((1, 5, 2), np.float32))
+
+    def predict(image, threshold):
+        b, s, k = answers[id(image)]
+        order = np.argsort(-s)
+        keep = order[s[order] >= threshold]
+        return b[keep], s[keep], k[keep]
+
+    return predict, scenes, negs
+
+
+def test_choose_threshold_finds_the_small_face_rule():
+    from unmask.evaluation.detector import choose_threshold
+
+    predict, scenes, negs = _fake_detector_sets()
+    thr, val = choose_threshold(predict, scenes, negs, max_fp=0.1)
+    assert thr == pytest.approx(0.45) and val["small_penalty"] == 0
+    assert val["recall_0.45"] == pytest.approx(10 / 40)  # only the tiny faces are left
+    small = [(0.0, 0.0), (24.0, 0.15)]
+    thr, val = choose_threshold(predict, scenes, negs, max_fp=0.1, small=small)
+    assert (val["small_side"], val["small_penalty"]) == (24.0, 0.15)
+    assert thr == pytest.approx(0.3) and val[f"recall_{thr}"] == 1.0
+    assert val[f"neg_fp_per_image_{thr}"] == 0
+    thr, val = choose_threshold(predict, scenes, negs, 0.1, min_recall=0.5, small=small)
+    assert (val["small_side"], thr) == (24.0, pytest.approx(0.3))

@@ -4,7 +4,7 @@ import torch
 
 from unmask.faces.detect import Detection
 from unmask.models.detector import FaceDetector
-from unmask.stages.detector import NetDetector, decode, letterbox, nms
+from unmask.stages.detector import NetDetector, decode, letterbox, nms, small_face_penalty
 
 
 def test_letterbox_maps_points_consistently():
@@ -75,3 +75,25 @@ def test_flip_tta_is_mirror_equivariant():
     np.testing.assert_allclose(k_m.reshape(10, 16, 24), kps, atol=1e-5)
     plain = NetDetector(net, input_size=64)
     assert not np.allclose(plain.maps(img)[0], heat, atol=1e-6)
+
+
+def test_small_face_penalty_lowers_only_small_boxes():
+    boxes = np.array([[0, 0, 20, 20], [0, 0, 100, 100]], np.float32)  # on a 640-px photo
+    scores = np.array([0.5, 0.5], np.float32)
+    # at a 320 letterbox the boxes are 10 and 50 px
+    got = small_face_penalty(boxes, scores, (480, 640, 3), 320, side=24, penalty=0.2)
+    assert got.tolist() == pytest.approx([0.3, 0.5])
+    assert small_face_penalty(boxes, scores, (480, 640, 3), 320, 24, 0.9).tolist() == [0, 0.5]
+    np.testing.assert_array_equal(small_face_penalty(boxes, scores, (48, 64), 320, 0, 0.2), scores)
+
+
+def test_detector_drops_small_faces_below_the_penalised_threshold():
+    torch.manual_seed(0)
+    model = FaceDetector(widths=(4, 8, 8, 8, 8), blocks=1, fpn_channels=8, head_channels=8).eval()
+    img = (np.random.default_rng(0).random((90, 70, 3)) * 255).astype(np.uint8)
+    plain = NetDetector(model, input_size=64, score_threshold=1e-4).predict(img)
+    assert len(plain[0])
+    strict = NetDetector(model, 64, 1e-4, small_side=1e6, small_penalty=1.0).predict(img)
+    assert len(strict[0]) == 0  # every box is "small" and loses all its score
+    loose = NetDetector(model, 64, 1e-4, small_side=1e6, small_penalty=0.0).predict(img)
+    np.testing.assert_array_equal(loose[1], plain[1])

@@ -73,5 +73,11 @@ def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
     promote(run2, tmp_path / "w2", overrides={"flip_tta": True, "max_fp": 1.0})
     meta2 = json.loads((tmp_path / "w2" / "detector.json").read_text())["meta"]
     assert meta2["flip_tta"] is True and NetDetector.from_weights(tmp_path / "w2").flip
+    rules = {"small_sides": [16.0], "small_penalties": [0.1, 0.2], "min_recall": 0.5}
+    promote(run2, tmp_path / "w4", overrides=rules)
+    meta4 = json.loads((tmp_path / "w4" / "detector.json").read_text())["meta"]
+    assert (meta4["small_side"], meta4["small_penalty"]) in [(0, 0), (16, 0.1), (16, 0.2)]
+    det4 = NetDetector.from_weights(tmp_path / "w4")
+    assert (det4.small_side, det4.small_penalty) == (meta4["small_side"], meta4["small_penalty"])
     with pytest.raises(ValueError, match="unknown"):
         promote(run2, tmp_path / "w3", overrides={"no_such_key": 1})

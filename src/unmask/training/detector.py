@@ -80,6 +80,11 @@ class DetectorTrainConfig:
     eval_every: int = 1000
     eval_images: int = 200
     max_fp: float = 0.05
+    # promotion: with min_recall, the threshold clearing both bars by the most standard errors
+    # (see evaluation.detector.choose_threshold); small-face rules tried: sides x penalties
+    min_recall: float | None = None
+    small_sides: list[float] = field(default_factory=list)
+    small_penalties: list[float] = field(default_factory=list)
     flip_tta: bool = False  # promotion: average each photo with its mirror (see NetDetector)
     recalibrate_batches: int = 20
     workers: int = 1
@@ -173,11 +178,14 @@ def losses(out: dict, batch: dict, cfg: DetectorTrainConfig) -> dict:
 
 
 def _eval_sets(cfg: DetectorTrainConfig) -> tuple[list, list]:
-    """Fixed validation scenes (faces) and face-free scenes."""
+    """Fixed validation scenes (faces) and face-free pictures: synthetic scenes and, like
+    the test set, the whole validation photos of scikit-image (text, coins, brick, clock)."""
+    from unmask.data.backgrounds import SKIMAGE_VAL, _skimage
+
     mk = maker(cfg, "val", compute_landmarks=False)
     scenes = [mk(np.random.default_rng([cfg.seed, 10**6, i])) for i in range(cfg.eval_images)]
     neg = maker(cfg, "val", scene=scene_config(cfg, negative=1.0), compute_landmarks=False)
-    negs = [
+    negs = [_skimage(n) for n in SKIMAGE_VAL] + [
         neg(np.random.default_rng([cfg.seed, 10**7, i])).image
         for i in range(max(1, cfg.eval_images // 2))
     ]
@@ -264,8 +272,9 @@ def promote(
     """Write the run's EMA weights to ``out/detector.*``.
 
     BatchNorm statistics are re-estimated on ``recalibrate_batches`` training batches; the
-    score threshold stored in the metadata is the lowest one keeping validation false faces per
-    face-free image <= ``max_fp`` (with the validation recall there).
+    score threshold and small-face rule stored in the metadata are chosen on validation by
+    :func:`~unmask.evaluation.detector.choose_threshold` (``max_fp``, ``min_recall``,
+    ``small_sides`` x ``small_penalties``), with the validation figures there.
     """
     from unmask.evaluation.detector import choose_threshold
     from unmask.runtime import weights
@@ -288,7 +297,10 @@ def promote(
     model.eval()
     scenes, negs = _eval_sets(cfg)
     det = NetDetector(model, cfg.size, 0.05, flip=cfg.flip_tta)
-    thr, val = choose_threshold(det.predict, scenes, negs, cfg.max_fp)
+    small = [(0.0, 0.0)] + [(s, p) for s in cfg.small_sides for p in cfg.small_penalties]
+    thr, val = choose_threshold(
+        det.predict, scenes, negs, cfg.max_fp, cfg.min_recall, cfg.size, small
+    )
     meta = {
         "stage": "detector",
         "run": run.folder.name,
@@ -296,6 +308,8 @@ def promote(
         "input_size": cfg.size,
         "stride": cfg.out_stride,
         "score_threshold": thr,
+        "small_side": val["small_side"],
+        "small_penalty": val["small_penalty"],
         "flip_tta": cfg.flip_tta,
         "nms_iou": 0.4,
         "top_k": 100,

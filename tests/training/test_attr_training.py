@@ -2,8 +2,9 @@ import json
 
 import torch
 
+from unmask.models.face_attr import FaceAttrNet
 from unmask.runtime import weights
-from unmask.training.attr import AttrTrainConfig, promote, train
+from unmask.training.attr import AttrTrainConfig, arch_args, promote, train
 from unmask.training.runs import Run
 
 
@@ -87,3 +88,45 @@ def test_age_loss_counts_only_known_ages(tiny_dataset, tmp_path):
     assert parts["age_l1"] > 0 and torch.isfinite(parts["loss"])
     batch["age"][:] = -1
     assert losses(model, batch, cfg)["age_l1"] == 0
+
+
+def test_gender_fine_tune_keeps_frozen_modules_and_mixes(tiny_dataset, tmp_path):
+    import pytest
+
+    from unmask.training.attr import _mix, losses, set_train_mode
+
+    x = torch.rand(6, 3, 8, 8)
+    g = torch.tensor([0.0, 1.0, 1.0, 0.0, -1.0, 1.0])
+    xm, gm, known = _mix(x, g, g >= 0, 0.4, torch.Generator().manual_seed(0))
+    assert xm.shape == x.shape and not known[4]
+    assert ((gm[known] >= 0) & (gm[known] <= 1)).all()
+    cfg = _cfg(tiny_dataset, tmp_path, 3)
+    cfg.freeze = ["encoder.stem", "encoder.stages.0", "lm_head"]
+    cfg.landmark_weight, cfg.mixup, cfg.label_smoothing = 0.0, 0.4, 0.1
+    run = train(cfg)
+    model = FaceAttrNet(**arch_args(cfg))
+    set_train_mode(model, cfg.freeze)
+    assert not model.lm_head.training and not model.encoder.stem[1].training
+    assert model.gender_head.training and model.encoder.stages[1].training
+    assert not any(p.requires_grad for p in model.lm_head.parameters())
+    # frozen weights and BatchNorm statistics are those the run started from; the rest moved
+    from unmask.training.common import seed_everything
+
+    seed_everything(cfg.seed)
+    init = FaceAttrNet(**arch_args(cfg)).state_dict()
+    trained = run.load_checkpoint()["model"]
+    frozen = [k for k in init if k.startswith(("lm_head.", "encoder.stem.", "encoder.stages.0."))]
+    assert frozen and all(torch.equal(trained[k], init[k]) for k in frozen)
+    free = [
+        k for k in init if k.startswith(("gender_head.", "encoder.stages.1.")) and "weight" in k
+    ]
+    assert free and not any(torch.equal(trained[k], init[k]) for k in free)
+    cfg.landmark_weight = 1.0
+    batch = {
+        "masked": x,
+        "clean": x,
+        "landmarks": torch.zeros(6, 68, 2),
+        "gender": g,
+    }
+    with pytest.raises(ValueError, match="landmark_weight"):
+        losses(model, batch, cfg)

@@ -54,6 +54,13 @@ class AttrTrainConfig:
     gender_pool: str = "avg"
     age_weight: float = 0.0
     clean_prob: float = 0.1
+    landmark_weight: float = 1.0
+    # gender-only fine-tuning: freeze modules by name prefix (their BatchNorm statistics too),
+    # mix image pairs for the gender loss (Beta(mixup, mixup); needs landmark_weight 0) and
+    # smooth the gender targets towards 0.5
+    freeze: list[str] = field(default_factory=list)
+    mixup: float = 0.0
+    label_smoothing: float = 0.0
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
     eval_every: int = 1000
@@ -80,17 +87,23 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     """Landmark L1 (in percent of the crop side), gender BCE and, with ``age_weight``, the
     auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
     labels are left out."""
+    if cfg.mixup > 0 and cfg.landmark_weight > 0:
+        raise ValueError("mixup blends faces, so it needs landmark_weight=0 (gender only)")
     x = batch["masked"]
     if cfg.clean_prob > 0:
         use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob
         x = torch.where(use_clean[:, None, None, None], batch["clean"], x)
+    g = batch["gender"].float()
+    known = g >= 0
+    if cfg.mixup > 0:
+        x, g, known = _mix(x, g, known, cfg.mixup, rng)
     out = model(x)
     target = (batch["landmarks"] + 0.5) / cfg.size
     lm = (out["landmarks"] - target).abs().mean() * 100
-    g = batch["gender"]
-    gl = over_known(F.binary_cross_entropy_with_logits, out["gender_logit"], g.float(), g >= 0)
+    g = g * (1 - cfg.label_smoothing) + cfg.label_smoothing / 2
+    gl = over_known(F.binary_cross_entropy_with_logits, out["gender_logit"], g, known)
     parts = {"landmark_l1_pct": lm, "gender_bce": gl}
-    loss = lm + cfg.gender_weight * gl
+    loss = cfg.landmark_weight * lm + cfg.gender_weight * gl
     if cfg.age_weight > 0:
         age = batch["age"]
         target = torch.log1p(age.clamp(min=0)) / AGE_SCALE
@@ -98,6 +111,29 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
         parts["age_l1"] = over_known(smooth_l1, out["age"], target, age >= 0)
         loss = loss + cfg.age_weight * parts["age_l1"]
     return {"loss": loss, **parts}
+
+
+def _mix(x, g, known, alpha: float, rng: torch.Generator | None):
+    """Mixup: each crop blended with another of the batch by ``lam ~ Beta(alpha, alpha)``
+    (one per sample), with the gender targets blended alike; a pair is labelled only when
+    both faces are."""
+    n = x.shape[0]
+    perm = torch.randperm(n, generator=rng)
+    seed = int(torch.randint(2**31 - 1, (1,), generator=rng))
+    lam = torch.from_numpy(np.random.default_rng(seed).beta(alpha, alpha, n).astype(np.float32))
+    lam_x = lam[:, None, None, None]
+    return lam_x * x + (1 - lam_x) * x[perm], lam * g + (1 - lam) * g[perm], known & known[perm]
+
+
+def set_train_mode(model, freeze: list[str]) -> None:
+    """``model.train()`` except the modules named by a ``freeze`` prefix, which stay in eval
+    mode (frozen BatchNorm statistics) and get no gradients."""
+    model.train()
+    for name, module in model.named_modules():
+        if name and any(name == f or name.startswith(f + ".") for f in freeze):
+            module.eval()
+            for p in module.parameters(recurse=False):
+                p.requires_grad_(False)
 
 
 def input_key(cfg: AttrTrainConfig) -> str:
@@ -163,7 +199,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, train_ds)
     t0, seen = time.perf_counter(), 0
-    model.train()
+    set_train_mode(model, cfg.freeze)
 
     while not budget.done(step):
         for g in opt.param_groups:
@@ -184,7 +220,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
             score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
             best = keep_best(run, score, best, ema, step, higher=False)
             run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-            model.train()
+            set_train_mode(model, cfg.freeze)
     run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run

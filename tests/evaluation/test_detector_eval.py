@@ -42,6 +42,7 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     text = markdown(res)
     assert "| ours |" in text and "acceptance" in text and "synthetic_worn" in text
     assert "Pictures with false faces" in text
+    assert res["small_faces"] == {"side": 0.0, "penalty": 0.0}
 
 
 def test_dlib_baseline_finds_a_real_face():

@@ -315,6 +315,7 @@ def evaluate(
     sets = held_out(dataset, det.input_size, **sets_kw)
     ts = (0.3, 0.5, thr)
     res: dict = {"threshold": thr, "input_size": det.input_size, "seed": sets.seed}
+    res["small_faces"] = {"side": det.small_side, "penalty": det.small_penalty}
     got = {
         name: collect(det.predict, [s.image for s in sc])
         for name, sc in (("masked", sets.scenes), ("unmasked", sets.bare), ("worn", sets.worn))
@@ -400,8 +401,14 @@ def markdown(results: dict) -> str:
     """Markdown tables of an :func:`evaluate` result."""
     thr = results["threshold"]
     p = results["paired"]
+    small = results.get("small_faces") or {"side": 0, "penalty": 0}
+    rule = (
+        f" (faces under {small['side']:g} px on the letterbox score {small['penalty']:g} less)"
+        if small["side"] and small["penalty"]
+        else ""
+    )
     lines = [
-        f"Score threshold {thr}, letterbox {results['input_size']} px, "
+        f"Score threshold {thr}{rule}, letterbox {results['input_size']} px, "
         f"{results['params']:,} parameters.",
         "",
         "| set | recall IoU 0.5 | hit recall | false faces / image |",

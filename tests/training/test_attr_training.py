@@ -109,6 +109,8 @@ def test_gender_fine_tune_keeps_frozen_modules_and_mixes(tiny_dataset, tmp_path)
     assert not model.lm_head.training and not model.encoder.stem[1].training
     assert model.gender_head.training and model.encoder.stages[1].training
     assert not any(p.requires_grad for p in model.lm_head.parameters())
+    set_train_mode(model, cfg.freeze, freeze_bn=False)
+    assert model.lm_head.training and not any(p.requires_grad for p in model.lm_head.parameters())
     # frozen weights and BatchNorm statistics are those the run started from; the rest moved
     from unmask.training.common import seed_everything
 

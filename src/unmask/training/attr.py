@@ -59,6 +59,7 @@ class AttrTrainConfig:
     # mix image pairs for the gender loss (Beta(mixup, mixup); needs landmark_weight 0) and
     # smooth the gender targets towards 0.5
     freeze: list[str] = field(default_factory=list)
+    freeze_bn: bool = True  # False: frozen modules still normalise with batch statistics
     mixup: float = 0.0
     label_smoothing: float = 0.0
     exclude_kinds: list[str] = field(default_factory=list)
@@ -125,13 +126,14 @@ def _mix(x, g, known, alpha: float, rng: torch.Generator | None):
     return lam_x * x + (1 - lam_x) * x[perm], lam * g + (1 - lam) * g[perm], known & known[perm]
 
 
-def set_train_mode(model, freeze: list[str]) -> None:
-    """``model.train()`` except the modules named by a ``freeze`` prefix, which stay in eval
-    mode (frozen BatchNorm statistics) and get no gradients."""
+def set_train_mode(model, freeze: list[str], freeze_bn: bool = True) -> None:
+    """``model.train()`` except the modules named by a ``freeze`` prefix, which get no
+    gradients and, with ``freeze_bn``, stay in eval mode (frozen BatchNorm statistics)."""
     model.train()
     for name, module in model.named_modules():
         if name and any(name == f or name.startswith(f + ".") for f in freeze):
-            module.eval()
+            if freeze_bn:
+                module.eval()
             for p in module.parameters(recurse=False):
                 p.requires_grad_(False)
 
@@ -199,7 +201,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, train_ds)
     t0, seen = time.perf_counter(), 0
-    set_train_mode(model, cfg.freeze)
+    set_train_mode(model, cfg.freeze, cfg.freeze_bn)
 
     while not budget.done(step):
         for g in opt.param_groups:
@@ -220,7 +222,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
             score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
             best = keep_best(run, score, best, ema, step, higher=False)
             run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-            set_train_mode(model, cfg.freeze)
+            set_train_mode(model, cfg.freeze, cfg.freeze_bn)
     run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
     log.info("stopped at step %d", step)
     return run

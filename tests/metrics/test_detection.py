@@ -58,6 +58,8 @@ def test_synthetic_and_negative_metrics():
     assert found[0]["sides"] == [pytest.approx(np.sqrt(40 * 50), abs=0.1)]
     assert found[1]["max_score"] == pytest.approx(0.9)
     assert false_faces(got, 0.95) == []
+    halved = false_faces(got, 0.5, scales=[0.5, 1.0])
+    assert halved[0]["sides"] == [pytest.approx(np.sqrt(40 * 50) / 2, abs=0.1)]
     real = real_photo_metrics(predict, [scenes[0].image, scenes[1].image], 0.5)
     assert real["found_share"] == 1.0 and real["whole_photo_share"] == 0.0
     assert 0 < real["area_ratio"]["50"] < 0.2

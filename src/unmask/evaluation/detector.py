@@ -325,7 +325,8 @@ def evaluate(
     res["synthetic_worn"] = synthetic_metrics(got["worn"], sets.worn, ts)
     got["negatives"] = collect(det.predict, sets.negatives)
     res["negatives"] = negatives_metrics(got["negatives"], sets.negatives, ts)
-    res["false_faces"] = false_faces(got["negatives"], thr)
+    to_letterbox = [det.input_size / max(n.shape[:2]) for n in sets.negatives]
+    res["false_faces"] = false_faces(got["negatives"], thr, to_letterbox)
     k = min(baseline_images, len(sets.scenes))
     ours = {
         "masked": synthetic_metrics(_head(got["masked"], k), sets.scenes[:k], (thr,)),
@@ -480,14 +481,17 @@ def markdown(results: dict) -> str:
 
 def _false_face_lines(found: list | None, thr: float) -> list[str]:
     """One line naming the face-free pictures with false faces at ``thr`` (index: boxes,
-    box sides in pixels), or nothing for reports written before it was recorded."""
+    box sides in letterbox pixels), or nothing for reports written before it was recorded."""
     if found is None:
         return []
     items = ", ".join(
         f"#{f['image']}: {f['boxes']} ({'/'.join(f'{s:.0f}' for s in f['sides'])} px)"
         for f in found
     )
-    return [f"Pictures with false faces @ {thr}: {items or 'none'}", ""]
+    return [
+        f"Pictures with false faces @ {thr} (box sides on the letterbox): {items or 'none'}",
+        "",
+    ]
 
 
 def draw(

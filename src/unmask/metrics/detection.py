@@ -153,16 +153,18 @@ def negatives_metrics(
     return out
 
 
-def false_faces(got: dict, threshold: float) -> list[dict]:
+def false_faces(got: dict, threshold: float, scales: Sequence[float] | None = None) -> list[dict]:
     """The face-free pictures with boxes at ``threshold``, from :func:`collect` output: per
     picture its ``image`` index, the number of ``boxes``, the ``max_score`` and the
-    ``sides`` (box sides in the picture's pixels, sqrt of the area)."""
+    ``sides`` (sqrt of the box area in the picture's pixels, times the picture's entry of
+    ``scales`` when given, e.g. to the detector's letterbox)."""
     out = []
     for i, (boxes, scores, _) in enumerate(got["preds"]):
         keep = scores >= threshold
         if keep.any():
             b = np.asarray(boxes)[keep]
             sides = np.sqrt(np.clip((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 0, None))
+            sides = sides * (scales[i] if scales is not None else 1.0)
             out.append(
                 {
                     "image": i,

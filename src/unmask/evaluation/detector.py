@@ -306,7 +306,7 @@ def evaluate(
     Returns:
         A JSON-safe dict (see :func:`markdown`).
     """
-    from unmask.stages.detector import NetDetector
+    from unmask.stages.detector import NetDetector, letterbox_scale
 
     det = detector or NetDetector.from_weights(
         weights_dir, score_threshold=threshold, backend="torch"
@@ -325,7 +325,7 @@ def evaluate(
     res["synthetic_worn"] = synthetic_metrics(got["worn"], sets.worn, ts)
     got["negatives"] = collect(det.predict, sets.negatives)
     res["negatives"] = negatives_metrics(got["negatives"], sets.negatives, ts)
-    to_letterbox = [det.input_size / max(n.shape[:2]) for n in sets.negatives]
+    to_letterbox = [letterbox_scale(n.shape, det.input_size) for n in sets.negatives]
     res["false_faces"] = false_faces(got["negatives"], thr, to_letterbox)
     k = min(baseline_images, len(sets.scenes))
     ours = {

@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 PAD_VALUE = 114
 
 
+def letterbox_scale(shape: tuple[int, ...], size: int) -> float:
+    """The factor :func:`letterbox` resizes a photo of ``shape`` (H, W, ...) by: its longer
+    side becomes ``size``."""
+    return size / max(shape[:2])
+
+
 def letterbox(
     image: np.ndarray, size: int, square: bool = True, multiple: int = 32
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,7 +46,7 @@ def letterbox(
     import cv2
 
     h, w = image.shape[:2]
-    f = size / max(h, w)
+    f = letterbox_scale(image.shape, size)
     nw, nh = max(1, round(w * f)), max(1, round(h * f))
     inter = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(image, (nw, nh), interpolation=inter) if (nw, nh) != (w, h) else image
@@ -134,7 +140,7 @@ def small_face_penalty(
         return scores
     b = np.asarray(boxes, np.float32).reshape(-1, 4)
     area = (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
-    f = input_size / max(image_shape[:2])
+    f = letterbox_scale(image_shape, input_size)
     lowered = np.maximum(scores - penalty, 0.0)
     return np.where(np.sqrt(area) * f < side, lowered, scores).astype(np.float32)
 

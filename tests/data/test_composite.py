@@ -148,3 +148,13 @@ def test_text_only_on_scenes_that_ask_for_it(tiny_dataset):
         for i in range(4)
     )
     assert differ == 4
+
+
+def test_texture_backgrounds_only_on_scenes_that_ask_for_it(tiny_dataset):
+    plain = _maker(tiny_dataset, tight=0.0, negative=1.0)
+    off = _maker(tiny_dataset, tight=0.0, negative=1.0, textures=0.0)
+    on = _maker(tiny_dataset, tight=0.0, negative=1.0, textures=1.0)
+    for i in range(3):
+        a = plain(np.random.default_rng(i)).image
+        assert np.array_equal(a, off(np.random.default_rng(i)).image)
+        assert not np.array_equal(a, on(np.random.default_rng(i)).image)

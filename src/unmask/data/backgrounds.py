@@ -107,7 +107,9 @@ def _lerp(t: np.ndarray, colours: list[np.ndarray]) -> np.ndarray:
 
 
 def procedural(rng: np.random.Generator, h: int, w: int, kind: str | None = None) -> np.ndarray:
-    """A procedural picture: ``gradient``, ``noise``, ``shapes``, ``stripes`` or ``skin``.
+    """A procedural picture: ``gradient``, ``noise``, ``shapes``, ``stripes`` or ``skin``
+    (one at random when ``kind`` is ``None``), or, only when asked for, a natural texture of
+    :data:`unmask.data.textures.KINDS`.
 
     Drawn at most 256 px on the longer side, then resized. Returns ``h x w x 3`` uint8 RGB.
     """
@@ -116,7 +118,11 @@ def procedural(rng: np.random.Generator, h: int, w: int, kind: str | None = None
         small = procedural(rng, max(4, int(h * f)), max(4, int(w * f)), kind)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     kind = kind or str(rng.choice(["gradient", "noise", "shapes", "stripes", "skin"]))
-    if kind == "gradient":
+    from unmask.data import textures
+
+    if kind in textures.KINDS:
+        img = textures.texture(rng, h, w, kind)
+    elif kind == "gradient":
         img = _lerp(_ramp(rng, h, w), [_colour(rng), _colour(rng)])
         img += rng.normal(0, rng.uniform(0, 6), (h, w, 1)).astype(np.float32)
     elif kind == "noise":
@@ -193,8 +199,14 @@ class Backgrounds:
                 p for p in (root / "textures").rglob("*") if p.suffix.lower() in exts
             )
 
-    def sample(self, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-        """A background picture, ``h x w x 3`` uint8 RGB."""
+    def sample(self, rng: np.random.Generator, h: int, w: int, textures: float = 0.0) -> np.ndarray:
+        """A background picture, ``h x w x 3`` uint8 RGB; with probability ``textures`` a
+        procedural natural texture (:mod:`unmask.data.textures`; no draw when 0, so scenes of
+        a seed stay as they were)."""
+        if textures and rng.random() < textures:
+            from unmask.data.textures import KINDS
+
+            return procedural(rng, h, w, str(rng.choice(KINDS)))
         u = rng.random()
         if u < 0.25:
             src = _skimage(self.natural[int(rng.integers(len(self.natural)))])

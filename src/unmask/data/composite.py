@@ -72,6 +72,7 @@ class SceneConfig:
     headwear: float = 0.0
     squash: float = 0.0
     text: float = 0.0  # a block of printed text on a scene's background (unmask.data.text)
+    textures: float = 0.0  # backgrounds drawn as pebbles or fur (unmask.data.textures)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> SceneConfig:
@@ -203,7 +204,7 @@ class SceneMaker:
             if np.all((eyes >= 0) & (eyes < [w, h])):
                 break
             frac *= 0.9
-        canvas = self.bg.sample(rng, h, w).astype(np.float32)
+        canvas = self.bg.sample(rng, h, w, self.cfg.textures).astype(np.float32)
         src, m2 = _prescale(img, m)
         paste(canvas, src.astype(np.float32), _edge_alpha(src.shape[:2], rng), m2)
         faces = [(canonical_box(lm2), five_from_68(lm2), masked)]
@@ -217,7 +218,7 @@ class SceneMaker:
         side = float(np.exp(rng.uniform(np.log(200), np.log(640))))
         w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
         w, h = int(w), int(h)
-        canvas = self.bg.sample(rng, h, w).astype(np.float32)
+        canvas = self.bg.sample(rng, h, w, self.cfg.textures).astype(np.float32)
         if negative or rng.random() < cfg.distractors:
             for _ in range(int(rng.integers(1, 5))):
                 self._distractor(canvas, rng)

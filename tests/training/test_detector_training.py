@@ -74,10 +74,22 @@ def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
     meta2 = json.loads((tmp_path / "w2" / "detector.json").read_text())["meta"]
     assert meta2["flip_tta"] is True and NetDetector.from_weights(tmp_path / "w2").flip
     rules = {"small_sides": [16.0], "small_penalties": [0.1, 0.2], "min_recall": 0.5}
+    rules["zoom"] = [[1e6, 3.0, 32]]
     promote(run2, tmp_path / "w4", overrides=rules)
     meta4 = json.loads((tmp_path / "w4" / "detector.json").read_text())["meta"]
     assert (meta4["small_side"], meta4["small_penalty"]) in [(0, 0), (16, 0.1), (16, 0.2)]
+    assert (meta4["zoom_side"], meta4["zoom_input"]) in [(0, 160), (1e6, 32)]
     det4 = NetDetector.from_weights(tmp_path / "w4")
     assert (det4.small_side, det4.small_penalty) == (meta4["small_side"], meta4["small_penalty"])
+    assert (det4.zoom_side, det4.zoom_input) == (meta4["zoom_side"], meta4["zoom_input"])
     with pytest.raises(ValueError, match="unknown"):
         promote(run2, tmp_path / "w3", overrides={"no_such_key": 1})
+
+
+def test_rules_key_prefers_the_wider_margin():
+    from unmask.training.detector import rules_key
+
+    val = {"recall_0.3": 0.97, "neg_fp_per_image_0.3": 0.05, "faces": 800, "neg_images": 300}
+    worse = {**val, "neg_fp_per_image_0.3": 0.08}
+    assert rules_key(val, 0.3, 0.95, 0.1) > rules_key(worse, 0.3, 0.95, 0.1)
+    assert rules_key(val, 0.3, None, 0.1) == (0.97, -0.05)

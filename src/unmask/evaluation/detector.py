@@ -88,7 +88,7 @@ def choose_threshold(
             if min_recall is None:
                 key = (recall, -fp)
             else:
-                key = (_bars_margin(recall, faces, fp, len(negatives), min_recall, max_fp),)
+                key = (bars_margin(recall, faces, fp, len(negatives), min_recall, max_fp),)
             if best is None or key > best[0]:
                 best = (key, t, side, penalty, p, n)
             if min_recall is None:
@@ -116,7 +116,7 @@ def _penalised(got: dict, shapes: Sequence, input_size: int, side: float, penalt
     return {"preds": preds, "ms": got["ms"]}
 
 
-def _bars_margin(
+def bars_margin(
     recall: float, faces: int, fp: float, pictures: int, min_recall: float, max_fp: float
 ) -> float:
     """How many standard errors the weaker of the two figures clears its bar by (binomial

@@ -9,6 +9,7 @@ is numpy only, so a torch-free runtime can reuse it with another network backend
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from unmask.faces.detect import Detection
 from unmask.faces.landmarks import FLIP_5
 from unmask.metrics.calibration import sigmoid
 from unmask.runtime.backend import as_net, open_net, to_nchw
+from unmask.stages.detector_zoom import ZOOM_FLOOR, zoom_rescore
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,10 @@ class NetDetector:
             way).
         small_side, small_penalty: faces under ``small_side`` letterbox pixels score
             ``small_penalty`` less (see :func:`small_face_penalty`; 0 = off).
+        zoom_side, zoom_context, zoom_input: candidates under ``zoom_side`` letterbox pixels
+            are looked at again in a ``zoom_input``-pixel crop of ``zoom_context`` times their
+            size (see :mod:`unmask.stages.detector_zoom`; 0 = off), before the small-face
+            rule.
     """
 
     name = "unmask"
@@ -176,8 +182,13 @@ class NetDetector:
         flip: bool = False,
         small_side: float = 0.0,
         small_penalty: float = 0.0,
+        zoom_side: float = 0.0,
+        zoom_context: float = 3.0,
+        zoom_input: int = 160,
     ) -> None:
         self.net = as_net(model, "FaceDetector")
+        self.zoom_side, self.zoom_context = float(zoom_side), float(zoom_context)
+        self.zoom_input = int(zoom_input)
         self.small_side, self.small_penalty = float(small_side), float(small_penalty)
         self.flip = bool(flip)
         self.input_size = int(input_size)
@@ -210,6 +221,9 @@ class NetDetector:
             meta.get("flip_tta", False),
             meta.get("small_side", 0.0),
             meta.get("small_penalty", 0.0),
+            meta.get("zoom_side", 0.0),
+            meta.get("zoom_context", 3.0),
+            meta.get("zoom_input", 160),
         )
 
     def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,7 +254,8 @@ class NetDetector:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces in photo pixels: ``(boxes (n, 4), scores (n,), keypoints (n, 5, 2))`` float32,
         after NMS, sorted by score; boxes are not clipped to the photo. Faces under
-        ``small_side`` letterbox pixels have had ``small_penalty`` taken off their score.
+        ``zoom_side`` letterbox pixels have been rescored by a second look, then those under
+        ``small_side`` have had ``small_penalty`` taken off their score.
 
         Args:
             image: ``H x W x 3`` uint8 RGB.
@@ -252,10 +267,21 @@ class NetDetector:
                 f"expected an H x W x 3 uint8 RGB image, got {image.dtype} {image.shape}"
             )
         thr = self.score_threshold if threshold is None else float(threshold)
-        canvas, scale, pad = letterbox(image, self.input_size, square=False)
-        boxes, scores, kps = decode(*self.maps(canvas), self.stride, thr, self.top_k)
-        boxes = (boxes - np.tile(pad, 2) + 0.5) / np.tile(scale, 2) - 0.5
-        kps = (kps - pad + 0.5) / scale - 0.5
+        floor = min(thr, ZOOM_FLOOR) if self.zoom_side > 0 else thr
+        boxes, scores, kps = self._faces(image, self.input_size, floor)
+        if self.zoom_side > 0:
+            f = letterbox_scale(image.shape, self.input_size)
+            side = np.sqrt((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])) * f
+            second = partial(self._faces, size=self.zoom_input, threshold=ZOOM_FLOOR / 2)
+            scores = zoom_rescore(
+                lambda crop: second(crop)[:2],
+                image,
+                boxes,
+                scores,
+                side < self.zoom_side,
+                self.zoom_context,
+                self.zoom_input,
+            )
         scores = small_face_penalty(
             boxes, scores, image.shape, self.input_size, self.small_side, self.small_penalty
         )
@@ -263,6 +289,13 @@ class NetDetector:
         boxes, scores, kps = boxes[ok], scores[ok], kps[ok]
         keep = nms(boxes, scores, self.nms_iou)
         return boxes[keep].astype(np.float32), scores[keep], kps[keep].astype(np.float32)
+
+    def _faces(self, image: np.ndarray, size: int, threshold: float):
+        """Decoded peaks over ``threshold`` of the ``size`` letterbox, in photo pixels."""
+        canvas, scale, pad = letterbox(image, size, square=False)
+        boxes, scores, kps = decode(*self.maps(canvas), self.stride, threshold, self.top_k)
+        boxes = (boxes - np.tile(pad, 2) + 0.5) / np.tile(scale, 2) - 0.5
+        return boxes, scores, (kps - pad + 0.5) / scale - 0.5
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in an ``H x W x 3`` uint8 RGB photo, by score descending; boxes xyxy clipped to

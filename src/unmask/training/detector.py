@@ -85,6 +85,8 @@ class DetectorTrainConfig:
     min_recall: float | None = None
     small_sides: list[float] = field(default_factory=list)
     small_penalties: list[float] = field(default_factory=list)
+    # promotion: second-look rules tried, each [side, context, input] (see stages.detector_zoom)
+    zoom: list[list[float]] = field(default_factory=list)
     flip_tta: bool = False  # promotion: average each photo with its mirror (see NetDetector)
     recalibrate_batches: int = 20
     workers: int = 1
@@ -262,6 +264,17 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     return run
 
 
+def rules_key(val: dict, thr: float, min_recall: float | None, max_fp: float) -> tuple:
+    """How good a promoted rule set is on validation (higher is better): the standard errors
+    by which the weaker bar is cleared with ``min_recall``, else (recall, -false faces)."""
+    from unmask.evaluation.detector import bars_margin
+
+    recall, fp = val[f"recall_{thr}"], val[f"neg_fp_per_image_{thr}"]
+    if min_recall is None:
+        return (recall, -fp)
+    return (bars_margin(recall, val["faces"], fp, val["neg_images"], min_recall, max_fp),)
+
+
 def promote(
     run: Run,
     out,
@@ -274,7 +287,8 @@ def promote(
     BatchNorm statistics are re-estimated on ``recalibrate_batches`` training batches; the
     score threshold and small-face rule stored in the metadata are chosen on validation by
     :func:`~unmask.evaluation.detector.choose_threshold` (``max_fp``, ``min_recall``,
-    ``small_sides`` x ``small_penalties``), with the validation figures there.
+    ``small_sides`` x ``small_penalties``) for each second-look rule of ``zoom`` (and none),
+    and the best of those by :func:`rules_key` is kept, with the validation figures there.
     """
     from unmask.evaluation.detector import choose_threshold
     from unmask.runtime import weights
@@ -296,11 +310,19 @@ def promote(
         )
     model.eval()
     scenes, negs = _eval_sets(cfg)
-    det = NetDetector(model, cfg.size, 0.05, flip=cfg.flip_tta)
     small = [(0.0, 0.0)] + [(s, p) for s in cfg.small_sides for p in cfg.small_penalties]
-    thr, val = choose_threshold(
-        det.predict, scenes, negs, cfg.max_fp, cfg.min_recall, cfg.size, small
-    )
+    best = None
+    for side, context, size in [(0.0, 3.0, 160)] + [tuple(z) for z in cfg.zoom]:
+        zoom = {"zoom_side": side, "zoom_context": context, "zoom_input": int(size)}
+        det = NetDetector(model, cfg.size, 0.05, flip=cfg.flip_tta, **zoom)
+        thr, val = choose_threshold(
+            det.predict, scenes, negs, cfg.max_fp, cfg.min_recall, cfg.size, small
+        )
+        key = rules_key(val, thr, cfg.min_recall, cfg.max_fp)
+        log.info("zoom %s: threshold %.3f, key %s", zoom, thr, key)
+        if best is None or key > best[0]:
+            best = (key, thr, {**val, **zoom})
+    _, thr, val = best
     meta = {
         "stage": "detector",
         "run": run.folder.name,
@@ -310,6 +332,9 @@ def promote(
         "score_threshold": thr,
         "small_side": val["small_side"],
         "small_penalty": val["small_penalty"],
+        "zoom_side": val["zoom_side"],
+        "zoom_context": val["zoom_context"],
+        "zoom_input": val["zoom_input"],
         "flip_tta": cfg.flip_tta,
         "nms_iou": 0.4,
         "top_k": 100,

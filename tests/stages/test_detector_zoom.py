@@ -1,0 +1,57 @@
+import numpy as np
+import torch
+
+from unmask.models.detector import FaceDetector
+from unmask.stages.detector import NetDetector
+from unmask.stages.detector_zoom import ZOOM_FLOOR, expected_box, zoom_crop, zoom_rescore
+
+
+def test_zoom_crop_puts_the_candidate_in_the_expected_box():
+    img = np.zeros((120, 200, 3), np.uint8)
+    box = np.array([150.0, 30.0, 170.0, 50.0], np.float32)
+    img[30:50, 150:170] = 255
+    crop = zoom_crop(img, box, 3.0, 60)
+    assert crop.shape == (60, 60, 3) and crop.dtype == np.uint8
+    x0, y0, x1, y1 = expected_box(3.0, 60)[0]
+    assert (x0, y0, x1, y1) == (20.0, 20.0, 40.0, 40.0)
+    inside = crop[22:38, 22:38].mean()
+    outside = np.concatenate([crop[:, :17].ravel(), crop[:, 43:].ravel()]).mean()
+    assert inside > 200 and outside < 20
+
+
+def test_zoom_rescore_uses_the_second_look_only_where_asked():
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 99, 99]], np.float32)
+    scores = np.array([0.64, 0.64, ZOOM_FLOOR / 2, 0.64], np.float32)
+    small = np.array([True, True, True, False])
+    centre = expected_box(3.0, 30)
+    looks = iter(
+        [
+            (np.concatenate([centre, [[0, 0, 3, 3]]]), np.array([0.25, 0.99], np.float32)),
+            (np.array([[0, 0, 3, 3]], np.float32), np.array([0.99], np.float32)),
+        ]
+    )
+    calls = []
+
+    def second(crop):
+        calls.append(crop.shape)
+        return next(looks)
+
+    img = np.zeros((40, 40, 3), np.uint8)
+    out = zoom_rescore(second, img, boxes, scores, small, 3.0, 30)
+    assert calls == [(30, 30, 3), (30, 30, 3)]  # the low and the large candidate are not looked at
+    np.testing.assert_allclose(out, [0.4, 0.0, ZOOM_FLOOR / 2, 0.64], atol=1e-6)
+
+
+def test_detector_with_zoom_only_rescores_small_candidates():
+    torch.manual_seed(0)
+    model = FaceDetector(widths=(4, 8, 8, 8, 8), blocks=1, fpn_channels=8, head_channels=8).eval()
+    with torch.no_grad():
+        model.cls_head[-1].bias.fill_(0.0)  # scores near 0.5: over the zoom floor
+    img = (np.random.default_rng(0).random((90, 70, 3)) * 255).astype(np.uint8)
+    plain = NetDetector(model, 64, 0.0).predict(img)
+    off = NetDetector(model, 64, 0.0, zoom_side=1e-3, zoom_input=32).predict(img)
+    np.testing.assert_array_equal(off[1], plain[1])  # no box is that small
+    zoomed = NetDetector(model, 64, 0.0, zoom_side=1e6, zoom_input=32).predict(img)
+    assert zoomed[0].shape[1:] == (4,) and zoomed[2].shape[1:] == (5, 2)
+    assert np.all((zoomed[1] >= 0) & (zoomed[1] <= 1))
+    assert not np.array_equal(np.sort(zoomed[1]), np.sort(plain[1]))

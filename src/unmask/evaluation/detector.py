@@ -84,7 +84,7 @@ def choose_threshold(
             fp = negatives_metrics(n, negatives, (t,))[f"neg_fp_per_image_{t}"]
             if min_recall is None and fp > max_fp:
                 continue
-            recall = synthetic_metrics(p, scenes, (t,))[f"recall_{t}"]
+            recall = synthetic_metrics(p, scenes, (t,), breakdown=False)[f"recall_{t}"]
             if min_recall is None:
                 key = (recall, -fp)
             else:

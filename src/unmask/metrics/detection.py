@@ -79,7 +79,9 @@ def collect(predict: Predict, images: Sequence[np.ndarray], threshold: float = 0
     return {"preds": preds, "ms": 1000 * float(np.median(times)) if times else 0.0}
 
 
-def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3, 0.5)) -> dict:
+def synthetic_metrics(
+    predict: Predict | dict, scenes: Sequence, thresholds=(0.3, 0.5), breakdown: bool = True
+) -> dict:
     """Recall at IoU 0.5, hit recall and false faces per image on labelled scenes.
 
     Args:
@@ -90,8 +92,9 @@ def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3
         Flat keys ``recall_T``, ``hit_recall_T``, ``fp_per_image_T`` per threshold ``T``,
         ``kp_nme`` (mean keypoint error / sqrt(true box area) of IoU matches at the last
         threshold; ``None`` without keypoints),
-        ``faces``, ``images``, ``ms``, and ``breakdown`` (recall at the last threshold by scene
-        kind, mask and face size at a 320-px letterbox).
+        ``faces``, ``images``, ``ms``, and with ``breakdown`` also ``breakdown`` (recall at the
+        last threshold by scene kind, mask and face size at a 320-px letterbox) and ``kp_nme``
+        (without it, only the counts: a quick pass for threshold searches).
     """
     got = predict if isinstance(predict, dict) else collect(predict, [s.image for s in scenes])
     out: dict = {
@@ -110,6 +113,8 @@ def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3
             found += int((owner >= 0).sum())
             fp += int((~tp).sum())
             hit_found += int(hits(pb, gt).any(0).sum()) if len(pb) else 0
+            if not breakdown:
+                continue
             side = np.sqrt((sc.boxes[:, 2] - sc.boxes[:, 0]) * (sc.boxes[:, 3] - sc.boxes[:, 1]))
             at320 = side * 320 / max(sc.image.shape[:2])
             for j, ok in enumerate(owner >= 0):
@@ -127,6 +132,8 @@ def synthetic_metrics(predict: Predict | dict, scenes: Sequence, thresholds=(0.3
         out[f"recall_{t}"] = round(found / n, 4)
         out[f"hit_recall_{t}"] = round(hit_found / n, 4)
         out[f"fp_per_image_{t}"] = round(fp / max(len(scenes), 1), 4)
+        if not breakdown:
+            continue
         out["kp_nme"] = round(float(np.mean(errs)), 4) if errs else None
         out["breakdown"] = {
             k: {"recall": round(float(np.mean(v)), 4), "faces": len(v)}

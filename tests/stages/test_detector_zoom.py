@@ -39,10 +39,11 @@ def test_zoom_rescore_uses_the_second_look_only_where_asked():
     img = np.zeros((40, 40, 3), np.uint8)
     out = zoom_rescore(second, img, boxes, scores, small, 3.0, 30)
     assert calls == [(30, 30, 3), (30, 30, 3)]  # the low and the large candidate are not looked at
-    np.testing.assert_allclose(out, [0.4, 0.0, ZOOM_FLOOR / 2, 0.64], atol=1e-6)
+    np.testing.assert_allclose(out, [0.25, 0.0, ZOOM_FLOOR / 2, 0.64], atol=1e-6)
+    assert np.all(out <= scores)  # a veto: no score rises
 
 
-def test_detector_with_zoom_only_rescores_small_candidates():
+def test_detector_with_zoom_only_lowers_small_candidates():
     torch.manual_seed(0)
     model = FaceDetector(widths=(4, 8, 8, 8, 8), blocks=1, fpn_channels=8, head_channels=8).eval()
     with torch.no_grad():
@@ -55,3 +56,4 @@ def test_detector_with_zoom_only_rescores_small_candidates():
     assert zoomed[0].shape[1:] == (4,) and zoomed[2].shape[1:] == (5, 2)
     assert np.all((zoomed[1] >= 0) & (zoomed[1] <= 1))
     assert not np.array_equal(np.sort(zoomed[1]), np.sort(plain[1]))
+    assert len(zoomed[1]) <= len(plain[1]) and zoomed[1].max() <= plain[1].max()

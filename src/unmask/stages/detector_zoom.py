@@ -3,9 +3,15 @@
 A face a dozen pixels wide on the detector's letterbox is a blob; so are a pebble, a coin and
 a printed letter, and that is where the false faces sit. Each small candidate is therefore cut
 out of the *photo* with some context, enlarged so the face fills a known part of the crop, and
-run through the same network again; its score becomes the geometric mean of the first score and
-the best score the network gives a face at the expected place in the crop. A real face keeps
-its eyes, brows and mask at the larger size; a blob gets a low second score.
+run through the same network again; its score becomes the lower of the first score and the best
+score the network gives a face at the expected place in the crop. A real face keeps its eyes,
+brows and mask at the larger size; a blob gets a low second score.
+
+The second look can only veto: scores never rise (a box that a vetoed one used to suppress in
+non-maximum suppression can still appear).
+(Averaging the two looks, a geometric mean, was tried first: on validation it cut false faces,
+on test it let clusters of tiny boxes through by raising candidates whose second look was
+confident; docs/eval_detector.md, session 9.)
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ def zoom_rescore(
     out: int,
 ) -> np.ndarray:
     """Scores with each ``small`` candidate (boolean ``(n,)``) scoring at least
-    :data:`ZOOM_FLOOR` replaced by ``sqrt(score * second_score)``.
+    :data:`ZOOM_FLOOR` replaced by ``min(score, second_score)``.
 
     Args:
         raw_faces: ``crop -> (boxes, scores)`` of the network on an ``out``-pixel uint8 crop,
@@ -67,5 +73,5 @@ def zoom_rescore(
         found, found_scores = raw_faces(zoom_crop(image, boxes[j], context, out))
         ok = box_iou(np.asarray(found).reshape(-1, 4), target)[:, 0] >= ZOOM_IOU
         second = float(np.max(found_scores[ok])) if ok.any() else 0.0
-        scores[j] = np.sqrt(scores[j] * second)
+        scores[j] = min(float(scores[j]), second)
     return scores

@@ -41,6 +41,8 @@ def test_zoom_rescore_uses_the_second_look_only_where_asked():
     assert calls == [(30, 30, 3), (30, 30, 3)]  # the low and the large candidate are not looked at
     np.testing.assert_allclose(out, [0.25, 0.0, ZOOM_FLOOR / 2, 0.64], atol=1e-6)
     assert np.all(out <= scores)  # a veto: no score rises
+    unchanged = zoom_rescore(second, img, boxes, scores, small, 3.0, 30, floor=0.7)
+    np.testing.assert_array_equal(unchanged, scores)  # none reaches the floor: no look
 
 
 def test_detector_with_zoom_only_lowers_small_candidates():

@@ -267,8 +267,7 @@ class NetDetector:
                 f"expected an H x W x 3 uint8 RGB image, got {image.dtype} {image.shape}"
             )
         thr = self.score_threshold if threshold is None else float(threshold)
-        floor = min(thr, ZOOM_FLOOR) if self.zoom_side > 0 else thr
-        boxes, scores, kps = self._faces(image, self.input_size, floor)
+        boxes, scores, kps = self._faces(image, self.input_size, thr)
         if self.zoom_side > 0:
             f = letterbox_scale(image.shape, self.input_size)
             side = np.sqrt((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])) * f
@@ -281,6 +280,7 @@ class NetDetector:
                 side < self.zoom_side,
                 self.zoom_context,
                 self.zoom_input,
+                floor=max(thr, ZOOM_FLOOR),  # a veto cannot lift a candidate over thr
             )
         scores = small_face_penalty(
             boxes, scores, image.shape, self.input_size, self.small_side, self.small_penalty

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Candidates scoring under this (before the zoom) are not looked at again.
+#: Candidates scoring under this (before the zoom) are never looked at again.
 ZOOM_FLOOR = 0.1
 #: Overlap between a face found in the crop and the expected box for it to count.
 ZOOM_IOU = 0.3
@@ -53,9 +53,11 @@ def zoom_rescore(
     small: np.ndarray,
     context: float,
     out: int,
+    floor: float = ZOOM_FLOOR,
 ) -> np.ndarray:
-    """Scores with each ``small`` candidate (boolean ``(n,)``) scoring at least
-    :data:`ZOOM_FLOOR` replaced by ``min(score, second_score)``.
+    """Scores with each ``small`` candidate (boolean ``(n,)``) scoring at least ``floor``
+    replaced by ``min(score, second_score)``; a caller that drops scores under a threshold
+    passes it as ``floor`` (candidates under it cannot rise over it, so their look is saved).
 
     Args:
         raw_faces: ``crop -> (boxes, scores)`` of the network on an ``out``-pixel uint8 crop,
@@ -69,7 +71,7 @@ def zoom_rescore(
 
     scores = np.asarray(scores, np.float32).copy()
     target = expected_box(context, out)
-    for j in np.nonzero(np.asarray(small) & (scores >= ZOOM_FLOOR))[0]:
+    for j in np.nonzero(np.asarray(small) & (scores >= floor))[0]:
         found, found_scores = raw_faces(zoom_crop(image, boxes[j], context, out))
         ok = box_iou(np.asarray(found).reshape(-1, 4), target)[:, 0] >= ZOOM_IOU
         second = float(np.max(found_scores[ok])) if ok.any() else 0.0

@@ -100,3 +100,14 @@ def test_choose_threshold_finds_the_small_face_rule():
     assert val[f"neg_fp_per_image_{thr}"] == 0
     thr, val = choose_threshold(predict, scenes, negs, 0.1, min_recall=0.5, small=small)
     assert (val["small_side"], thr) == (24.0, pytest.approx(0.3))
+    assert val["bars_margin"] > 0
+
+
+def test_bars_margin_widens_the_error_of_clustered_false_faces():
+    from unmask.evaluation.detector import bars_margin
+
+    spread = [1] * 10 + [0] * 90  # 10 boxes on 10 of 100 pictures
+    cluster = [5, 5] + [0] * 98  # 10 boxes on 2 pictures
+    base = bars_margin(0.99, 1000, 0.1, 100, 0.95, 0.2)
+    assert bars_margin(0.99, 1000, 0.1, 100, 0.95, 0.2, spread) == pytest.approx(base, rel=0.1)
+    assert bars_margin(0.99, 1000, 0.1, 100, 0.95, 0.2, cluster) < base / 2

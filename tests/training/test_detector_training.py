@@ -89,7 +89,7 @@ def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
 def test_rules_key_prefers_the_wider_margin():
     from unmask.training.detector import rules_key
 
-    val = {"recall_0.3": 0.97, "neg_fp_per_image_0.3": 0.05, "faces": 800, "neg_images": 300}
-    worse = {**val, "neg_fp_per_image_0.3": 0.08}
-    assert rules_key(val, 0.3, 0.95, 0.1) > rules_key(worse, 0.3, 0.95, 0.1)
-    assert rules_key(val, 0.3, None, 0.1) == (0.97, -0.05)
+    val = {"recall_0.3": 0.97, "neg_fp_per_image_0.3": 0.05, "bars_margin": 3.2}
+    worse = {**val, "bars_margin": 2.1}
+    assert rules_key(val, 0.3, 0.95) > rules_key(worse, 0.3, 0.95)
+    assert rules_key(val, 0.3, None) == (0.97, -0.05)

@@ -64,12 +64,13 @@ def choose_threshold(
     its lowest threshold with at most ``max_fp`` false faces per face-free picture and the rule
     with the highest recall there wins. With ``min_recall``, the pair of rule and threshold
     clears both bars (recall >= ``min_recall``, false faces <= ``max_fp``) by the most
-    standard errors: the larger ``min(z_recall, z_false_faces)``, so neither figure sits at
-    its bar while the other has room to spare. Ties keep the earlier rule and threshold.
+    standard errors: the larger ``min(z_recall, z_false_faces)`` (see :func:`bars_margin`; the
+    false-face error from the per-picture counts), so neither figure sits at its bar while the
+    other has room to spare. Ties keep the earlier rule and threshold.
 
     Returns:
         The threshold and the validation metrics there, with the chosen ``small_side`` and
-        ``small_penalty``.
+        ``small_penalty`` (and with ``min_recall`` the ``bars_margin`` reached).
     """
     pos = collect(predict, [s.image for s in scenes])
     neg = collect(predict, negatives)
@@ -88,7 +89,9 @@ def choose_threshold(
             if min_recall is None:
                 key = (recall, -fp)
             else:
-                key = (bars_margin(recall, faces, fp, len(negatives), min_recall, max_fp),)
+                counts = [int((sc >= t).sum()) for _, sc, _ in n["preds"]]
+                margin = bars_margin(recall, faces, fp, len(negatives), min_recall, max_fp, counts)
+                key = (margin,)
             if best is None or key > best[0]:
                 best = (key, t, side, penalty, p, n)
             if min_recall is None:
@@ -100,6 +103,20 @@ def choose_threshold(
     res.update(negatives_metrics(n, negatives, (thr,)))
     res.pop("breakdown", None)
     res.update(small_side=side, small_penalty=penalty)
+    if min_recall is not None:
+        counts = [int((sc >= thr).sum()) for _, sc, _ in n["preds"]]
+        res["bars_margin"] = round(
+            bars_margin(
+                res[f"recall_{thr}"],
+                faces,
+                res[f"neg_fp_per_image_{thr}"],
+                len(negatives),
+                min_recall,
+                max_fp,
+                counts,
+            ),
+            3,
+        )
     log.info("score threshold %.3f, small faces (%s, %s): %s", thr, side, penalty, res)
     return thr, res
 
@@ -117,12 +134,23 @@ def _penalised(got: dict, shapes: Sequence, input_size: int, side: float, penalt
 
 
 def bars_margin(
-    recall: float, faces: int, fp: float, pictures: int, min_recall: float, max_fp: float
+    recall: float,
+    faces: int,
+    fp: float,
+    pictures: int,
+    min_recall: float,
+    max_fp: float,
+    counts: Sequence[int] | None = None,
 ) -> float:
     """How many standard errors the weaker of the two figures clears its bar by (binomial
-    error for recall over ``faces``, Poisson error for the false-face count)."""
+    error for recall over ``faces``, Poisson error for the false-face count, or with the
+    per-picture false-face ``counts`` their own spread where it is wider: false faces cluster
+    on a few pictures, and then the Poisson error is too small)."""
     se_recall = np.sqrt(max(recall * (1 - recall), 1e-4) / max(faces, 1))
-    se_fp = np.sqrt(max(fp * pictures, 1.0)) / max(pictures, 1)
+    var = fp
+    if counts is not None and len(counts) > 1:
+        var = max(var, float(np.var(np.asarray(counts, np.float64), ddof=1)))
+    se_fp = np.sqrt(max(var * pictures, 1.0)) / max(pictures, 1)
     return float(min((recall - min_recall) / se_recall, (max_fp - fp) / se_fp))
 
 

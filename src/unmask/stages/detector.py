@@ -165,8 +165,8 @@ class NetDetector:
             ``small_penalty`` less (see :func:`small_face_penalty`; 0 = off).
         zoom_side, zoom_context, zoom_input: candidates under ``zoom_side`` letterbox pixels
             are looked at again in a ``zoom_input``-pixel crop of ``zoom_context`` times their
-            size (see :mod:`unmask.stages.detector_zoom`; 0 = off), before the small-face
-            rule.
+            size and keep the lower of the two scores (a veto; see
+            :mod:`unmask.stages.detector_zoom`; 0 = off), before the small-face rule.
     """
 
     name = "unmask"
@@ -254,7 +254,7 @@ class NetDetector:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces in photo pixels: ``(boxes (n, 4), scores (n,), keypoints (n, 5, 2))`` float32,
         after NMS, sorted by score; boxes are not clipped to the photo. Faces under
-        ``zoom_side`` letterbox pixels have been rescored by a second look, then those under
+        ``zoom_side`` letterbox pixels may have been lowered by a second look, then those under
         ``small_side`` have had ``small_penalty`` taken off their score.
 
         Args:

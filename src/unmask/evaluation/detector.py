@@ -98,25 +98,13 @@ def choose_threshold(
                 break
     if best is None:  # no rule reaches max_fp: the strictest threshold, no small-face rule
         best = (None, float(GRID[-1]), 0.0, 0.0, pos, neg)
-    _, thr, side, penalty, p, n = best
+    best_key, thr, side, penalty, p, n = best
     res = synthetic_metrics(p, scenes, (thr,))
     res.update(negatives_metrics(n, negatives, (thr,)))
     res.pop("breakdown", None)
     res.update(small_side=side, small_penalty=penalty)
-    if min_recall is not None:
-        counts = [int((sc >= thr).sum()) for _, sc, _ in n["preds"]]
-        res["bars_margin"] = round(
-            bars_margin(
-                res[f"recall_{thr}"],
-                faces,
-                res[f"neg_fp_per_image_{thr}"],
-                len(negatives),
-                min_recall,
-                max_fp,
-                counts,
-            ),
-            3,
-        )
+    if min_recall is not None:  # every pair was scored: best_key holds the margin reached
+        res["bars_margin"] = round(best_key[0], 3)
     log.info("score threshold %.3f, small faces (%s, %s): %s", thr, side, penalty, res)
     return thr, res
 

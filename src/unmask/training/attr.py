@@ -71,6 +71,10 @@ class AttrTrainConfig:
     runs: str = "runs"
     tag: str = ""
 
+    def __post_init__(self) -> None:
+        if self.mixup > 0 and self.landmark_weight > 0:
+            raise ValueError("mixup blends faces, so it needs landmark_weight=0 (gender only)")
+
 
 def arch_args(cfg: AttrTrainConfig) -> dict:
     """Constructor arguments of the network this config trains."""
@@ -88,8 +92,6 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     """Landmark L1 (in percent of the crop side), gender BCE and, with ``age_weight``, the
     auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
     labels are left out."""
-    if cfg.mixup > 0 and cfg.landmark_weight > 0:
-        raise ValueError("mixup blends faces, so it needs landmark_weight=0 (gender only)")
     x = batch["masked"]
     if cfg.clean_prob > 0:
         use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob

@@ -57,7 +57,8 @@ _SKIN = (
 
 
 @cache
-def _skimage(name: str) -> np.ndarray:
+def skimage_photo(name: str) -> np.ndarray:
+    """A bundled scikit-image sample photo by file name, ``H x W x 3`` uint8 RGB (cached)."""
     import skimage.data
     from PIL import Image
 
@@ -209,7 +210,7 @@ class Backgrounds:
             return procedural(rng, h, w, str(rng.choice(KINDS)))
         u = rng.random()
         if u < 0.25:
-            src = _skimage(self.natural[int(rng.integers(len(self.natural)))])
+            src = skimage_photo(self.natural[int(rng.integers(len(self.natural)))])
         elif u < 0.45 and self.photos:
             src = self._photo_crop(rng)
         elif u < 0.55 and self.textures:

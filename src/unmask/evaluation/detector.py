@@ -34,6 +34,7 @@ import numpy as np
 from unmask.metrics.detection import (
     Predict,
     collect,
+    face_counts,
     false_faces,
     negatives_metrics,
     real_photo_metrics,
@@ -89,7 +90,7 @@ def choose_threshold(
             if min_recall is None:
                 key = (recall, -fp)
             else:
-                counts = [int((sc >= t).sum()) for _, sc, _ in n["preds"]]
+                counts = face_counts(n, t)
                 margin = bars_margin(recall, faces, fp, len(negatives), min_recall, max_fp, counts)
                 key = (margin,)
             if best is None or key > best[0]:
@@ -223,7 +224,7 @@ def held_out(
 ) -> HeldOut:
     """Make the held-out sets from the dataset's ``test`` split (faces, photos and natural
     backgrounds no training scene uses); scenes are drawn for a ``size``-pixel letterbox."""
-    from unmask.data.backgrounds import SKIMAGE_TEST, _skimage
+    from unmask.data.backgrounds import SKIMAGE_TEST, skimage_photo
     from unmask.data.composite import SceneConfig, build_maker
 
     maker = build_maker(dataset, "test", SceneConfig(size=size), photos, photo_cache, templates)
@@ -236,7 +237,8 @@ def held_out(
 
     scenes = _scenes(maker, synthetic, seed)
     bare = variant(synthetic, force_masked=False)
-    negs = [_skimage(n) for n in SKIMAGE_TEST] + [s.image for s in variant(negatives, negative=1.0)]
+    synthetic_negs = [s.image for s in variant(negatives, negative=1.0)]
+    negs = [skimage_photo(n) for n in SKIMAGE_TEST] + synthetic_negs
     images = _load_folder(dev) if dev is not None and Path(dev).is_dir() else []
     worn = variant(synthetic, **WORN)
     return HeldOut(scenes, bare, negs, images, size, seed, worn)

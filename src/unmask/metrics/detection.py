@@ -154,10 +154,15 @@ def negatives_metrics(
     got = predict if isinstance(predict, dict) else collect(predict, images)
     out: dict = {"neg_images": len(images), "neg_ms": round(got["ms"], 1)}
     for t in thresholds:
-        counts = np.array([int((s >= t).sum()) for _, s, _ in got["preds"]])
+        counts = face_counts(got, t)
         out[f"neg_fp_per_image_{t}"] = round(float(counts.mean()), 4) if len(counts) else 0.0
         out[f"neg_image_share_{t}"] = round(float((counts > 0).mean()), 4) if len(counts) else 0.0
     return out
+
+
+def face_counts(got: dict, threshold: float) -> np.ndarray:
+    """Boxes scoring at least ``threshold`` per picture of :func:`collect` output: int ``(n,)``."""
+    return np.array([int((s >= threshold).sum()) for _, s, _ in got["preds"]], np.int64)
 
 
 def false_faces(got: dict, threshold: float, scales: Sequence[float] | None = None) -> list[dict]:

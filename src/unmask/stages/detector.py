@@ -9,7 +9,6 @@ is numpy only, so a torch-free runtime can reuse it with another network backend
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 import numpy as np
 
@@ -118,6 +117,14 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.4) -> np.ndarray:
     return np.array(keep, np.int64)
 
 
+def letterbox_sides(boxes: np.ndarray, image_shape: tuple[int, ...], input_size: int) -> np.ndarray:
+    """Box sides (square root of the area) on the ``input_size`` letterbox of a photo of
+    ``image_shape``, for float32 ``(n, 4)`` xyxy boxes in the photo's pixels: ``(n,)``."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    area = (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
+    return np.sqrt(area) * letterbox_scale(image_shape, input_size)
+
+
 def small_face_penalty(
     boxes: np.ndarray,
     scores: np.ndarray,
@@ -140,11 +147,9 @@ def small_face_penalty(
     scores = np.asarray(scores, np.float32)
     if side <= 0 or penalty <= 0 or not len(scores):
         return scores
-    b = np.asarray(boxes, np.float32).reshape(-1, 4)
-    area = (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
-    f = letterbox_scale(image_shape, input_size)
     lowered = np.maximum(scores - penalty, 0.0)
-    return np.where(np.sqrt(area) * f < side, lowered, scores).astype(np.float32)
+    small = letterbox_sides(boxes, image_shape, input_size) < side
+    return np.where(small, lowered, scores).astype(np.float32)
 
 
 class NetDetector:
@@ -269,15 +274,12 @@ class NetDetector:
         thr = self.score_threshold if threshold is None else float(threshold)
         boxes, scores, kps = self._faces(image, self.input_size, thr)
         if self.zoom_side > 0:
-            f = letterbox_scale(image.shape, self.input_size)
-            side = np.sqrt((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])) * f
-            second = partial(self._faces, size=self.zoom_input, threshold=ZOOM_FLOOR / 2)
             scores = zoom_rescore(
-                lambda crop: second(crop)[:2],
+                lambda crop: self._faces(crop, self.zoom_input, ZOOM_FLOOR / 2)[:2],
                 image,
                 boxes,
                 scores,
-                side < self.zoom_side,
+                letterbox_sides(boxes, image.shape, self.input_size) < self.zoom_side,
                 self.zoom_context,
                 self.zoom_input,
                 floor=max(thr, ZOOM_FLOOR),  # a veto cannot lift a candidate over thr

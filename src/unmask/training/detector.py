@@ -183,12 +183,12 @@ def losses(out: dict, batch: dict, cfg: DetectorTrainConfig) -> dict:
 def _eval_sets(cfg: DetectorTrainConfig) -> tuple[list, list]:
     """Fixed validation scenes (faces) and face-free pictures: synthetic scenes and, like
     the test set, the whole validation photos of scikit-image (text, coins, brick, clock)."""
-    from unmask.data.backgrounds import SKIMAGE_VAL, _skimage
+    from unmask.data.backgrounds import SKIMAGE_VAL, skimage_photo
 
     mk = maker(cfg, "val", compute_landmarks=False)
     scenes = [mk(np.random.default_rng([cfg.seed, 10**6, i])) for i in range(cfg.eval_images)]
     neg = maker(cfg, "val", scene=scene_config(cfg, negative=1.0), compute_landmarks=False)
-    negs = [_skimage(n) for n in SKIMAGE_VAL] + [
+    negs = [skimage_photo(n) for n in SKIMAGE_VAL] + [
         neg(np.random.default_rng([cfg.seed, 10**7, i])).image
         for i in range(cfg.neg_images or max(1, cfg.eval_images // 2))
     ]

@@ -86,3 +86,28 @@ def test_unguided_inpainter_takes_no_landmarks_or_gender():
     args = {"landmark_channels": 0, "gender_film": False}
     assert input_names("InpaintGenerator", args) == ("image", "mask")
     assert input_names("InpaintGenerator", {}) == ("image", "mask", "landmark_map", "gender")
+
+
+def test_int8_weights_round_trip_and_export_as_int8(tmp_path):
+    import torch
+
+    from unmask.models.verifier import FaceVerifier
+
+    torch.manual_seed(0)
+    net = FaceVerifier(32, (8, 16, 32)).eval()
+    args = {"image_size": 32, "widths": [8, 16, 32]}
+    path = weights.save(tmp_path, "verifier", net, "FaceVerifier", args, {}, int8=True)
+    assert weights.stored_int8(path)
+    loaded = weights.load_module(weights.find("verifier", tmp_path))
+    for (k, a), b in zip(net.state_dict().items(), loaded.state_dict().values(), strict=True):
+        tol = 0.6 * a.abs().max().item() / 127 + 1e-7  # half a quantisation step
+        assert (a.float() - b.float()).abs().max().item() <= tol, k
+    rep = export_stage("verifier", tmp_path)
+    assert rep.precision == "int8"
+    weights.save(tmp_path / "plain", "verifier", net, "FaceVerifier", args, {})
+    plain = export_stage("verifier", tmp_path / "plain")
+    assert plain.precision == "fp16" and plain.size_mb > rep.size_mb
+    x = {"image": np.random.default_rng(0).random((2, 3, 32, 32), dtype=np.float32)}
+    a = TorchNet(loaded, "FaceVerifier")(**x)["logit"]
+    b = open_net("verifier", tmp_path, backend="onnx")[0](**x)["logit"]
+    assert np.abs(a - b).max() < 0.05 * (1 + np.abs(a).max())

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from unmask.models.detector import FaceDetector
@@ -59,3 +60,42 @@ def test_detector_with_zoom_only_lowers_small_candidates():
     assert np.all((zoomed[1] >= 0) & (zoomed[1] <= 1))
     assert not np.array_equal(np.sort(zoomed[1]), np.sort(plain[1]))
     assert len(zoomed[1]) <= len(plain[1]) and zoomed[1].max() <= plain[1].max()
+
+
+def test_verifier_look_gives_one_probability_per_crop_in_one_batch():
+    from unmask.models.verifier import FaceVerifier
+    from unmask.runtime.backend import as_net
+    from unmask.stages.detector_zoom import verifier_look
+
+    calls = []
+
+    class Net:
+        def __call__(self, image):
+            calls.append(image.shape)
+            return {"logit": np.array([-20.0, 0.0, 20.0], np.float32)[: len(image)]}
+
+    crops = [np.zeros((16, 16, 3), np.uint8)] * 3
+    np.testing.assert_allclose(verifier_look(Net())(crops), [0, 0.5, 1], atol=1e-6)
+    assert calls == [(3, 3, 16, 16)]
+    real = verifier_look(as_net(FaceVerifier(16, (4, 8)).eval()))(crops[:2])
+    assert real.shape == (2,) and np.all((real > 0) & (real < 1))
+
+
+def test_detector_with_a_verifier_vetoes_small_candidates_only():
+    from unmask.models.verifier import FaceVerifier
+
+    torch.manual_seed(0)
+    model = FaceDetector(widths=(4, 8, 8, 8, 8), blocks=1, fpn_channels=8, head_channels=8).eval()
+    with torch.no_grad():
+        model.cls_head[-1].bias.fill_(0.0)
+    no = FaceVerifier(16, (4, 8)).eval()
+    with torch.no_grad():
+        no.head.bias.fill_(-30.0)  # "not a face" for every crop
+    img = (np.random.default_rng(0).random((90, 70, 3)) * 255).astype(np.uint8)
+    plain = NetDetector(model, 64, 0.0).predict(img)
+    vetoed = NetDetector(model, 64, 0.0, verifier=no, verify_side=1e6).predict(img)
+    assert vetoed[1].max() < 1e-6 < plain[1].max()  # every candidate is small enough: all vetoed
+    kept = NetDetector(model, 64, 0.0, verifier=no, verify_side=1e-3).predict(img)
+    np.testing.assert_array_equal(kept[1], plain[1])  # none is that small
+    with pytest.raises(ValueError, match="input size"):
+        NetDetector(model, 64, verifier=lambda image: {"logit": image[:, 0, 0, 0]})

@@ -16,6 +16,7 @@ STAGES = {
     "segmenter": ("unmask.training.segmenter", "SegTrainConfig"),
     "detector": ("unmask.training.detector", "DetectorTrainConfig"),
     "inpainter": ("unmask.training.inpainter", "InpaintTrainConfig"),
+    "verifier": ("unmask.training.verifier", "VerifierTrainConfig"),
 }
 
 
@@ -144,4 +145,20 @@ def promote(run_folder, out, checkpoint, fp16, name, sets):
     mod = importlib.import_module(STAGES[stage][0])
     extra = {"name": name} if name else {}
     path = mod.promote(run, Path(out), checkpoint, fp16, overrides=_parse_sets(sets), **extra)
+    click.echo(f"wrote {path}")
+
+
+@train.command()
+@click.argument("members", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--dataset", required=True, type=click.Path(file_okay=False), help="Built dataset.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Weights folder.")
+@click.option("--exclude-kind", "exclude", multiple=True, help="Mask kind the members never saw.")
+@click.option("--fp16/--fp32", default=False, show_default=True)
+@click.option("--int8", is_flag=True, help="Store conv/linear weights as int8 (per channel).")
+def ensemble(members, dataset, out, exclude, fp16, int8):
+    """Average the attr networks in MEMBERS (weights folders) into one attr weights file,
+    its gender temperature fitted on the validation split of --dataset."""
+    from unmask.training.ensemble import promote as promote_ensemble
+
+    path = promote_ensemble(list(members), dataset, out, tuple(exclude), fp16, int8)
     click.echo(f"wrote {path}")

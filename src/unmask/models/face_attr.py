@@ -101,3 +101,29 @@ class AttentionPool(nn.Module):
         w = torch.softmax(self.score(x).flatten(2), dim=-1)  # N x 1 x HW
         attended = (x.flatten(2) * w).sum(-1)
         return torch.cat([x.mean((2, 3)), attended], 1)
+
+
+class FaceAttrEnsemble(nn.Module):
+    """Several :class:`FaceAttrNet` members run on the same crop, their answers averaged.
+
+    Args:
+        members: constructor arguments of each member (same ``image_size`` and
+            ``num_points``).
+
+    Input and output as :class:`FaceAttrNet` (``landmarks`` and ``gender_logit``: the mean of
+    the members'; an ``age`` output is not passed on).
+    """
+
+    def __init__(self, members: list[dict]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(FaceAttrNet(**m) for m in members)
+        sizes = {(m.image_size, m.num_points) for m in self.members}
+        if len(sizes) > 1:
+            raise ValueError(f"members differ in (image_size, num_points): {sorted(sizes)}")
+        self.image_size, self.num_points = sizes.pop()
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        outs = [m(x) for m in self.members]
+        return {k: torch.stack([o[k] for o in outs]).mean(0) for k in ("landmarks", "gender_logit")}

@@ -30,10 +30,12 @@ BACKENDS = ("auto", "torch", "onnx")
 #: {0, 1}, ``landmark_map`` ``N x C x S x S`` in [0, 1], ``gender`` ``N`` P(female).
 SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "FaceAttrNet": (("image",), ("landmarks", "gender_logit")),
+    "FaceAttrEnsemble": (("image",), ("landmarks", "gender_logit")),
     "MaskSegNet": (("image",), ("logits",)),
     "MaskRCNNSegmenter": (("image",), ("logits",)),
     "FaceDetector": (("image",), ("heatmap", "box", "keypoints")),
     "InpaintGenerator": (("image", "mask", "landmark_map", "gender"), ("restored",)),
+    "FaceVerifier": (("image",), ("logit",)),
 }
 
 

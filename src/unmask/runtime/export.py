@@ -4,7 +4,9 @@ The graph takes and returns the named arrays of :data:`unmask.runtime.backend.SI
 (batch dimension dynamic; height and width dynamic for the detector). With ``fp16`` the large
 weight tensors are stored as float16 and cast back to float32 inside the graph (ONNX Runtime
 folds the casts at load time, so inference runs in float32 at the same speed); the export keeps
-fp16 only when the parity check passes, else it writes float32.
+fp16 only when the parity check passes, else it writes float32. Weights saved as int8
+(``weights.save(..., int8=True)``) are exported as int8 with a DequantizeLinear per tensor, under
+the same check.
 
 Needs ``torch`` and ``onnx`` (the ``train`` extra); the result runs on ``onnxruntime`` alone.
 """
@@ -37,7 +39,7 @@ class ExportReport:
     stage: str
     path: str
     size_mb: float
-    fp16: bool
+    precision: str  # "int8" (weights of int8 safetensors), "fp16" or "fp32"
     max_abs_diff: dict[str, float]
     params: int
 
@@ -85,7 +87,34 @@ def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int =
     return {k: v for k, v in x.items() if k in input_names(arch, args)}
 
 
-def weights_to_fp16(model, min_elements: int = 1024):
+def weights_to_int8(model):
+    """Store float32 initializers that :func:`unmask.runtime.weights.int8_candidate` selects
+    as int8 with a scale per index of axis 0, followed by a DequantizeLinear back to
+    float32 (weight-only: inference runs in float32; in place on an ``onnx.ModelProto``)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    nodes, keep = [], []
+    for init in graph.initializer:
+        shape = tuple(init.dims)
+        if init.data_type == TensorProto.FLOAT and weights.int8_candidate(shape, True):
+            q, scale = weights.quantize_int8(numpy_helper.to_array(init))
+            names = [init.name + "__int8", init.name + "__scale", init.name + "__zero"]
+            zero = np.zeros(shape[0], np.int8)
+            arrays = zip((q, scale, zero), names, strict=True)
+            keep += [numpy_helper.from_array(a, n) for a, n in arrays]
+            nodes.append(helper.make_node("DequantizeLinear", names, [init.name], axis=0))
+        else:
+            keep.append(init)
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    rest = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes + rest)
+    return model
+
+
+def weights_to_fp16(model, min_elements: int = weights.MIN_ELEMENTS):
     """Store float32 initializers with at least ``min_elements`` values as float16 followed by
     a Cast back to float32 (in place on an ``onnx.ModelProto``)."""
     from onnx import TensorProto, helper, numpy_helper
@@ -108,7 +137,7 @@ def weights_to_fp16(model, min_elements: int = 1024):
     return model
 
 
-def _export_file(module, arch, args, inputs: dict, path: Path, fp16: bool) -> None:
+def _export_file(module, arch, args, inputs: dict, path: Path, precision: str) -> None:
     import onnx
     import torch
 
@@ -135,7 +164,9 @@ def _export_file(module, arch, args, inputs: dict, path: Path, fp16: bool) -> No
             dynamo=False,
         )
         model = onnx.load(str(raw))
-    if fp16:
+    if precision == "int8":
+        weights_to_int8(model)
+    elif precision == "fp16":
         weights_to_fp16(model)
     onnx.checker.check_model(model)
     tmp_path = path.with_suffix(".onnx.tmp")
@@ -175,7 +206,8 @@ def export_stage(
     Args:
         stage: weights name (``detector``, ``attr``, ``segmenter``, ``inpainter``, ...).
         folder: the weights folder (only this one: nothing is looked up elsewhere).
-        fp16: store weights as float16 when the parity check allows it.
+        fp16: store weights as float16 when the parity check allows it (int8 when the
+            safetensors hold int8 weights and the check allows it).
         tolerance: accepted difference to PyTorch, relative to ``1 + max |output|``.
     Raises:
         RuntimeError: the float32 export still differs from PyTorch by more than ``tolerance``.
@@ -191,10 +223,12 @@ def export_stage(
     path = folder / f"{stage}.onnx"
     inputs = sample_inputs(info.arch, info.args, info.meta)
     diffs: dict[str, float] = {}
-    for half in (True, False) if fp16 else (False,):
-        _export_file(module, info.arch, info.args, inputs, path, half)
+    precisions = ["int8"] if weights.stored_int8(info.path) else []
+    precisions += ["fp16", "fp32"] if fp16 else ["fp32"]
+    for precision in precisions:
+        _export_file(module, info.arch, info.args, inputs, path, precision)
         diffs, ok = parity(torch_net, path, inputs, tolerance)
-        log.info("%s: fp16=%s max |onnx - torch| %s", stage, half, diffs)
+        log.info("%s: %s max |onnx - torch| %s", stage, precision, diffs)
         if ok:
             break
     else:
@@ -204,7 +238,7 @@ def export_stage(
         stage,
         str(path),
         round(path.stat().st_size / 2**20, 3),
-        half,
+        precision,
         diffs,
         torch_net.num_params,
     )

@@ -15,10 +15,12 @@ from pathlib import Path
 
 ARCHITECTURES = {
     "FaceAttrNet": "unmask.models.face_attr:FaceAttrNet",
+    "FaceAttrEnsemble": "unmask.models.face_attr:FaceAttrEnsemble",
     "MaskSegNet": "unmask.models.segmenter:MaskSegNet",
     "MaskRCNNSegmenter": "unmask.models.maskrcnn:MaskRCNNSegmenter",
     "FaceDetector": "unmask.models.detector:FaceDetector",
     "InpaintGenerator": "unmask.models.inpainter:InpaintGenerator",
+    "FaceVerifier": "unmask.models.verifier:FaceVerifier",
 }
 
 
@@ -89,34 +91,93 @@ def build_module(arch: str, args: dict):
     return getattr(importlib.import_module(mod), cls)(**args)
 
 
+#: Key suffix of the per-output-channel scale of a tensor stored as int8 (see :func:`save`).
+INT8_SCALE = ".__int8_scale"
+#: Smallest weight tensor (values) that ``int8`` / ``fp16`` storage converts.
+MIN_ELEMENTS = 1024
+
+
+def int8_candidate(shape: tuple[int, ...], floating: bool) -> bool:
+    """Whether a tensor is stored as int8 under ``int8=True``: float weights of two or more
+    dimensions with at least :data:`MIN_ELEMENTS` values (conv and linear weights)."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return floating and len(shape) >= 2 and n >= MIN_ELEMENTS
+
+
+def quantize_int8(w):
+    """Symmetric per-output-channel (axis 0) int8: ``(q, scale)`` with ``w ~ q * scale``
+    (numpy arrays: int8 of ``w``'s shape and float32 ``(w.shape[0],)``)."""
+    import numpy as np
+
+    w = np.asarray(w, np.float32)
+    scale = np.maximum(np.abs(w.reshape(w.shape[0], -1)).max(1), 1e-12) / 127
+    shape = (-1,) + (1,) * (w.ndim - 1)
+    q = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
+    return q, scale.astype(np.float32)
+
+
 def load_module(info: WeightsInfo, device: str = "cpu"):
-    """Build the module of ``info`` and load its weights (fp16 files are cast to fp32)."""
+    """Build the module of ``info`` and load its weights (fp16 files are cast to fp32, int8
+    tensors multiplied back by their scales)."""
     from safetensors.torch import load_file
 
     if info.path is None:
         raise FileNotFoundError(f"stage {info.stage!r} has no .safetensors weights")
 
     model = build_module(info.arch, info.args)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(info.path).items()}
+    raw = load_file(info.path)
+    state = {}
+    for k, v in raw.items():
+        if k.endswith(INT8_SCALE):
+            continue
+        scale = raw.get(k + INT8_SCALE)
+        if scale is not None:
+            v = v.float() * scale.float().view((-1,) + (1,) * (v.ndim - 1))
+        state[k] = v.float() if v.is_floating_point() else v
     model.load_state_dict(state)
     return model.to(device).eval()
 
 
-def save(
-    folder: str | Path, stage: str, model, arch: str, args: dict, meta: dict, fp16: bool = False
-) -> Path:
-    """Write ``<stage>.safetensors`` (optionally fp16) and ``<stage>.json`` into ``folder``.
+def stored_int8(path: str | Path) -> bool:
+    """Whether a ``.safetensors`` file holds int8 weights (written with ``int8=True``)."""
+    from safetensors import safe_open
 
-    A ``<stage>.onnx`` left there from earlier weights is removed (it would no longer match);
-    ``unmask export`` writes a new one."""
+    with safe_open(str(path), "np") as f:
+        return any(k.endswith(INT8_SCALE) for k in f.keys())
+
+
+def save(
+    folder: str | Path,
+    stage: str,
+    model,
+    arch: str,
+    args: dict,
+    meta: dict,
+    fp16: bool = False,
+    int8: bool = False,
+) -> Path:
+    """Write ``<stage>.safetensors`` and ``<stage>.json`` into ``folder``.
+
+    With ``fp16`` float tensors are stored as float16; with ``int8`` the conv and linear
+    weights (:func:`int8_candidate`) are stored as int8 with a float32 scale per output
+    channel under ``<key>`` + :data:`INT8_SCALE` (a quarter of the float32 size; weight-only:
+    :func:`load_module` computes in float32). A ``<stage>.onnx`` left there from earlier weights
+    is removed (it would no longer match); ``unmask export`` writes a new one."""
+    import torch
     from safetensors.torch import save_file
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {
-        k: (v.half() if fp16 and v.is_floating_point() else v).contiguous().cpu()
-        for k, v in model.state_dict().items()
-    }
+    state = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu()
+        if int8 and int8_candidate(tuple(v.shape), v.is_floating_point()):
+            q, scale = quantize_int8(v.float().numpy())
+            state[k], state[k + INT8_SCALE] = torch.from_numpy(q), torch.from_numpy(scale)
+        else:
+            state[k] = (v.half() if fp16 and v.is_floating_point() else v).contiguous()
     path = folder / f"{stage}.safetensors"
     save_file(state, str(path))
     path.chmod(0o644)  # safetensors writes 0600; installed weights must be readable by all

@@ -38,7 +38,7 @@ class FaceAttributes:
         meta = info.meta
         return cls(
             net,
-            info.args.get("image_size", 128),
+            info.args.get("image_size", meta.get("image_size", 128)),  # ensembles: in meta
             meta.get("gender_temperature", 1),
             meta.get("flip_tta", False),
         )

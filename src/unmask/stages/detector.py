@@ -16,7 +16,7 @@ from unmask.faces.detect import Detection
 from unmask.faces.landmarks import FLIP_5
 from unmask.metrics.calibration import sigmoid
 from unmask.runtime.backend import as_net, open_net, to_nchw
-from unmask.stages.detector_zoom import ZOOM_FLOOR, zoom_rescore
+from unmask.stages.detector_zoom import ZOOM_FLOOR, second_look, verifier_look, zoom_rescore
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,15 @@ def small_face_penalty(
     return np.where(small, lowered, scores).astype(np.float32)
 
 
+def _input_side(verifier) -> int:
+    """A verifier's input side: ``image_size`` of the module or of the net running it."""
+    module = getattr(verifier, "module", verifier)
+    side = getattr(module, "image_size", None) or getattr(verifier, "image_size", None)
+    if not side:
+        raise ValueError("the verifier's input size is unknown: give it an image_size")
+    return int(side)
+
+
 class NetDetector:
     """Masked and unmasked faces with the trained network.
 
@@ -172,6 +181,11 @@ class NetDetector:
             are looked at again in a ``zoom_input``-pixel crop of ``zoom_context`` times their
             size and keep the lower of the two scores (a veto; see
             :mod:`unmask.stages.detector_zoom`; 0 = off), before the small-face rule.
+        verifier: a :class:`~unmask.models.verifier.FaceVerifier` (or a net running one)
+            for another veto, after the zoom: candidates under ``verify_side`` letterbox
+            pixels keep the lower of their score and its face probability on a
+            ``verify_context`` crop (``None`` or 0 = off).
+        verify_side, verify_context: see ``verifier``.
     """
 
     name = "unmask"
@@ -190,8 +204,14 @@ class NetDetector:
         zoom_side: float = 0.0,
         zoom_context: float = 3.0,
         zoom_input: int = 160,
+        verifier=None,
+        verify_side: float = 0.0,
+        verify_context: float = 2.5,
     ) -> None:
         self.net = as_net(model, "FaceDetector")
+        self.verify_input = 0 if verifier is None else _input_side(verifier)
+        self.verifier = None if verifier is None else as_net(verifier, "FaceVerifier")
+        self.verify_side, self.verify_context = float(verify_side), float(verify_context)
         self.zoom_side, self.zoom_context = float(zoom_side), float(zoom_context)
         self.zoom_input = int(zoom_input)
         self.small_side, self.small_penalty = float(small_side), float(small_penalty)
@@ -212,9 +232,15 @@ class NetDetector:
         backend: str = "auto",
     ) -> NetDetector:
         """Load ``<name>`` weights (see :func:`unmask.runtime.backend.open_net`); the
-        threshold, NMS overlap and input size default to the values stored at promotion."""
+        threshold, NMS overlap and input size default to the values stored at promotion,
+        and the ``verifier`` weights are opened when the metadata asks for them."""
         net, info = open_net(name, weights_dir, backend, device)
         meta = info.meta
+        verifier, context = None, 2.5
+        if meta.get("verify_side", 0) > 0:
+            verifier, vinfo = open_net("verifier", weights_dir, backend, device)
+            verifier.image_size = int(vinfo.args.get("image_size", 48))
+            context = vinfo.meta.get("context", context)
         thr = meta.get("score_threshold", 0.5) if score_threshold is None else score_threshold
         return cls(
             net,
@@ -229,6 +255,9 @@ class NetDetector:
             meta.get("zoom_side", 0.0),
             meta.get("zoom_context", 3.0),
             meta.get("zoom_input", 160),
+            verifier,
+            meta.get("verify_side", 0.0),
+            context,
         )
 
     def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,7 +288,8 @@ class NetDetector:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces in photo pixels: ``(boxes (n, 4), scores (n,), keypoints (n, 5, 2))`` float32,
         after NMS, sorted by score; boxes are not clipped to the photo. Faces under
-        ``zoom_side`` letterbox pixels may have been lowered by a second look, then those under
+        ``zoom_side`` / ``verify_side`` letterbox pixels may have been lowered by the second
+        looks, then those under
         ``small_side`` have had ``small_penalty`` taken off their score.
 
         Args:
@@ -273,16 +303,29 @@ class NetDetector:
             )
         thr = self.score_threshold if threshold is None else float(threshold)
         boxes, scores, kps = self._faces(image, self.input_size, thr)
+        sides = letterbox_sides(boxes, image.shape, self.input_size)
+        floor = max(thr, ZOOM_FLOOR)  # a veto cannot lift a candidate over thr
         if self.zoom_side > 0:
             scores = zoom_rescore(
                 lambda crop: self._faces(crop, self.zoom_input, ZOOM_FLOOR / 2)[:2],
                 image,
                 boxes,
                 scores,
-                letterbox_sides(boxes, image.shape, self.input_size) < self.zoom_side,
+                sides < self.zoom_side,
                 self.zoom_context,
                 self.zoom_input,
-                floor=max(thr, ZOOM_FLOOR),  # a veto cannot lift a candidate over thr
+                floor,
+            )
+        if self.verifier is not None and self.verify_side > 0:
+            scores = second_look(
+                verifier_look(self.verifier),
+                image,
+                boxes,
+                scores,
+                sides < self.verify_side,
+                self.verify_context,
+                self.verify_input,
+                floor,
             )
         scores = small_face_penalty(
             boxes, scores, image.shape, self.input_size, self.small_side, self.small_penalty

@@ -7,6 +7,9 @@ run through the same network again; its score becomes the lower of the first sco
 score the network gives a face at the expected place in the crop. A real face keeps its eyes,
 brows and mask at the larger size; a blob gets a low second score.
 
+A separately trained face / not-face network (:class:`~unmask.models.verifier.FaceVerifier`)
+can take the second look instead of, or after, the detector (:func:`verifier_look`).
+
 The second look can only veto: scores never rise (a box that a vetoed one used to suppress in
 non-maximum suppression can still appear).
 (Averaging the two looks, a geometric mean, was tried first: on validation it cut false faces,
@@ -45,6 +48,73 @@ def expected_box(context: float, out: int) -> np.ndarray:
     return np.array([[c - half, c - half, c + half, c + half]], np.float32)
 
 
+def second_look(
+    look,
+    image: np.ndarray,
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    small: np.ndarray,
+    context: float,
+    out: int,
+    floor: float = ZOOM_FLOOR,
+) -> np.ndarray:
+    """Scores with each ``small`` candidate (boolean ``(n,)``) scoring at least ``floor``
+    replaced by ``min(score, look)``; a caller that drops scores under a threshold passes it
+    as ``floor`` (candidates under it cannot rise over it, so their look is saved).
+
+    Args:
+        look: ``list of out x out uint8 crops -> (k,) float`` second scores in [0, 1]
+            (:func:`detector_look`, :func:`verifier_look`).
+        image: the ``H x W x 3`` uint8 RGB photo; boxes: float32 ``(n, 4)`` xyxy in its
+            pixels; scores: float32 ``(n,)``.
+        context: crop side / candidate box side.
+        out: crop side in pixels.
+    """
+    scores = np.asarray(scores, np.float32).copy()
+    idx = np.nonzero(np.asarray(small, bool) & (scores >= floor))[0]
+    if idx.size:
+        second = np.asarray(look([zoom_crop(image, boxes[j], context, out) for j in idx]))
+        scores[idx] = np.minimum(scores[idx], second.astype(np.float32))
+    return scores
+
+
+def detector_look(raw_faces, context: float, out: int):
+    """A second look by the detector itself: the best score of a face it finds at the
+    expected place (:func:`expected_box`, overlap ``ZOOM_IOU``) in each crop, else 0.
+
+    Args:
+        raw_faces: ``crop -> (boxes, scores)`` of the network on an ``out``-pixel uint8 crop,
+            at a low threshold, without any rescoring.
+    """
+    from unmask.metrics.detection import box_iou
+
+    target = expected_box(context, out)
+
+    def look(crops: list[np.ndarray]) -> np.ndarray:
+        second = []
+        for crop in crops:
+            found, found_scores = raw_faces(crop)
+            ok = box_iou(np.asarray(found).reshape(-1, 4), target)[:, 0] >= ZOOM_IOU
+            second.append(float(np.max(found_scores[ok])) if ok.any() else 0.0)
+        return np.array(second, np.float32)
+
+    return look
+
+
+def verifier_look(net):
+    """A second look by a face / not-face network
+    (:class:`~unmask.models.verifier.FaceVerifier` or a net of :mod:`unmask.runtime.backend`
+    running one): its probability of a face for each crop, all crops in one batch."""
+    from unmask.metrics.calibration import sigmoid
+    from unmask.runtime.backend import to_nchw
+
+    def look(crops: list[np.ndarray]) -> np.ndarray:
+        logit = net(image=to_nchw(np.stack(crops)))["logit"]
+        return sigmoid(np.asarray(logit, np.float32).reshape(-1))
+
+    return look
+
+
 def zoom_rescore(
     raw_faces,
     image: np.ndarray,
@@ -55,25 +125,6 @@ def zoom_rescore(
     out: int,
     floor: float = ZOOM_FLOOR,
 ) -> np.ndarray:
-    """Scores with each ``small`` candidate (boolean ``(n,)``) scoring at least ``floor``
-    replaced by ``min(score, second_score)``; a caller that drops scores under a threshold
-    passes it as ``floor`` (candidates under it cannot rise over it, so their look is saved).
-
-    Args:
-        raw_faces: ``crop -> (boxes, scores)`` of the network on an ``out``-pixel uint8 crop,
-            at a low threshold, without any rescoring.
-        image: the ``H x W x 3`` uint8 RGB photo; boxes: float32 ``(n, 4)`` xyxy in its
-            pixels; scores: float32 ``(n,)``.
-        context: crop side / candidate box side.
-        out: crop side in pixels.
-    """
-    from unmask.metrics.detection import box_iou
-
-    scores = np.asarray(scores, np.float32).copy()
-    target = expected_box(context, out)
-    for j in np.nonzero(np.asarray(small) & (scores >= floor))[0]:
-        found, found_scores = raw_faces(zoom_crop(image, boxes[j], context, out))
-        ok = box_iou(np.asarray(found).reshape(-1, 4), target)[:, 0] >= ZOOM_IOU
-        second = float(np.max(found_scores[ok])) if ok.any() else 0.0
-        scores[j] = min(float(scores[j]), second)
-    return scores
+    """:func:`second_look` with :func:`detector_look` (the zoom veto)."""
+    look = detector_look(raw_faces, context, out)
+    return second_look(look, image, boxes, scores, small, context, out, floor)

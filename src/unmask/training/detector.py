@@ -8,9 +8,12 @@ smooth L1 on the keypoint offsets in units of the box size.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -88,6 +91,10 @@ class DetectorTrainConfig:
     small_penalties: list[float] = field(default_factory=list)
     # promotion: second-look rules tried, each [side, context, input] (see stages.detector_zoom)
     zoom: list[list[float]] = field(default_factory=list)
+    # promotion: a verifier weights folder (`unmask train verifier`) and the candidate sides
+    # (letterbox pixels) under which it is tried as a further veto (see NetDetector)
+    verifier: str | None = None
+    verify: list[float] = field(default_factory=list)
     flip_tta: bool = False  # promotion: average each photo with its mirror (see NetDetector)
     recalibrate_batches: int = 20
     workers: int = 1
@@ -275,6 +282,28 @@ def rules_key(val: dict, thr: float, min_recall: float | None) -> tuple:
     return (val["bars_margin"],)
 
 
+def _verifier(cfg: DetectorTrainConfig) -> dict:
+    """``NetDetector`` arguments of the promotion's verifier: its module and crop context
+    (empty when no ``verify`` side is tried)."""
+    from unmask.runtime import weights
+
+    if not cfg.verify:
+        return {}
+    if not cfg.verifier:
+        raise ValueError("verify sides need a verifier weights folder (verifier=DIR)")
+    info = weights.find("verifier", cfg.verifier)
+    return {"verifier": weights.load_module(info), "verify_context": info.meta["context"]}
+
+
+def _copy_weights(src: Path, dst: Path, stage: str) -> None:
+    """Copy a stage's weight files (json, safetensors, onnx) between folders."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for suffix in (".json", ".safetensors", ".onnx"):
+        f = src / f"{stage}{suffix}"
+        if f.exists() and f.resolve() != (dst / f.name).resolve():
+            shutil.copy2(f, dst / f.name)
+
+
 def promote(
     run: Run,
     out,
@@ -311,18 +340,24 @@ def promote(
     model.eval()
     scenes, negs = _eval_sets(cfg)
     small = [(0.0, 0.0)] + [(s, p) for s in cfg.small_sides for p in cfg.small_penalties]
+    verifier = _verifier(cfg)
     best = None
-    for side, context, size in [(0.0, 3.0, 160)] + [tuple(z) for z in cfg.zoom]:
-        zoom = {"zoom_side": side, "zoom_context": context, "zoom_input": int(size)}
-        det = NetDetector(model, cfg.size, 0.05, flip=cfg.flip_tta, **zoom)
+    for (side, context, size), verify_side in itertools.product(
+        [(0.0, 3.0, 160)] + [tuple(z) for z in cfg.zoom], [0.0] + list(cfg.verify)
+    ):
+        rules = {"zoom_side": side, "zoom_context": context, "zoom_input": int(size)}
+        rules["verify_side"] = float(verify_side)
+        det = NetDetector(model, cfg.size, 0.05, flip=cfg.flip_tta, **rules, **verifier)
         thr, val = choose_threshold(
             det.predict, scenes, negs, cfg.max_fp, cfg.min_recall, cfg.size, small
         )
         key = rules_key(val, thr, cfg.min_recall)
-        log.info("zoom %s: threshold %.3f, key %s", zoom, thr, key)
+        log.info("rules %s: threshold %.3f, key %s", rules, thr, key)
         if best is None or key > best[0]:
-            best = (key, thr, {**val, **zoom})
+            best = (key, thr, {**val, **rules})
     _, thr, val = best
+    if val["verify_side"] > 0:
+        _copy_weights(Path(cfg.verifier), Path(out), "verifier")
     meta = {
         "stage": "detector",
         "run": run.folder.name,
@@ -335,6 +370,7 @@ def promote(
         "zoom_side": val["zoom_side"],
         "zoom_context": val["zoom_context"],
         "zoom_input": val["zoom_input"],
+        "verify_side": val["verify_side"],
         "flip_tta": cfg.flip_tta,
         "nms_iou": 0.4,
         "top_k": 100,

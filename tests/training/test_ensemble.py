@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+import torch
+
+from unmask.models.face_attr import FaceAttrEnsemble, FaceAttrNet
+from unmask.runtime import weights
+from unmask.stages.attr import FaceAttributes
+from unmask.training.ensemble import build, promote
+
+TINY = {"image_size": 32, "widths": [4, 8, 8, 8], "blocks": 1, "head_channels": 4}
+
+
+def _member(folder, seed):
+    torch.manual_seed(seed)
+    net = FaceAttrNet(**TINY).eval()
+    weights.save(folder, "attr", net, "FaceAttrNet", TINY, {"run": f"r{seed}", "step": 1})
+    return net
+
+
+def test_ensemble_averages_its_members(tmp_path):
+    nets = [_member(tmp_path / f"m{i}", i) for i in range(2)]
+    model, infos = build([tmp_path / "m0", tmp_path / "m1"])
+    assert [i.meta["run"] for i in infos] == ["r0", "r1"]
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        got, outs = model(x), [n(x) for n in nets]
+    for k in ("landmarks", "gender_logit"):
+        torch.testing.assert_close(got[k], (outs[0][k] + outs[1][k]) / 2)
+    with pytest.raises(ValueError, match="differ"):
+        FaceAttrEnsemble([TINY, {**TINY, "image_size": 64}])
+    with pytest.raises(ValueError, match="no FaceAttrNet"):
+        build([tmp_path])
+
+
+def test_promoted_int8_ensemble_runs_in_the_stage(tmp_path, tiny_dataset):
+    for i in range(2):
+        _member(tmp_path / f"m{i}", i)
+    path = promote([tmp_path / "m0", tmp_path / "m1"], tiny_dataset, tmp_path / "e", int8=True)
+    assert weights.stored_int8(path)
+    info = weights.find("attr", tmp_path / "e")
+    assert info.arch == "FaceAttrEnsemble" and info.meta["flip_tta"]
+    assert [m["run"] for m in info.meta["members"]] == ["r0", "r1"]
+    stage = FaceAttributes.from_weights(tmp_path / "e", backend="torch")
+    crops = (np.random.default_rng(0).random((2, 40, 40, 3)) * 255).astype(np.uint8)
+    lm, p = stage(crops)
+    assert lm.shape == (2, 68, 2) and np.all((p > 0) & (p < 1))

@@ -106,11 +106,13 @@ def _peak_rss_mb() -> float:
 
 
 def model_table(weights_dir=None) -> list[dict]:
-    """Per stage: architecture, parameters (when known), file sizes in MB."""
+    """Per stage: architecture, parameters (when known), file sizes in MB (and the
+    detector's verifier when the detector uses one)."""
     from unmask.runtime import weights
 
     rows = []
-    for stage in STAGES:
+    uses_verifier = weights.find("detector", weights_dir).meta.get("verify_side", 0) > 0
+    for stage in STAGES + (("verifier",) if uses_verifier else ()):
         info = weights.find(stage, weights_dir)
         size = {
             k: round(p.stat().st_size / 2**20, 2) if p is not None else None
@@ -121,13 +123,16 @@ def model_table(weights_dir=None) -> list[dict]:
 
 
 def _params(info) -> int | None:
-    """Parameter count from the safetensors header (no torch needed), excluding BN buffers."""
+    """Parameter count from the safetensors header (no torch needed), excluding BN buffers
+    and int8 scales."""
+    from unmask.runtime.weights import INT8_SCALE
+
     if info.path is None:
         return None
     with open(info.path, "rb") as f:
         n = int.from_bytes(f.read(8), "little")
         header = json.loads(f.read(n))
-    skip = ("running_mean", "running_var", "num_batches_tracked", "mean_shape")
+    skip = ("running_mean", "running_var", "num_batches_tracked", "mean_shape", INT8_SCALE)
     return int(
         sum(
             int(np.prod(v["shape"]))

@@ -43,6 +43,10 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     assert "| ours |" in text and "acceptance" in text and "synthetic_worn" in text
     assert "Pictures with false faces" in text
     assert res["small_faces"] == {"side": 0.0, "penalty": 0.0}
+    assert res["second_looks"] == {"zoom_side": 0.0, "verify_side": 0.0}
+    assert "verifier" not in text
+    looks = markdown({**res, "second_looks": {"zoom_side": 0.0, "verify_side": 48.0}})
+    assert "face verifier under 48 px" in looks.splitlines()[0]
 
 
 def test_dlib_baseline_finds_a_real_face():

@@ -334,6 +334,10 @@ def evaluate(
     ts = (0.3, 0.5, thr)
     res: dict = {"threshold": thr, "input_size": det.input_size, "seed": sets.seed}
     res["small_faces"] = {"side": det.small_side, "penalty": det.small_penalty}
+    res["second_looks"] = {
+        "zoom_side": det.zoom_side,
+        "verify_side": det.verify_side if det.verifier is not None else 0.0,
+    }
     got = {
         name: collect(det.predict, [s.image for s in sc])
         for name, sc in (("masked", sets.scenes), ("unmasked", sets.bare), ("worn", sets.worn))
@@ -426,6 +430,11 @@ def markdown(results: dict) -> str:
         if small["side"] and small["penalty"]
         else ""
     )
+    looks = results.get("second_looks") or {}
+    if looks.get("zoom_side"):
+        rule += f"; zoom veto under {looks['zoom_side']:g} px"
+    if looks.get("verify_side"):
+        rule += f"; face verifier under {looks['verify_side']:g} px"
     lines = [
         f"Score threshold {thr}{rule}, letterbox {results['input_size']} px, "
         f"{results['params']:,} parameters.",

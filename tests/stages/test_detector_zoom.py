@@ -4,7 +4,13 @@ import torch
 
 from unmask.models.detector import FaceDetector
 from unmask.stages.detector import NetDetector
-from unmask.stages.detector_zoom import ZOOM_FLOOR, expected_box, zoom_crop, zoom_rescore
+from unmask.stages.detector_zoom import (
+    ZOOM_FLOOR,
+    detector_look,
+    expected_box,
+    second_look,
+    zoom_crop,
+)
 
 
 def test_zoom_crop_puts_the_candidate_in_the_expected_box():
@@ -20,7 +26,7 @@ def test_zoom_crop_puts_the_candidate_in_the_expected_box():
     assert inside > 200 and outside < 20
 
 
-def test_zoom_rescore_uses_the_second_look_only_where_asked():
+def test_detector_look_is_used_only_where_asked():
     boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 99, 99]], np.float32)
     scores = np.array([0.64, 0.64, ZOOM_FLOOR / 2, 0.64], np.float32)
     small = np.array([True, True, True, False])
@@ -38,11 +44,12 @@ def test_zoom_rescore_uses_the_second_look_only_where_asked():
         return next(looks)
 
     img = np.zeros((40, 40, 3), np.uint8)
-    out = zoom_rescore(second, img, boxes, scores, small, 3.0, 30)
+    out = second_look(detector_look(second, 3.0, 30), img, boxes, scores, small, 3.0, 30)
     assert calls == [(30, 30, 3), (30, 30, 3)]  # the low and the large candidate are not looked at
     np.testing.assert_allclose(out, [0.25, 0.0, ZOOM_FLOOR / 2, 0.64], atol=1e-6)
     assert np.all(out <= scores)  # a veto: no score rises
-    unchanged = zoom_rescore(second, img, boxes, scores, small, 3.0, 30, floor=0.7)
+    look = detector_look(second, 3.0, 30)
+    unchanged = second_look(look, img, boxes, scores, small, 3.0, 30, floor=0.7)
     np.testing.assert_array_equal(unchanged, scores)  # none reaches the floor: no look
 
 

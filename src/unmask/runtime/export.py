@@ -87,30 +87,43 @@ def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int =
     return {k: v for k, v in x.items() if k in input_names(arch, args)}
 
 
-def weights_to_int8(model):
-    """Store float32 initializers that :func:`unmask.runtime.weights.int8_candidate` selects
-    as int8 with a scale per index of axis 0, followed by a DequantizeLinear back to
-    float32 (weight-only: inference runs in float32; in place on an ``onnx.ModelProto``)."""
-    from onnx import TensorProto, helper, numpy_helper
-
+def _rewrite_initializers(model, convert) -> None:
+    """Replace each initializer for which ``convert(init)`` returns ``(stored, node)`` by the
+    ``stored`` initializers and a node (placed first) that rebuilds the float32 tensor under
+    its old name; others stay (in place on an ``onnx.ModelProto``)."""
     graph = model.graph
     nodes, keep = [], []
     for init in graph.initializer:
-        shape = tuple(init.dims)
-        if init.data_type == TensorProto.FLOAT and weights.int8_candidate(shape, True):
-            q, scale = weights.quantize_int8(numpy_helper.to_array(init))
-            names = [init.name + "__int8", init.name + "__scale", init.name + "__zero"]
-            zero = np.zeros(shape[0], np.int8)
-            arrays = zip((q, scale, zero), names, strict=True)
-            keep += [numpy_helper.from_array(a, n) for a, n in arrays]
-            nodes.append(helper.make_node("DequantizeLinear", names, [init.name], axis=0))
-        else:
+        done = convert(init)
+        if done is None:
             keep.append(init)
+        else:
+            keep += done[0]
+            nodes.append(done[1])
     del graph.initializer[:]
     graph.initializer.extend(keep)
     rest = list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes + rest)
+
+
+def weights_to_int8(model):
+    """Store float32 initializers that :func:`unmask.runtime.weights.int8_candidate` selects
+    as int8 with a scale per index of axis 0, followed by a DequantizeLinear back to float32
+    (weight-only: inference runs in float32; in place on an ``onnx.ModelProto``)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    def convert(init):
+        shape = tuple(init.dims)
+        if init.data_type != TensorProto.FLOAT or not weights.int8_candidate(shape, True):
+            return None
+        q, scale = weights.quantize_int8(numpy_helper.to_array(init))
+        names = [init.name + "__int8", init.name + "__scale", init.name + "__zero"]
+        arrays = zip((q, scale, np.zeros(shape[0], np.int8)), names, strict=True)
+        node = helper.make_node("DequantizeLinear", names, [init.name], axis=0)
+        return [numpy_helper.from_array(a, n) for a, n in arrays], node
+
+    _rewrite_initializers(model, convert)
     return model
 
 
@@ -119,21 +132,15 @@ def weights_to_fp16(model, min_elements: int = weights.MIN_ELEMENTS):
     a Cast back to float32 (in place on an ``onnx.ModelProto``)."""
     from onnx import TensorProto, helper, numpy_helper
 
-    graph = model.graph
-    casts, keep = [], []
-    for init in graph.initializer:
-        if init.data_type == TensorProto.FLOAT and np.prod(init.dims) >= min_elements:
-            arr = numpy_helper.to_array(init).astype(np.float16)
-            half = numpy_helper.from_array(arr, init.name + "__fp16")
-            keep.append(half)
-            casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT))
-        else:
-            keep.append(init)
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
-    nodes = list(graph.node)
-    del graph.node[:]
-    graph.node.extend(casts + nodes)
+    def convert(init):
+        if init.data_type != TensorProto.FLOAT or np.prod(init.dims) < min_elements:
+            return None
+        half = numpy_helper.from_array(
+            numpy_helper.to_array(init).astype(np.float16), init.name + "__fp16"
+        )
+        return [half], helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT)
+
+    _rewrite_initializers(model, convert)
     return model
 
 

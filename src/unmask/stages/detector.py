@@ -9,6 +9,7 @@ is numpy only, so a torch-free runtime can reuse it with another network backend
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from unmask.faces.detect import Detection
 from unmask.faces.landmarks import FLIP_5
 from unmask.metrics.calibration import sigmoid
 from unmask.runtime.backend import as_net, open_net, to_nchw
-from unmask.stages.detector_zoom import ZOOM_FLOOR, second_look, verifier_look, zoom_rescore
+from unmask.stages.detector_zoom import ZOOM_FLOOR, detector_look, second_look, verifier_look
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +307,9 @@ class NetDetector:
         sides = letterbox_sides(boxes, image.shape, self.input_size)
         floor = max(thr, ZOOM_FLOOR)  # a veto cannot lift a candidate over thr
         if self.zoom_side > 0:
-            scores = zoom_rescore(
-                lambda crop: self._faces(crop, self.zoom_input, ZOOM_FLOOR / 2)[:2],
+            raw = partial(self._faces, size=self.zoom_input, threshold=ZOOM_FLOOR / 2)
+            scores = second_look(
+                detector_look(raw, self.zoom_context, self.zoom_input),
                 image,
                 boxes,
                 scores,

@@ -83,8 +83,8 @@ def detector_look(raw_faces, context: float, out: int):
     expected place (:func:`expected_box`, overlap ``ZOOM_IOU``) in each crop, else 0.
 
     Args:
-        raw_faces: ``crop -> (boxes, scores)`` of the network on an ``out``-pixel uint8 crop,
-            at a low threshold, without any rescoring.
+        raw_faces: ``crop -> (boxes, scores, ...)`` of the network on an ``out``-pixel uint8
+            crop, at a low threshold, without any rescoring.
     """
     from unmask.metrics.detection import box_iou
 
@@ -93,7 +93,7 @@ def detector_look(raw_faces, context: float, out: int):
     def look(crops: list[np.ndarray]) -> np.ndarray:
         second = []
         for crop in crops:
-            found, found_scores = raw_faces(crop)
+            found, found_scores = raw_faces(crop)[:2]
             ok = box_iou(np.asarray(found).reshape(-1, 4), target)[:, 0] >= ZOOM_IOU
             second.append(float(np.max(found_scores[ok])) if ok.any() else 0.0)
         return np.array(second, np.float32)
@@ -113,18 +113,3 @@ def verifier_look(net):
         return sigmoid(np.asarray(logit, np.float32).reshape(-1))
 
     return look
-
-
-def zoom_rescore(
-    raw_faces,
-    image: np.ndarray,
-    boxes: np.ndarray,
-    scores: np.ndarray,
-    small: np.ndarray,
-    context: float,
-    out: int,
-    floor: float = ZOOM_FLOOR,
-) -> np.ndarray:
-    """:func:`second_look` with :func:`detector_look` (the zoom veto)."""
-    look = detector_look(raw_faces, context, out)
-    return second_look(look, image, boxes, scores, small, context, out, floor)

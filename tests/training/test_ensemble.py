@@ -26,6 +26,13 @@ def test_ensemble_averages_its_members(tmp_path):
         got, outs = model(x), [n(x) for n in nets]
     for k in ("landmarks", "gender_logit"):
         torch.testing.assert_close(got[k], (outs[0][k] + outs[1][k]) / 2)
+    first, _ = build([tmp_path / "m0", tmp_path / "m1"], landmark_members=[0])
+    with torch.no_grad():
+        one = first(x)
+    torch.testing.assert_close(one["landmarks"], outs[0]["landmarks"])
+    torch.testing.assert_close(one["gender_logit"], got["gender_logit"])
+    with pytest.raises(ValueError, match="landmark_members"):
+        FaceAttrEnsemble([TINY, TINY], landmark_members=[2])
     with pytest.raises(ValueError, match="differ"):
         FaceAttrEnsemble([TINY, {**TINY, "image_size": 64}])
     with pytest.raises(ValueError, match="no FaceAttrNet"):
@@ -35,9 +42,11 @@ def test_ensemble_averages_its_members(tmp_path):
 def test_promoted_int8_ensemble_runs_in_the_stage(tmp_path, tiny_dataset):
     for i in range(2):
         _member(tmp_path / f"m{i}", i)
-    path = promote([tmp_path / "m0", tmp_path / "m1"], tiny_dataset, tmp_path / "e", int8=True)
+    members = [tmp_path / "m0", tmp_path / "m1"]
+    path = promote(members, tiny_dataset, tmp_path / "e", int8=True, landmark_members=[1])
     assert weights.stored_int8(path)
     info = weights.find("attr", tmp_path / "e")
+    assert info.args["landmark_members"] == [1]
     assert info.arch == "FaceAttrEnsemble" and info.meta["flip_tta"]
     assert [m["run"] for m in info.meta["members"]] == ["r0", "r1"]
     stage = FaceAttributes.from_weights(tmp_path / "e", backend="torch")

@@ -155,10 +155,18 @@ def promote(run_folder, out, checkpoint, fp16, name, sets):
 @click.option("--exclude-kind", "exclude", multiple=True, help="Mask kind the members never saw.")
 @click.option("--fp16/--fp32", default=False, show_default=True)
 @click.option("--int8", is_flag=True, help="Store conv/linear weights as int8 (per channel).")
-def ensemble(members, dataset, out, exclude, fp16, int8):
+@click.option(
+    "--landmarks-from",
+    "lm_from",
+    multiple=True,
+    type=int,
+    help="Index of a member whose landmarks are averaged (repeatable; default all).",
+)
+def ensemble(members, dataset, out, exclude, fp16, int8, lm_from):
     """Average the attr networks in MEMBERS (weights folders) into one attr weights file,
     its gender temperature fitted on the validation split of --dataset."""
     from unmask.training.ensemble import promote as promote_ensemble
 
-    path = promote_ensemble(list(members), dataset, out, tuple(exclude), fp16, int8)
+    lm = list(lm_from) or None
+    path = promote_ensemble(list(members), dataset, out, tuple(exclude), fp16, int8, lm)
     click.echo(f"wrote {path}")

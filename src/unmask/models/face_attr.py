@@ -109,12 +109,14 @@ class FaceAttrEnsemble(nn.Module):
     Args:
         members: constructor arguments of each member (same ``image_size`` and
             ``num_points``).
+        landmark_members: indices of the members whose landmarks are averaged (default all;
+            a member with clearly worse landmarks can still add to the gender vote).
 
-    Input and output as :class:`FaceAttrNet` (``landmarks`` and ``gender_logit``: the mean of
-    the members'; an ``age`` output is not passed on).
+    Input and output as :class:`FaceAttrNet` (``gender_logit``: the mean of the members',
+    ``landmarks``: the mean of the ``landmark_members``'; an ``age`` output is not passed on).
     """
 
-    def __init__(self, members: list[dict]) -> None:
+    def __init__(self, members: list[dict], landmark_members: list[int] | None = None) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -123,7 +125,14 @@ class FaceAttrEnsemble(nn.Module):
         if len(sizes) > 1:
             raise ValueError(f"members differ in (image_size, num_points): {sorted(sizes)}")
         self.image_size, self.num_points = sizes.pop()
+        lm = list(range(len(members))) if landmark_members is None else list(landmark_members)
+        if not lm or not set(lm) <= set(range(len(members))):
+            raise ValueError(f"landmark_members {lm} must name some of {len(members)} members")
+        self.landmark_members = lm
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         outs = [m(x) for m in self.members]
-        return {k: torch.stack([o[k] for o in outs]).mean(0) for k in ("landmarks", "gender_logit")}
+        return {
+            "landmarks": torch.stack([outs[i]["landmarks"] for i in self.landmark_members]).mean(0),
+            "gender_logit": torch.stack([o["gender_logit"] for o in outs]).mean(0),
+        }

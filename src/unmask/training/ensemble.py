@@ -16,9 +16,11 @@ from unmask.models.face_attr import FaceAttrEnsemble
 log = logging.getLogger(__name__)
 
 
-def build(members: list[str | Path]) -> tuple[FaceAttrEnsemble, list]:
-    """The ensemble of the ``attr`` weights in each folder of ``members``, and their
-    :class:`~unmask.runtime.weights.WeightsInfo`."""
+def build(
+    members: list[str | Path], landmark_members: list[int] | None = None
+) -> tuple[FaceAttrEnsemble, list]:
+    """The ensemble of the ``attr`` weights in each folder of ``members`` (landmarks from
+    ``landmark_members``, default all), and their :class:`~unmask.runtime.weights.WeightsInfo`."""
     from unmask.runtime import weights
 
     infos = [weights.find("attr", m) for m in members]
@@ -26,7 +28,7 @@ def build(members: list[str | Path]) -> tuple[FaceAttrEnsemble, list]:
         here = info.path is not None and info.path.parent.resolve() == Path(m).resolve()
         if info.arch != "FaceAttrNet" or not here:
             raise ValueError(f"{m}: no FaceAttrNet attr.safetensors in this folder")
-    model = FaceAttrEnsemble([info.args for info in infos])
+    model = FaceAttrEnsemble([info.args for info in infos], landmark_members)
     for net, info in zip(model.members, infos, strict=True):
         net.load_state_dict(weights.load_module(info).state_dict())
     return model.eval(), infos
@@ -39,13 +41,15 @@ def promote(
     exclude_kinds: tuple[str, ...] = (),
     fp16: bool = False,
     int8: bool = False,
+    landmark_members: list[int] | None = None,
 ) -> Path:
-    """Write ``out/attr.*``: the ensemble of ``members`` with a temperature fitted on the
-    validation split of ``dataset`` (``exclude_kinds``: mask kinds the members never saw)."""
+    """Write ``out/attr.*``: the ensemble of ``members`` (landmarks from ``landmark_members``,
+    default all) with a temperature fitted on the validation split of ``dataset``
+    (``exclude_kinds``: mask kinds the members never saw)."""
     from unmask.runtime import weights
     from unmask.training.attr import AttrTrainConfig, calibrate
 
-    model, infos = build(members)
+    model, infos = build(members, landmark_members)
     metas = [info.meta for info in infos]
     cfg = AttrTrainConfig(dataset=str(dataset), exclude_kinds=list(exclude_kinds))
     cfg.size = model.image_size
@@ -60,5 +64,5 @@ def promote(
         "image_size": model.image_size,
         "licence": metas[0].get("licence", ""),
     }
-    args = {"members": [info.args for info in infos]}
+    args = {"members": [info.args for info in infos], "landmark_members": model.landmark_members}
     return weights.save(out, "attr", model, "FaceAttrEnsemble", args, meta, fp16, int8)

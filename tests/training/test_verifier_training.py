@@ -68,5 +68,9 @@ def test_mine_train_resume_promote_and_use_in_the_detector(tiny_dataset, tiny_de
     assert det.verify_side == meta["verify_side"]
     assert (det.verifier is not None) == (meta["verify_side"] > 0)
     assert (tmp_path / "w" / "verifier.json").exists() == (meta["verify_side"] > 0)
+    with pytest.raises(FileNotFoundError, match="no verifier"):
+        detector_training.promote(
+            det_run, tmp_path / "y", overrides={"verify": [8.0], "verifier": str(tmp_path)}
+        )
     with pytest.raises(ValueError, match="verifier weights folder"):
         detector_training.promote(det_run, tmp_path / "x", overrides={"verify": [8.0]})

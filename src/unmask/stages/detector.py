@@ -153,12 +153,12 @@ def small_face_penalty(
     return np.where(small, lowered, scores).astype(np.float32)
 
 
-def _input_side(verifier) -> int:
-    """A verifier's input side: ``image_size`` of the module or of the net running it."""
-    module = getattr(verifier, "module", verifier)
-    side = getattr(module, "image_size", None) or getattr(verifier, "image_size", None)
+def _input_side(verifier, side: int = 0) -> int:
+    """A verifier's input side: ``side`` when given, else ``image_size`` of the module (or of
+    the module a torch net runs)."""
+    side = side or getattr(getattr(verifier, "module", verifier), "image_size", 0)
     if not side:
-        raise ValueError("the verifier's input size is unknown: give it an image_size")
+        raise ValueError("the verifier's input size is unknown: pass verify_input")
     return int(side)
 
 
@@ -187,6 +187,8 @@ class NetDetector:
             pixels keep the lower of their score and its face probability on a
             ``verify_context`` crop (``None`` or 0 = off).
         verify_side, verify_context: see ``verifier``.
+        verify_input: the verifier's input side (default: its module's ``image_size``; needed
+            for an ONNX net).
     """
 
     name = "unmask"
@@ -208,9 +210,10 @@ class NetDetector:
         verifier=None,
         verify_side: float = 0.0,
         verify_context: float = 2.5,
+        verify_input: int = 0,
     ) -> None:
         self.net = as_net(model, "FaceDetector")
-        self.verify_input = 0 if verifier is None else _input_side(verifier)
+        self.verify_input = 0 if verifier is None else _input_side(verifier, verify_input)
         self.verifier = None if verifier is None else as_net(verifier, "FaceVerifier")
         self.verify_side, self.verify_context = float(verify_side), float(verify_context)
         self.zoom_side, self.zoom_context = float(zoom_side), float(zoom_context)
@@ -237,11 +240,10 @@ class NetDetector:
         and the ``verifier`` weights are opened when the metadata asks for them."""
         net, info = open_net(name, weights_dir, backend, device)
         meta = info.meta
-        verifier, context = None, 2.5
+        verifier, context, side = None, 2.5, 0
         if meta.get("verify_side", 0) > 0:
             verifier, vinfo = open_net("verifier", weights_dir, backend, device)
-            verifier.image_size = int(vinfo.args.get("image_size", 48))
-            context = vinfo.meta.get("context", context)
+            context, side = vinfo.meta.get("context", context), vinfo.args["image_size"]
         thr = meta.get("score_threshold", 0.5) if score_threshold is None else score_threshold
         return cls(
             net,
@@ -259,6 +261,7 @@ class NetDetector:
             verifier,
             meta.get("verify_side", 0.0),
             context,
+            side,
         )
 
     def maps(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,8 +293,8 @@ class NetDetector:
         """Faces in photo pixels: ``(boxes (n, 4), scores (n,), keypoints (n, 5, 2))`` float32,
         after NMS, sorted by score; boxes are not clipped to the photo. Faces under
         ``zoom_side`` / ``verify_side`` letterbox pixels may have been lowered by the second
-        looks, then those under
-        ``small_side`` have had ``small_penalty`` taken off their score.
+        looks, then those under ``small_side`` have had ``small_penalty`` taken off their
+        score.
 
         Args:
             image: ``H x W x 3`` uint8 RGB.

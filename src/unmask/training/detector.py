@@ -292,6 +292,8 @@ def _verifier(cfg: DetectorTrainConfig) -> dict:
     if not cfg.verifier:
         raise ValueError("verify sides need a verifier weights folder (verifier=DIR)")
     info = weights.find("verifier", cfg.verifier)
+    if info.path is None or info.path.parent.resolve() != Path(cfg.verifier).resolve():
+        raise FileNotFoundError(f"no verifier.safetensors + verifier.json in {cfg.verifier}")
     return {"verifier": weights.load_module(info), "verify_context": info.meta["context"]}
 
 
@@ -316,8 +318,10 @@ def promote(
     BatchNorm statistics are re-estimated on ``recalibrate_batches`` training batches; the
     score threshold and small-face rule stored in the metadata are chosen on validation by
     :func:`~unmask.evaluation.detector.choose_threshold` (``max_fp``, ``min_recall``,
-    ``small_sides`` x ``small_penalties``) for each second-look rule of ``zoom`` (and none),
-    and the best of those by :func:`rules_key` is kept, with the validation figures there.
+    ``small_sides`` x ``small_penalties``) for each second-look rule of ``zoom`` (and none)
+    combined with each ``verify`` side of the ``verifier`` (and none), and the best of those by
+    :func:`rules_key` is kept, with the validation figures there; a chosen verifier's files are
+    copied into ``out``.
     """
     from unmask.evaluation.detector import choose_threshold
     from unmask.runtime import weights

@@ -31,6 +31,15 @@ def test_ensemble_averages_its_members(tmp_path):
         one = first(x)
     torch.testing.assert_close(one["landmarks"], outs[0]["landmarks"])
     torch.testing.assert_close(one["gender_logit"], got["gender_logit"])
+    hot = FaceAttrEnsemble([TINY, TINY], temperatures=[2.0, 4.0]).eval()
+    hot.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        tempered = hot(x)["gender_logit"]
+    torch.testing.assert_close(
+        tempered, (outs[0]["gender_logit"] / 2 + outs[1]["gender_logit"] / 4) / 2
+    )
+    with pytest.raises(ValueError, match="temperature"):
+        FaceAttrEnsemble([TINY, TINY], temperatures=[1.0])
     with pytest.raises(ValueError, match="landmark_members"):
         FaceAttrEnsemble([TINY, TINY], landmark_members=[2])
     with pytest.raises(ValueError, match="differ"):

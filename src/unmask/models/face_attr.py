@@ -111,12 +111,20 @@ class FaceAttrEnsemble(nn.Module):
             ``num_points``).
         landmark_members: indices of the members whose landmarks are averaged (default all;
             a member with clearly worse landmarks can still add to the gender vote).
+        temperatures: each member's own gender temperature; its logit is divided by it before
+            the average, so each member votes with calibrated confidence (default all 1).
 
-    Input and output as :class:`FaceAttrNet` (``gender_logit``: the mean of the members',
-    ``landmarks``: the mean of the ``landmark_members``'; an ``age`` output is not passed on).
+    Input and output as :class:`FaceAttrNet` (``gender_logit``: the mean of the members'
+    tempered logits, ``landmarks``: the mean of the ``landmark_members``'; an ``age`` output
+    is not passed on).
     """
 
-    def __init__(self, members: list[dict], landmark_members: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        members: list[dict],
+        landmark_members: list[int] | None = None,
+        temperatures: list[float] | None = None,
+    ) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -129,10 +137,16 @@ class FaceAttrEnsemble(nn.Module):
         if not lm or not set(lm) <= set(range(len(members))):
             raise ValueError(f"landmark_members {lm} must name some of {len(members)} members")
         self.landmark_members = lm
+        t = [1.0] * len(members) if temperatures is None else [float(v) for v in temperatures]
+        if len(t) != len(members) or min(t) <= 0:
+            raise ValueError(f"need one positive temperature per member, got {t}")
+        self.temperatures = t
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         outs = [m(x) for m in self.members]
         return {
             "landmarks": torch.stack([outs[i]["landmarks"] for i in self.landmark_members]).mean(0),
-            "gender_logit": torch.stack([o["gender_logit"] for o in outs]).mean(0),
+            "gender_logit": torch.stack(
+                [o["gender_logit"] / t for o, t in zip(outs, self.temperatures, strict=True)]
+            ).mean(0),
         }

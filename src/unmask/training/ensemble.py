@@ -20,7 +20,8 @@ def build(
     members: list[str | Path], landmark_members: list[int] | None = None
 ) -> tuple[FaceAttrEnsemble, list]:
     """The ensemble of the ``attr`` weights in each folder of ``members`` (landmarks from
-    ``landmark_members``, default all), and their :class:`~unmask.runtime.weights.WeightsInfo`."""
+    ``landmark_members``, default all; each gender logit divided by its member's own
+    temperature), and their :class:`~unmask.runtime.weights.WeightsInfo`."""
     from unmask.runtime import weights
 
     infos = [weights.find("attr", m) for m in members]
@@ -28,7 +29,8 @@ def build(
         here = info.path is not None and info.path.parent.resolve() == Path(m).resolve()
         if info.arch != "FaceAttrNet" or not here:
             raise ValueError(f"{m}: no FaceAttrNet attr.safetensors in this folder")
-    model = FaceAttrEnsemble([info.args for info in infos], landmark_members)
+    temperatures = [info.meta.get("gender_temperature", 1.0) for info in infos]
+    model = FaceAttrEnsemble([info.args for info in infos], landmark_members, temperatures)
     for net, info in zip(model.members, infos, strict=True):
         net.load_state_dict(weights.load_module(info).state_dict())
     return model.eval(), infos
@@ -64,5 +66,9 @@ def promote(
         "image_size": model.image_size,
         "licence": metas[0].get("licence", ""),
     }
-    args = {"members": [info.args for info in infos], "landmark_members": model.landmark_members}
+    args = {
+        "members": [info.args for info in infos],
+        "landmark_members": model.landmark_members,
+        "temperatures": model.temperatures,
+    }
     return weights.save(out, "attr", model, "FaceAttrEnsemble", args, meta, fp16, int8)

@@ -132,6 +132,10 @@ class OrtNet:
         # Idle pool threads must not spin: the pipeline runs several sessions one after the
         # other, and spinning threads of one steal the cores of the next (measured here).
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # int8 weights (weights.save(int8=True)) are stored behind DequantizeLinear: treat it
+        # as a plain op so constant folding turns the weights back to float32 at load time
+        # (measured here: attr ensemble 9.9 -> 7.8 ms per call) instead of on every run
+        so.add_session_config_entry("session.disable_quant_qdq", "1")
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         self.inputs = tuple(i.name for i in self.session.get_inputs())
         self.outputs = tuple(o.name for o in self.session.get_outputs())

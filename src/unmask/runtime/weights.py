@@ -8,6 +8,7 @@ shipped read-only inside the package. Nothing is ever written into the package.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -100,10 +101,7 @@ MIN_ELEMENTS = 1024
 def int8_candidate(shape: tuple[int, ...], floating: bool) -> bool:
     """Whether a tensor is stored as int8 under ``int8=True``: float weights of two or more
     dimensions with at least :data:`MIN_ELEMENTS` values (conv and linear weights)."""
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return floating and len(shape) >= 2 and n >= MIN_ELEMENTS
+    return floating and len(shape) >= 2 and math.prod(shape) >= MIN_ELEMENTS
 
 
 def quantize_int8(w):

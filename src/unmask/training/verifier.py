@@ -135,7 +135,7 @@ def mine(det, maker, n: int, seed: int, cfg: VerifierTrainConfig) -> dict[str, n
         items = [
             (b, float(iou >= POS_IOU), s, True)
             for b, iou, s in zip(boxes, best, side, strict=True)
-            if s < cfg.max_side and (iou >= POS_IOU or iou < NEG_IOU)
+            if iou >= POS_IOU or iou < NEG_IOU
         ]
         items += [(_jitter(b, rng), 1.0, s, False) for b, s in zip(gt, gt_side, strict=True)]
         for b, y, s, m in items:
@@ -156,14 +156,15 @@ def mine(det, maker, n: int, seed: int, cfg: VerifierTrainConfig) -> dict[str, n
 
 def mined_sets(cfg: VerifierTrainConfig, run: Run) -> tuple[dict, dict]:
     """Training and validation crops, mined once and kept in ``run/mined-<split>.npz``."""
-    sets = []
+    sets, det = [], None
     for split, n, seed in (
         ("train", cfg.train_scenes, cfg.seed),
         ("val", cfg.val_scenes, cfg.seed + 10**6),
     ):
         path = Path(run.folder) / f"mined-{split}.npz"
         if not path.exists():
-            data = mine(_detector(cfg), _maker(cfg, split), n, seed, cfg)
+            det = det or _detector(cfg)
+            data = mine(det, _maker(cfg, split), n, seed, cfg)
             np.savez(path, **data)
             counts = {"crops": len(data["label"]), "faces": int(data["label"].sum())}
             run.log(split=f"mined_{split}", **counts)

@@ -235,7 +235,9 @@ class Unmasker:
         restored = al.crop
         if masked:
             t = time.perf_counter()
-            restored = self.inpainter(al.crop, crop_mask, lm, g)
+            # the generator was trained and measured on the attr network's P(female): the
+            # hard label would push uncertain faces (children) towards a caricature
+            restored = self.inpainter(al.crop, crop_mask, lm, gender or p)
             times["inpaint"] = 1000 * (time.perf_counter() - t)
         else:
             crop_mask = np.zeros_like(crop_mask)

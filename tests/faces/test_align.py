@@ -28,6 +28,23 @@ def test_align_maps_keypoints_to_template(size):
     assert np.allclose(al.to_photo(al.to_crop(lm)), lm, atol=1e-3)
 
 
+def test_default_padding_is_the_training_crops_blur_not_edge_streaks():
+    """A face near the photo's bottom edge: replicate padding copies the last row down as
+    vertical streaks; the default (what every crop network was trained on) mirrors and blurs."""
+    rng = np.random.default_rng(2)
+    photo = (rng.random((200, 200, 3)) * 255).astype(np.uint8)
+    lm = MEAN_68 * 150 + np.array([25.0, 90.0])  # the chin leaves the photo
+    rep = align(photo, five_from_68(lm), 128, border="replicate").crop
+    blur = align(photo, five_from_68(lm), 128).crop
+    bottom = slice(118, 128)
+    assert rep[bottom].std(axis=0).mean() < 1.0  # every row the same: streaks
+    streaks = rep[bottom].std(axis=1).mean()  # the edge row's noise, column by column
+    assert streaks > 20 and blur[bottom].std(axis=1).mean() < streaks / 3
+    assert np.array_equal(blur[:40], rep[:40])  # inside the photo nothing changes
+    with pytest.raises(ValueError, match="border"):
+        align(photo, five_from_68(lm), 128, border="zeros")
+
+
 def test_align_rejects_bad_keypoints():
     with pytest.raises(ValueError):
         align(np.zeros((10, 10, 3), np.uint8), np.full((5, 2), np.nan))

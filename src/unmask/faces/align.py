@@ -171,7 +171,7 @@ class Alignment:
 
 
 def align(
-    image: np.ndarray, five: np.ndarray, size: int = DEFAULT_SIZE, border: str = "replicate"
+    image: np.ndarray, five: np.ndarray, size: int = DEFAULT_SIZE, border: str = "blur"
 ) -> Alignment:
     """Warp the face with keypoints ``five`` onto the canonical template.
 
@@ -179,9 +179,11 @@ def align(
         image: ``H x W x 3`` uint8 RGB photo.
         five: ``(5, 2)`` pixel xy keypoints (order of :mod:`unmask.faces.landmarks`).
         size: output side in pixels.
-        border: how pixels outside the photo are filled: ``"replicate"`` (edge pixels) or
-            ``"blur"`` (mirrored and increasingly blurred away from the photo, like FFHQ's
-            alignment; used for training crops cut from tight face photos).
+        border: how pixels outside the photo are filled: ``"blur"`` (mirrored and increasingly
+            blurred away from the photo, like FFHQ's alignment) or ``"replicate"`` (edge
+            pixels). Every crop network was trained on ``"blur"`` crops; on test faces
+            re-aligned with ``"replicate"`` padding the attr landmark error rises from 4.6 % to
+            7.3 % and the inpainter loses 4 dB in the hole (``tools/padding_check.py``).
     Returns:
         :class:`Alignment`.
     """

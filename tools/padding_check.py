@@ -1,0 +1,72 @@
+"""Crop padding at inference: edge replication vs the training crops' mirrored blur.
+
+Test-split faces are re-aligned from their source photos both ways; the stored masked crop
+supplies the mask pixels, so only the out-of-photo padding differs. Every figure is computed
+on the same crops (inpainter PSNR over hole pixels inside the photo)."""
+
+import json, sys
+from pathlib import Path
+import cv2
+import numpy as np
+from unmask.api import Unmasker
+from unmask.faces.align import align
+from unmask.faces.landmarks import five_from_68
+from unmask.faces.teacher import teacher_landmarks
+from unmask.io import load_image
+
+# usage: python tools/padding_check.py N [DATASET] [FACES]
+ds = Path(sys.argv[2] if len(sys.argv) > 2 else "data/utk256")
+src = Path(sys.argv[3] if len(sys.argv) > 3 else "../shared/data/faces-utk")
+n = int(sys.argv[1])
+rows = [r for r in map(json.loads, open(ds / "manifest.jsonl")) if r["split"] == "test"][:n]
+u = Unmasker(backend="onnx")
+acc = {
+    m: {"nme": [], "gender": [], "iou": [], "psnr": [], "pad": []} for m in ("replicate", "blur")
+}
+for r in rows:
+    img = load_image(src / r["source"])
+    found = teacher_landmarks(img)
+    if found is None:
+        continue
+    five = five_from_68(found[0])
+    clean = np.asarray(load_image(ds / r["clean"]))
+    masked_b = np.asarray(load_image(ds / r["image"]))
+    gt_mask = cv2.imread(str(ds / r["mask"]), 0) > 127
+    true_lm = np.asarray(r["landmarks"])
+    iod = np.linalg.norm(true_lm[36:42].mean(0) - true_lm[42:48].mean(0))
+    for mode in acc:
+        al = align(img, five, 256, border=mode)
+        inside = (
+            cv2.warpAffine(
+                np.ones(img.shape[:2], np.uint8),
+                al.matrix,
+                (256, 256),
+                flags=cv2.INTER_NEAREST,
+                borderValue=0,
+            )
+            > 0
+        )
+        crop = np.where(gt_mask[..., None], masked_b, al.crop)
+        lm, p = u.attributes(crop)
+        a = acc[mode]
+        a["pad"].append(1 - inside.mean())
+        a["nme"].append(np.linalg.norm(lm[0] - true_lm, axis=1).mean() / iod)
+        if r["gender"] in ("male", "female"):
+            a["gender"].append((p[0] >= 0.5) == (r["gender"] == "female"))
+        seg = u.segmenter(crop).astype(bool)
+        a["iou"].append((seg & gt_mask).sum() / max(1, (seg | gt_mask).sum()))
+        hole = u.inpainter.hole(gt_mask.astype(np.uint8)).astype(bool)
+        out = u.inpainter(crop, hole.astype(np.uint8), lm[0], float(p[0]))
+        sel = hole & inside
+        err = ((out[sel].astype(float) - clean[sel].astype(float)) ** 2).mean()
+        a["psnr"].append(10 * np.log10(255**2 / max(err, 1e-6)))
+res = {
+    m: {k: round(float(np.mean(v)), 4) for k, v in a.items()} | {"n": len(a["nme"])}
+    for m, a in acc.items()
+}
+d = np.array(acc["blur"]["psnr"]) - np.array(acc["replicate"]["psnr"])
+res["paired_psnr_gain_blur"] = {
+    "mean": round(float(d.mean()), 3),
+    "se": round(float(d.std() / np.sqrt(len(d))), 3),
+}
+print(json.dumps(res, indent=1))

@@ -4,10 +4,13 @@ Test-split faces are re-aligned from their source photos both ways; the stored m
 supplies the mask pixels, so only the out-of-photo padding differs. Every figure is computed
 on the same crops (inpainter PSNR over hole pixels inside the photo)."""
 
-import json, sys
+import json
+import sys
 from pathlib import Path
+
 import cv2
 import numpy as np
+
 from unmask.api import Unmasker
 from unmask.faces.align import align
 from unmask.faces.landmarks import five_from_68

@@ -2,7 +2,10 @@
 
 Test-split faces are re-aligned from their source photos both ways; the stored masked crop
 supplies the mask pixels, so only the out-of-photo padding differs. Every figure is computed
-on the same crops (inpainter PSNR over hole pixels inside the photo)."""
+on the same crops (inpainter PSNR over hole pixels inside the photo).
+
+usage: python tools/padding_check.py N [DATASET] [FACES]   (N test rows; prints JSON)
+"""
 
 import json
 import sys
@@ -12,12 +15,11 @@ import cv2
 import numpy as np
 
 from unmask.api import Unmasker
-from unmask.faces.align import align
+from unmask.faces.align import align, inside_photo
 from unmask.faces.landmarks import five_from_68
 from unmask.faces.teacher import teacher_landmarks
 from unmask.io import load_image
 
-# usage: python tools/padding_check.py N [DATASET] [FACES]
 ds = Path(sys.argv[2] if len(sys.argv) > 2 else "data/utk256")
 src = Path(sys.argv[3] if len(sys.argv) > 3 else "../shared/data/faces-utk")
 n = int(sys.argv[1])
@@ -39,16 +41,7 @@ for r in rows:
     iod = np.linalg.norm(true_lm[36:42].mean(0) - true_lm[42:48].mean(0))
     for mode in acc:
         al = align(img, five, 256, border=mode)
-        inside = (
-            cv2.warpAffine(
-                np.ones(img.shape[:2], np.uint8),
-                al.matrix,
-                (256, 256),
-                flags=cv2.INTER_NEAREST,
-                borderValue=0,
-            )
-            > 0
-        )
+        inside = inside_photo(img.shape[:2], al.matrix, 256) > 0
         crop = np.where(gt_mask[..., None], masked_b, al.crop)
         lm, p = u.attributes(crop)
         a = acc[mode]

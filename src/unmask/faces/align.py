@@ -211,13 +211,21 @@ def align(
     return Alignment(crop=crop, matrix=m0, size=size)
 
 
+def inside_photo(shape: tuple[int, int], m: np.ndarray, size: int) -> np.ndarray:
+    """``size x size`` uint8 {0, 1}: the crop pixels that the photo-to-crop warp ``m`` fills
+    from a photo of ``shape`` (H, W); 0 where the crop is padding."""
+    import cv2
+
+    ones = np.ones(shape, np.uint8)
+    return cv2.warpAffine(ones, m, (size, size), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
 def _blur_outside(crop: np.ndarray, shape: tuple[int, int], m: np.ndarray) -> np.ndarray:
     """Blend mirrored padding towards a blurred copy with the distance from the photo."""
     import cv2
 
     size = crop.shape[0]
-    inside = np.ones(shape, np.uint8)
-    valid = cv2.warpAffine(inside, m, (size, size), flags=cv2.INTER_NEAREST, borderValue=0)
+    valid = inside_photo(shape, m, size)
     if valid.all():
         return crop
     dist = cv2.distanceTransform(1 - valid, cv2.DIST_L2, 3)

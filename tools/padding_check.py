@@ -19,6 +19,8 @@ from unmask.faces.align import align, inside_photo
 from unmask.faces.landmarks import five_from_68
 from unmask.faces.teacher import teacher_landmarks
 from unmask.io import load_image
+from unmask.metrics.images import psnr
+from unmask.metrics.landmarks import nme_per_face
 
 ds = Path(sys.argv[2] if len(sys.argv) > 2 else "data/utk256")
 src = Path(sys.argv[3] if len(sys.argv) > 3 else "../shared/data/faces-utk")
@@ -38,7 +40,6 @@ for r in rows:
     masked_b = np.asarray(load_image(ds / r["image"]))
     gt_mask = cv2.imread(str(ds / r["mask"]), 0) > 127
     true_lm = np.asarray(r["landmarks"])
-    iod = np.linalg.norm(true_lm[36:42].mean(0) - true_lm[42:48].mean(0))
     for mode in acc:
         al = align(img, five, 256, border=mode)
         inside = inside_photo(img.shape[:2], al.matrix, 256) > 0
@@ -46,16 +47,14 @@ for r in rows:
         lm, p = u.attributes(crop)
         a = acc[mode]
         a["pad"].append(1 - inside.mean())
-        a["nme"].append(np.linalg.norm(lm[0] - true_lm, axis=1).mean() / iod)
+        a["nme"].append(nme_per_face(lm[:1], true_lm[None])[0])
         if r["gender"] in ("male", "female"):
             a["gender"].append((p[0] >= 0.5) == (r["gender"] == "female"))
         seg = u.segmenter(crop).astype(bool)
         a["iou"].append((seg & gt_mask).sum() / max(1, (seg | gt_mask).sum()))
         hole = u.inpainter.hole(gt_mask.astype(np.uint8)).astype(bool)
         out = u.inpainter(crop, hole.astype(np.uint8), lm[0], float(p[0]))
-        sel = hole & inside
-        err = ((out[sel].astype(float) - clean[sel].astype(float)) ** 2).mean()
-        a["psnr"].append(10 * np.log10(255**2 / max(err, 1e-6)))
+        a["psnr"].append(psnr(out, clean, hole & inside))
 res = {
     m: {k: round(float(np.mean(v)), 4) for k, v in a.items()} | {"n": len(a["nme"])}
     for m, a in acc.items()

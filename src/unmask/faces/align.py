@@ -182,8 +182,8 @@ def align(
         border: how pixels outside the photo are filled: ``"blur"`` (mirrored and increasingly
             blurred away from the photo, like FFHQ's alignment) or ``"replicate"`` (edge
             pixels). Every crop network was trained on ``"blur"`` crops; on test faces
-            re-aligned with ``"replicate"`` padding the attr landmark error rises from 4.6 % to
-            7.3 % and the inpainter loses 4 dB in the hole (``tools/padding_check.py``).
+            re-aligned with ``"replicate"`` padding the attr landmark NME rises from 3.3 % to
+            5.3 % and the inpainter loses 4 dB in the hole (``tools/padding_check.py``).
     Returns:
         :class:`Alignment`.
     """

@@ -1,6 +1,7 @@
 import dataclasses
 import json
 
+import numpy as np
 import torch
 
 from unmask.models.face_attr import FaceAttrNet
@@ -57,6 +58,21 @@ def test_gender_judge_trains_on_clean_faces_and_promotes_under_its_name(tiny_dat
     assert info.meta["trained_on"] == "clean" and info.meta["stage"] == "gender_judge"
     judge = FaceAttributes.from_weights(tmp_path / "w", name="gender_judge", backend="torch")
     assert judge.flip
+
+    # the CLI's --int8 stores the same network in about a quarter of the bytes
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    args = ["train", "promote", str(run.folder), "--checkpoint", "last", "--name", "gender_judge"]
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "q"), "--int8"])
+    assert res.exit_code == 0, res.output
+    small = tmp_path / "q" / "gender_judge.safetensors"
+    assert small.stat().st_size < 0.5 * (tmp_path / "w" / "gender_judge.safetensors").stat().st_size
+    q = FaceAttributes.from_weights(tmp_path / "q", name="gender_judge", backend="torch")
+    assert weights.find("gender_judge", tmp_path / "q").meta["trained_on"] == "clean"
+    crops = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    assert np.abs(q(crops)[1] - judge(crops)[1]).max() < 0.05
 
 
 def test_attention_head_with_age_loss_trains_and_promotes(tiny_dataset, tmp_path):

@@ -1,4 +1,4 @@
-"""``unmask data build`` and ``unmask data preview``."""
+"""``unmask data build``, ``preview``, ``realseg`` and ``pack``."""
 
 from __future__ import annotations
 
@@ -144,4 +144,42 @@ def realseg(src, out, size, workers):
     click.echo(json.dumps(s, indent=2))
     click.echo(
         f"aligned {s['built']} of {s['photos']} photos, skipped {s['skipped']}: {s['skip_reasons']}"
+    )
+
+
+@data.command()
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--size", default=128, show_default=True, help="Side of the packed crops.")
+@click.option(
+    "--splits", default="train,val", show_default=True, help="Comma-separated splits to keep."
+)
+@click.option("--variants", help="Comma-separated masked variants to keep (default all).")
+@click.option(
+    "--format",
+    "image_format",
+    type=click.Choice(["webp", "jpg", "png"]),
+    default="webp",
+    show_default=True,
+)
+@click.option("--quality", default=85, show_default=True, help="WebP/JPEG quality.")
+def pack(src, out, size, splits, variants, image_format, quality):
+    """Write a compact copy of a built dataset SRC into OUT (smaller crops, chosen splits)."""
+    from tqdm import tqdm
+
+    from unmask.data.pack import PackConfig, pack_dataset
+
+    try:
+        cfg = PackConfig(
+            size=size,
+            splits=tuple(s.strip() for s in splits.split(",") if s.strip()),
+            variants=None if not variants else tuple(int(v) for v in variants.split(",")),
+            image_format=image_format,
+            quality=quality,
+        )
+        s = pack_dataset(src, out, cfg, progress=lambda rows: tqdm(rows, unit="row"))
+    except (ValueError, FileExistsError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"packed {s['rows']} rows ({s['faces']} faces) into {out}: {s['bytes'] / 1e6:.1f} MB"
     )

@@ -123,6 +123,11 @@ for _alias, _stage in ALIASES.items():
 @click.option("--checkpoint", default="best", show_default=True, help="best or last.")
 @click.option("--fp16/--fp32", default=False, show_default=True)
 @click.option(
+    "--int8",
+    is_flag=True,
+    help="Store conv/linear weights as int8 per channel (a quarter of fp32).",
+)
+@click.option(
     "--name",
     help="attr runs only: weights name, e.g. gender_judge for a run trained on unmasked faces.",
 )
@@ -132,10 +137,11 @@ for _alias, _stage in ALIASES.items():
     multiple=True,
     help="Promotion-time config override key=value (JSON value), e.g. flip_tta=true.",
 )
-def promote(run_folder, out, checkpoint, fp16, name, sets):
+def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
     """Export a run's EMA weights (+ calibration) to a weights folder."""
     import importlib
 
+    from unmask.runtime import weights
     from unmask.training.runs import Run
 
     run = Run(run_folder)
@@ -145,6 +151,12 @@ def promote(run_folder, out, checkpoint, fp16, name, sets):
     mod = importlib.import_module(STAGES[stage][0])
     extra = {"name": name} if name else {}
     path = mod.promote(run, Path(out), checkpoint, fp16, overrides=_parse_sets(sets), **extra)
+    if int8:
+        info = weights.find(path.stem, path.parent)
+        module = weights.load_module(info)
+        path = weights.save(
+            path.parent, path.stem, module, info.arch, info.args, info.meta, int8=True
+        )
     click.echo(f"wrote {path}")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 MANIFEST = "manifest.jsonl"
+MANIFEST_GZ = MANIFEST + ".gz"  # the same, gzipped (``unmask data pack`` writes it)
 SPLITS = ("train", "val", "test")
 
 
@@ -31,18 +33,24 @@ def split_of(key: str, val: float = 0.1, test: float = 0.1) -> str:
     return "train"
 
 
+def _open_text(path: Path, mode: str, gz: bool):
+    return gzip.open(path, mode + "t") if gz else open(path, mode)
+
+
 def write_lines(path: Path, rows: Iterable[dict]) -> None:
-    """Write rows as JSON lines (atomically: temp file, then rename)."""
+    """Write rows as JSON lines (atomically: temp file, then rename; gzipped when ``path``
+    ends in ``.gz``)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
+    with _open_text(tmp, "w", path.suffix == ".gz") as fh:
         for row in rows:
             fh.write(json.dumps(row, separators=(",", ":")) + "\n")
     tmp.replace(path)
 
 
 def iter_lines(path: Path) -> Iterator[dict]:
-    """Read JSON lines, ignoring a torn last line (from an interrupted append)."""
-    with open(path) as fh:
+    """Read JSON lines (gzipped when ``path`` ends in ``.gz``), ignoring a torn last line
+    (from an interrupted append)."""
+    with _open_text(path, "r", Path(path).suffix == ".gz") as fh:
         for line in fh:
             line = line.strip()
             if not line:
@@ -53,6 +61,14 @@ def iter_lines(path: Path) -> Iterator[dict]:
                 continue
 
 
+def manifest_path(dataset: str | Path) -> Path:
+    """The manifest of a built dataset: ``manifest.jsonl``, else ``manifest.jsonl.gz``."""
+    for name in (MANIFEST, MANIFEST_GZ):
+        if (Path(dataset) / name).is_file():
+            return Path(dataset) / name
+    raise FileNotFoundError(f"no {MANIFEST} in {dataset}: build it with `unmask data build`")
+
+
 def load_manifest(
     dataset: str | Path, split: str | None = None, exclude_kinds: Iterable[str] = ()
 ) -> list[dict]:
@@ -60,9 +76,7 @@ def load_manifest(
 
     Paths in rows (``image``, ``mask``, ``clean``) stay relative to ``dataset``.
     """
-    path = Path(dataset) / MANIFEST
-    if not path.is_file():
-        raise FileNotFoundError(f"no {MANIFEST} in {dataset}: build it with `unmask data build`")
+    path = manifest_path(dataset)
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     skip = set(exclude_kinds)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One device call that trains the #6 triple on one GPU: the guided inpainter and two seeds of
+# the unguided ablation, from scratch, with the same recipe and the same wall-clock budget, side
+# by side. Phase A (75 % of the minutes) conditions half the samples on predicted landmarks and
+# gender, phase B (the rest) all of them, as in the shipped model's last phase. Each run is
+# promoted (fp16); weights, configs, metrics and sample grids come back in $OUT/<run>.tgz.
+#
+# Before the call, here:
+#   unmask data pack data/utk256 data/pack128 --variants 0    (40 MB)
+#   tools/device/tree.sh hide
+# The call: run(command="bash tools/device/inpainters.sh", carry=["data/pack128"], timeout_s=600)
+# After it: tools/device/tree.sh restore; mkdir -p data/gpu && for f in FILES_AT/*.tgz; do tar xzf $f -C data/gpu; done
+# Then evaluate here, on the full test split of data/utk256 (docs/eval_inpainter.md).
+#
+# Environment knobs: MINUTES (whole budget per run, default 7), BATCH (32), DATA (data/pack128),
+# EXTRA (further `--set k=v` options given to all three runs), SMOKE=1 (tiny networks, for a CPU
+# dry run of this script).
+set -u
+export PYTHONPATH="$PWD/src" PYTHONUNBUFFERED=1
+OUT=${OUT:-out/device}
+mkdir -p "$OUT"
+DATA=${DATA:-data/pack128}
+MIN=${MINUTES:-7}
+BATCH=${BATCH:-32}
+RUNS=runs-device
+unmask() { python3 -c 'from unmask.cli.main import main; main()' "$@"; }
+common="--dataset $DATA --set batch=$BATCH --set workers=4 --set threads=2 --set runs=$RUNS"
+common="$common --set attr_weights=src/unmask/weights --set w_energy=0.15 --set adv_start=600"
+common="$common --set steps=10000000 --set eval_every=1000 ${EXTRA:-}"
+[ "${SMOKE:-0}" = 1 ] && common="$common --set widths=[4,8,8,8] --set d_widths=[4,8,8,8] --set workers=0 --set threads=1 --set val_samples=8"
+phase_a=$(python3 -c "print(round($MIN * 0.75, 3))")
+one() {  # tag, then options of that run
+    local tag=$1
+    shift
+    unmask -v train inpainter $common --set minutes="$phase_a" --set tag="$tag" "$@" >"$OUT/$tag.log" 2>&1 || return
+    unmask -v train inpainter --resume "$(ls -d $RUNS/*-"$tag" | tail -1)" --set minutes="$MIN" \
+        --set predicted_prob=1.0 >>"$OUT/$tag.log" 2>&1
+}
+(nvidia-smi -L || true) >"$OUT/device.txt" 2>&1
+one guided --set seed=0 &
+one ablation-s0 --set guidance=false --set seed=0 &
+one ablation-s1 --set guidance=false --set seed=1 &
+wait
+for run in "$RUNS"/*; do
+    name=${run##*-inpainter-}
+    unmask train promote "$run" --out "weights-device/$name" --checkpoint last --fp16 >>"$OUT/device.txt" 2>&1
+    last=$(ls "$run"/samples | tail -1)  # one file each comes back (16 MiB at most)
+    tar czf "$OUT/$name.tgz" "weights-device/$name" "$run/config.json" "$run/metrics.jsonl" \
+        ${last:+"$run/samples/$last"} 2>>"$OUT/device.txt"
+done
+ls -la "$OUT" >>"$OUT/device.txt"

@@ -122,3 +122,17 @@ def test_grow_holes_matches_the_inference_dilation():
     for i, r in enumerate((0, 1, 3)):
         expect = dilate(m[i, 0].numpy().astype(np.uint8), r)
         assert np.array_equal(grown[i, 0].numpy().astype(np.uint8), expect)
+
+
+def test_attr_feature_matching_is_zero_on_the_target_and_trains(tiny_dataset, tmp_path):
+    from unmask.training.inpainter_steps import FrozenAttr
+
+    attr = FrozenAttr.load(tiny_attr(tmp_path / "a"), "cpu")
+    x = torch.rand(2, 3, 48, 48, requires_grad=True)
+    target = torch.rand(2, 3, 48, 48)
+    assert attr.feature_gap(target, target).item() < 1e-6
+    gap = attr.feature_gap(x, target)
+    gap.backward()
+    assert gap.item() > 0 and x.grad.abs().sum() > 0
+    run = train(_cfg(tiny_dataset, tmp_path, 2, w_attr_feat=0.1))
+    assert all(r["attr_feat"] > 0 for r in run.records() if "l1" in r)

@@ -76,9 +76,13 @@ class FaceAttrNet(nn.Module):
         init = torch.from_numpy(MEAN_68) if num_points == 68 else torch.full((num_points, 2), 0.5)
         self.register_buffer("mean_shape", init.clone())
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The encoder's feature maps, one per stage (finest first), of ``N x 3 x S x S``
+        RGB images in [0, 1]."""
+        return self.encoder((x - 0.5) / 0.25)
+
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        x = (x - 0.5) / 0.25
-        feats = self.encoder(x)
+        feats = self.features(x)
         offs = self.lm_head(feats[self.lm_stage]).view(-1, self.num_points, 2)
         out = {
             "landmarks": self.mean_shape + offs,

@@ -5,7 +5,8 @@ the spectral-norm PatchGAN (conditioned on the mask and the same map) takes a hi
 on real vs. composited crops; then the generator takes a step on hole-weighted L1, SSIM, a
 Laplacian (high-frequency) L1, the adversarial and feature-matching terms, and two consistency
 terms from the frozen ``attr`` network run on the composite: landmark L1 against the teacher
-landmarks and gender BCE against the conditioning gender. The first ``adv_start`` steps are
+landmarks and gender BCE against the conditioning gender; optionally (``w_attr_feat``) feature
+matching through that network, composite vs. ground truth. The first ``adv_start`` steps are
 reconstruction-only (cheaper, and the discriminator starts on a sensible generator).
 
 Guidance at train time mimics inference: with probability ``predicted_prob`` a sample is
@@ -86,6 +87,8 @@ class InpaintTrainConfig:
     w_fm: float = 0.5
     w_landmark: float = 0.02
     w_gender: float = 0.05
+    # feature matching through the frozen attr network (composite vs. ground truth), 0 = off
+    w_attr_feat: float = 0.0
     use_attr: bool = True
     attr_weights: str | None = None
     predicted_prob: float = 0.5

@@ -47,12 +47,29 @@ class FrozenAttr:
         info = weights.find("attr", weights_dir)
         return cls(weights.load_module(info, str(device)), info.meta.get("gender_temperature", 1))
 
-    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Run on ``N x 3 x S x S`` [0, 1] images of any S (gradients flow to the images)."""
+    def _fit(self, images: torch.Tensor) -> torch.Tensor:
         size = self.model.image_size
         if images.shape[-1] != size:
             images = F.interpolate(images, (size, size), mode="bilinear", antialias=True)
-        return self.model(images)
+        return images
+
+    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Run on ``N x 3 x S x S`` [0, 1] images of any S (gradients flow to the images)."""
+        return self.model(self._fit(images))
+
+    def feature_gap(self, images: torch.Tensor, target: torch.Tensor, stages: int = 2):
+        """Relative L1 gap between the encoder features of ``images`` and of ``target`` (the
+        ``stages`` deepest maps of each member, each gap over the target's mean magnitude;
+        gradients flow to ``images`` only): feature matching through our own face network,
+        not an ImageNet perceptual loss."""
+        nets = getattr(self.model, "members", [self.model])
+        gaps = []
+        for net in nets:
+            with torch.no_grad():
+                want = net.features(self._fit(target))[-stages:]
+            for f, w in zip(net.features(self._fit(images))[-stages:], want, strict=True):
+                gaps.append((f - w).abs().mean() / (w.abs().mean() + 1e-6))
+        return torch.stack(gaps).mean()
 
 
 def conditioning(batch: dict, attr: FrozenAttr | None, cfg: InpaintTrainConfig, gen=None):
@@ -117,6 +134,9 @@ def generator_losses(
         logit = out["gender_logit"] / attr.temperature
         parts["gender_bce"] = over_known(F.binary_cross_entropy_with_logits, logit, p_cond, known)
         total = total + cfg.w_landmark * parts["lm_pct"] + cfg.w_gender * parts["gender_bce"]
+    if attr is not None and cfg.w_attr_feat > 0:
+        parts["attr_feat"] = attr.feature_gap(comp, clean)
+        total = total + cfg.w_attr_feat * parts["attr_feat"]
     parts["loss"] = total
     return parts
 

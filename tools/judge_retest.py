@@ -18,7 +18,7 @@ from unmask.runtime.backend import from_nchw
 from unmask.stages.attr import FaceAttributes
 
 dataset = sys.argv[1] if len(sys.argv) > 1 else "data/utk256"
-judge_dir = sys.argv[2] if len(sys.argv) > 2 else "data/weights-s6judge"
+judge_dir = sys.argv[2] if len(sys.argv) > 2 else "eval/judge"
 judge = FaceAttributes.from_weights(judge_dir, name="gender_judge", backend="torch")
 
 

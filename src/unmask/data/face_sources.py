@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.data.manifest import MANIFEST, MANIFEST_GZ, iter_lines, manifest_path, split_of
+from unmask.data.manifest import iter_lines, manifest_path, split_of
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,13 @@ def crop_faces(dataset: str | Path, splits: tuple[str, ...] = ("train",)) -> lis
     its ``progress.jsonl``.
     """
     root = Path(dataset)
-    if (root / "progress.jsonl").is_file() and not any(
-        (root / m).is_file() for m in (MANIFEST, MANIFEST_GZ)
-    ):
+    try:
+        rows = list(iter_lines(manifest_path(root)))
+    except FileNotFoundError:
+        if not (root / "progress.jsonl").is_file():
+            raise
         rows = [r for res in iter_lines(root / "progress.jsonl") for r in res.get("rows") or []]
         log.warning("%s has no manifest yet: using %d rows of progress.jsonl", root, len(rows))
-    else:
-        rows = list(iter_lines(manifest_path(root)))
     out = [
         FaceSource(
             root / r["image"],

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unmask.data.manifest import load_manifest
+from unmask.data.manifest import load_manifest, read_crop
 from unmask.faces.landmarks import flip_landmarks
 
 GENDER_INDEX = {"male": 0, "female": 1}
@@ -44,13 +44,6 @@ class Augment:
     @classmethod
     def none(cls) -> Augment:
         return cls(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-
-
-def _read(path: Path, gray: bool = False) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return np.asarray(im.convert("L" if gray else "RGB"))
 
 
 class FaceMaskDataset(Dataset):
@@ -116,8 +109,8 @@ class FaceMaskDataset(Dataset):
 
         r = self.rows[i]
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        masked, clean = _read(self.root / r["image"]), _read(self.root / r["clean"])
-        mask = _read(self.root / r["mask"], gray=True).astype(np.float32) / 255.0
+        masked, clean = read_crop(self.root / r["image"]), read_crop(self.root / r["clean"])
+        mask = read_crop(self.root / r["mask"], gray=True).astype(np.float32) / 255.0
         src = masked.shape[0]
         m = self._matrix(src, rng)
         lm = np.asarray(r["landmarks"], np.float32) @ m[:, :2].T.astype(np.float32) + m[:, 2]

@@ -85,3 +85,12 @@ def load_manifest(
         for r in iter_lines(path)
         if (split is None or r["split"] == split) and r["mask_type"] not in skip
     ]
+
+
+def read_crop(path: Path, gray: bool = False):
+    """A dataset crop as a uint8 array: ``S x S x 3`` RGB, or ``S x S`` with ``gray`` (masks)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("L" if gray else "RGB"))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.data.manifest import MANIFEST_GZ, load_manifest, write_lines
+from unmask.data.manifest import MANIFEST_GZ, load_manifest, read_crop, write_lines
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,8 @@ def scale_landmarks(landmarks, src: int, dst: int) -> list[list[float]]:
 
 def _shrink(path: Path, size: int, gray: bool) -> np.ndarray:
     import cv2
-    from PIL import Image
 
-    with Image.open(path) as im:
-        a = np.asarray(im.convert("L" if gray else "RGB"))
+    a = read_crop(path, gray)
     if a.shape[0] == size:
         return a
     return cv2.resize(a, (size, size), interpolation=cv2.INTER_AREA)

@@ -16,7 +16,7 @@ def _inputs(n=2, s=32):
     m = torch.zeros(n, 1, s, s)
     m[:, :, s // 2 :, 4:-4] = 1
     lm = torch.from_numpy(MEAN_68 * s - 0.5).float()[None].repeat(n, 1, 1)
-    return x, m, torch.from_numpy(render(lm, s)), torch.tensor([0.0, 1.0])[:n]
+    return x, m, render(lm, s), torch.tensor([0.0, 1.0])[:n]
 
 
 def test_generator_shapes_range_and_hole_is_ignored():
@@ -79,3 +79,14 @@ def test_landmark_map_draws_parts_at_the_points():
     assert maps[0, lips, y, x] > 0.6 and maps[0, jaw, y, x] < 0.1
     with pytest.raises(ValueError):
         render(torch.zeros(1, 5, 2), s)
+
+
+def test_landmark_map_tensor_path_matches_numpy():
+    """A tensor renders on its own device the maps the torch-free runtime renders from numpy."""
+    rng = np.random.default_rng(0)
+    lm = (rng.random((3, 68, 2)) * 64).astype(np.float32)
+    ref = render(lm, 64, sigma=0.9)
+    out = render(torch.from_numpy(lm), 64, sigma=0.9)
+    assert isinstance(ref, np.ndarray) and isinstance(out, torch.Tensor)
+    assert ref.dtype == np.float32 and out.dtype == torch.float32
+    np.testing.assert_allclose(out.numpy(), ref, atol=1e-5)

@@ -12,9 +12,12 @@
 # After it: tools/device/tree.sh restore; mkdir -p data/gpu && for f in FILES_AT/*.tgz; do tar xzf $f -C data/gpu; done
 # Then evaluate here, on the full test split of data/utk256 (docs/eval_inpainter.md).
 #
-# Environment knobs: MINUTES (whole budget per run, default 7), BATCH (32), DATA (data/pack128),
-# EXTRA (further `--set k=v` options given to all three runs), SMOKE=1 (tiny networks, for a CPU
-# dry run of this script).
+# Environment knobs: MINUTES (whole budget per run, default 7), BATCH (32), WORKERS (loader
+# processes per run, 3), DATA (data/pack128), EXTRA (further `--set k=v` options given to the
+# three runs of the triple), CONTROL=1 (a fourth run: the guided model without EXTRA, to tell
+# what EXTRA changed), SMOKE=1 (tiny networks, for a CPU dry run of this script).
+# $OUT holds at most 8 files that come back: device.txt, one <run>.tgz per run (its log inside);
+# the logs stay in $OUT/logs only when the call is cut short.
 set -u
 export PYTHONPATH="$PWD/src" PYTHONUNBUFFERED=1
 OUT=${OUT:-out/device}
@@ -24,28 +27,37 @@ MIN=${MINUTES:-7}
 BATCH=${BATCH:-32}
 RUNS=runs-device
 unmask() { python3 -c 'from unmask.cli.main import main; main()' "$@"; }
-common="--dataset $DATA --set batch=$BATCH --set workers=4 --set threads=2 --set runs=$RUNS"
+common="--dataset $DATA --set batch=$BATCH --set workers=${WORKERS:-3} --set threads=2 --set runs=$RUNS"
 common="$common --set attr_weights=src/unmask/weights --set w_energy=0.15 --set adv_start=600"
-common="$common --set steps=10000000 --set eval_every=1000 ${EXTRA:-}"
+common="$common --set steps=10000000 --set eval_every=1000"
+extra=${EXTRA:-}
+mkdir -p "$OUT/logs"
 [ "${SMOKE:-0}" = 1 ] && common="$common --set widths=[4,8,8,8] --set d_widths=[4,8,8,8] --set workers=0 --set threads=1 --set val_samples=8"
 phase_a=$(python3 -c "print(round($MIN * 0.75, 3))")
 one() {  # tag, then options of that run
     local tag=$1
     shift
-    unmask -v train inpainter $common --set minutes="$phase_a" --set tag="$tag" "$@" >"$OUT/$tag.log" 2>&1 || return
+    unmask -v train inpainter $common --set minutes="$phase_a" --set tag="$tag" "$@" >"$OUT/logs/$tag.log" 2>&1 || return
     unmask -v train inpainter --resume "$(ls -d $RUNS/*-"$tag" | tail -1)" --set minutes="$MIN" \
-        --set predicted_prob=1.0 >>"$OUT/$tag.log" 2>&1
+        --set predicted_prob=1.0 >>"$OUT/logs/$tag.log" 2>&1
 }
 (nvidia-smi -L || true) >"$OUT/device.txt" 2>&1
-one guided --set seed=0 &
-one ablation-s0 --set guidance=false --set seed=0 &
-one ablation-s1 --set guidance=false --set seed=1 &
+# shellcheck disable=SC2086  # $extra holds several options
+one guided --set seed=0 $extra &
+one ablation-s0 --set guidance=false --set seed=0 $extra &
+one ablation-s1 --set guidance=false --set seed=1 $extra &
+[ "${CONTROL:-0}" = 1 ] && one control --set seed=0 &
 wait
-for run in "$RUNS"/*; do
-    name=${run##*-inpainter-}
-    unmask train promote "$run" --out "weights-device/$name" --checkpoint last --fp16 >>"$OUT/device.txt" 2>&1
-    last=$(ls "$run"/samples | tail -1)  # one file each comes back (16 MiB at most)
+pack() {  # run folder -> $OUT/<tag>.tgz (fp16 weights, config, metrics, last sample grid, log)
+    local run=$1 name=${1##*-inpainter-}
+    unmask train promote "$run" --out "weights-device/$name" --checkpoint last --fp16 >"$OUT/logs/promote-$name.txt" 2>&1
+    local last
+    last=$(ls "$run"/samples | tail -1)  # one grid each (16 MiB at most per file)
     tar czf "$OUT/$name.tgz" "weights-device/$name" "$run/config.json" "$run/metrics.jsonl" \
-        ${last:+"$run/samples/$last"} 2>>"$OUT/device.txt"
-done
+        ${last:+"$run/samples/$last"} -C "$OUT/logs" "$name.log" "promote-$name.txt" &&
+        rm "$OUT/logs/$name.log" "$OUT/logs/promote-$name.txt"
+}
+for run in "$RUNS"/*; do pack "$run" & done
+wait
+rmdir "$OUT/logs" 2>/dev/null
 ls -la "$OUT" >>"$OUT/device.txt"

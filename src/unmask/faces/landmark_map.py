@@ -7,7 +7,8 @@ pixel centre to the line). Lines carry the shape of the mouth and the jaw contou
 point blobs, at 5 channels. Pixel-centre convention: pixel ``(i, j)`` has its centre at
 ``x = j, y = i`` in the landmark coordinates.
 
-Numpy only, so the torch-free runtime renders the same maps the generator was trained on.
+Numpy at run time (no torch needed); the training loop passes tensors and renders the same maps
+on its device.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _segments() -> tuple[list[int], list[int], list[int]]:
     return starts, ends, chans
 
 
-def render(landmarks, size: int, sigma: float = 1.2) -> np.ndarray:
+def render(landmarks, size: int, sigma: float = 1.2):
     """Soft contour maps of a batch of landmark sets.
 
     Each polyline is sampled at the midpoints of equal sub-intervals (spacing at most ``sigma``)
@@ -51,35 +52,53 @@ def render(landmarks, size: int, sigma: float = 1.2) -> np.ndarray:
     separable, each channel is one batched matrix product.
 
     Args:
-        landmarks: ``N x 68 x 2`` float pixel xy at side ``size`` (iBUG order); a numpy array
-            or anything ``np.asarray`` accepts (a CPU tensor).
+        landmarks: ``N x 68 x 2`` float pixel xy at side ``size`` (iBUG order): a numpy array
+            (or anything ``np.asarray`` accepts), or a torch tensor on any device.
         size: output side S in pixels.
         sigma: line half-width (Gaussian sigma) in pixels at side ``size``.
     Returns:
-        float32 ``N x NUM_CHANNELS x S x S`` in [0, 1].
+        float32 ``N x NUM_CHANNELS x S x S`` in [0, 1]: a numpy array, or for a tensor a tensor
+        on its device (the same arithmetic, so a GPU renders what the CPU runtime renders; at
+        batch 32 and 128 px numpy on 2 CPU threads takes about 0.4 s).
     """
-    lm = np.asarray(landmarks, np.float32)
-    if lm.ndim != 3 or lm.shape[1:] != (68, 2):
+    xp, lm = _namespace(landmarks)
+    if lm.ndim != 3 or tuple(lm.shape[1:]) != (68, 2):
         raise ValueError(f"expected N x 68 x 2 landmarks, got {tuple(lm.shape)}")
     starts, ends, chans = _segments()
     a, ab = lm[:, starts], lm[:, ends] - lm[:, starts]  # N x K x 2
-    length = np.linalg.norm(ab, axis=-1)  # N x K
-    m = max(1, math.ceil(float(length.max()) / sigma)) if length.size else 1
-    frac = (np.arange(m, dtype=np.float32) + 0.5) / m
+    length = ((ab * ab).sum(-1)) ** 0.5  # N x K
+    m = max(1, math.ceil(float(length.max()) / sigma)) if lm.shape[0] else 1
+    frac = (_arange(lm, m) + 0.5) / m
     pts = a[:, :, None] + frac[None, None, :, None] * ab[:, :, None]  # N x K x m x 2
     weight = (length / (m * math.sqrt(2 * math.pi) * sigma))[:, :, None]  # N x K x 1
-    coords = np.arange(size, dtype=np.float32)
-    g = np.exp(-((coords - pts[..., None]) ** 2) / np.float32(2 * sigma * sigma))  # ..x 2 x S
+    coords = _arange(lm, size)
+    g = xp.exp(-((coords - pts[..., None]) ** 2) / (2 * sigma * sigma))  # ..x 2 x S
     gx, gy = g[..., 0, :], g[..., 1, :] * weight[..., None]
-    n = lm.shape[0]
-    out = np.empty((n, NUM_CHANNELS, size, size), np.float32)
-    chan = np.asarray(chans)
+    n, out = lm.shape[0], []
     for c in range(NUM_CHANNELS):
-        sel = np.flatnonzero(chan == c)
+        sel = [k for k, ch in enumerate(chans) if ch == c]
         ys = gy[:, sel].reshape(n, -1, size)  # N x J x S
         xs = gx[:, sel].reshape(n, -1, size)
-        out[:, c] = ys.transpose(0, 2, 1) @ xs
-    return np.clip(out, 0, 1, out=out)
+        out.append(ys.swapaxes(1, 2) @ xs)
+    return xp.stack(out, 1).clip(0, 1)
+
+
+def _namespace(landmarks):
+    """(array module, float32 landmarks): torch for a tensor, else numpy."""
+    if type(landmarks).__module__.startswith("torch"):
+        import torch
+
+        return torch, landmarks.float()
+    return np, np.asarray(landmarks, np.float32)
+
+
+def _arange(like, n: int):
+    """``0 .. n-1`` as float32, in the array type (and device) of ``like``."""
+    if isinstance(like, np.ndarray):
+        return np.arange(n, dtype=np.float32)
+    import torch
+
+    return torch.arange(n, dtype=torch.float32, device=like.device)
 
 
 def sigma_for(size: int, sigma_frac: float) -> float:

@@ -136,3 +136,19 @@ def test_attr_feature_matching_is_zero_on_the_target_and_trains(tiny_dataset, tm
     assert gap.item() > 0 and x.grad.abs().sum() > 0
     run = train(_cfg(tiny_dataset, tmp_path, 2, w_attr_feat=0.1))
     assert all(r["attr_feat"] > 0 for r in run.records() if "l1" in r)
+
+
+def test_init_weights_starts_from_promoted_generator(tiny_dataset, tmp_path):
+    """Fine-tuning: a new run starts from promoted weights; a wrong folder or architecture is
+    refused with a clear error instead of falling back to other weights."""
+    first = train(_cfg(tiny_dataset, tmp_path, 2))
+    promote(first, tmp_path / "w", "last")
+    start = weights.load_module(weights.find("inpainter", tmp_path / "w")).state_dict()
+    run = train(_cfg(tiny_dataset, tmp_path, 1, tag="ft", init_weights=str(tmp_path / "w")))
+    ema = run.load_checkpoint()["ema"]
+    gap = max((ema[k].float() - v).abs().max().item() for k, v in start.items())
+    assert 0 < gap < 0.05  # one EMA step away from the promoted weights, not a fresh init
+    with pytest.raises(ValueError, match="is not the generator"):
+        train(_cfg(tiny_dataset, tmp_path, 1, embed_dim=4, init_weights=str(tmp_path / "w")))
+    with pytest.raises(FileNotFoundError, match="no inpainter"):
+        train(_cfg(tiny_dataset, tmp_path, 1, init_weights=str(tmp_path / "nowhere")))

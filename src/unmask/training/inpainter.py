@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -96,6 +97,9 @@ class InpaintTrainConfig:
     landmark_shift: float = 0.01
     hole_margin: float = 0.015
     exclude_kinds: list[str] = field(default_factory=list)
+    # start the generator (and its EMA) from promoted weights (a folder with inpainter.*), e.g.
+    # to fine-tune the shipped model on other faces; the discriminator starts afresh
+    init_weights: str | None = None
     ema: float = 0.998
     eval_every: int = 500
     val_samples: int = 128
@@ -118,6 +122,27 @@ def generator_args(cfg: InpaintTrainConfig) -> dict:
         "dilations": list(cfg.dilations),
         "embed_dim": cfg.embed_dim,
     }
+
+
+def init_generator(g, ema, cfg: InpaintTrainConfig) -> None:
+    """Load ``cfg.init_weights`` into the generator and its EMA copy; the architecture there
+    must be the one this config builds."""
+    from unmask.runtime import weights
+
+    info = weights.find("inpainter", cfg.init_weights)
+    if info.path is None or info.path.parent.resolve() != Path(cfg.init_weights).resolve():
+        raise FileNotFoundError(f"init_weights: no inpainter.safetensors in {cfg.init_weights}")
+    want = generator_args(cfg)
+    have = {k: info.args.get(k) for k in want}
+    if info.arch != "InpaintGenerator" or have != want:
+        raise ValueError(
+            f"init_weights {cfg.init_weights}: {info.arch} {have} is not the generator this "
+            f"config builds ({want}); set widths, dilations, embed_dim and guidance to match"
+        )
+    src = weights.load_module(info).state_dict()
+    g.load_state_dict(src)
+    ema.model.load_state_dict(src)
+    log.info("generator initialised from %s", info.path)
 
 
 def discriminator_args(cfg: InpaintTrainConfig) -> dict:
@@ -189,6 +214,8 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=tuple(cfg.betas))
     step, best, spent = 0, None, 0.0
     ckpt = run.load_checkpoint()
+    if ckpt is None and cfg.init_weights:
+        init_generator(g, ema, cfg)
     if ckpt is not None:
         g.load_state_dict(ckpt["g"])
         d.load_state_dict(ckpt["d"])

@@ -43,6 +43,7 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
         w,
         l1_dir=_weights(tmp_path / "l1", guided=False),
         ablation_dirs=abl,
+        others=(("fine-tuned", _weights(tmp_path / "ft", seed=3)),),
         judge_dir=tmp_path / "judge",
         attr_dir=w,
         sheet_path=tmp_path / "sheet.png",
@@ -55,6 +56,7 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
         "L1-only baseline",
         "unguided ablation s0",
         "unguided ablation s1",
+        "fine-tuned",
         "OpenCV Telea",
         "OpenCV NS",
     ]
@@ -62,13 +64,15 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
     for row in res["rows"].values():
         assert np.isfinite(row["psnr_hole"]) and "sharpness" in row and "fid" in row
         assert 0 <= row["gender_agreement"] <= 1 and 0 <= row["gender_agreement_adults"] <= 1
+        assert 0 <= row["gender_sure_share"] <= 1
+        assert "gender_agreement_sure" in row or row["gender_sure_share"] == 0
     assert res["feature_net"] == "gender_judge"
     assert "pass_psnr" in res["acceptance"] and "nme_all_ablation_seed_spread" in res["acceptance"]
     assert (tmp_path / "sheet.png").is_file()
     md = markdown(res)
     assert "OpenCV Telea" in md and "FID (unmask gender_judge features)" in md
     assert "Inception-FID" not in md
-    assert set(res["params"]) == set(names[:4]) and min(res["params"].values()) > 0
+    assert set(res["params"]) == set(names[:5]) and min(res["params"].values()) > 0
     assert "parameters (generator): shipped (guided)" in md
 
 
@@ -97,3 +101,13 @@ def test_opencv_inpaint_fills_the_hole():
     crop[mask > 0] = 0
     for method in ("telea", "ns"):
         assert opencv_inpaint(crop, mask, method)[15, 15].min() > 100
+
+
+def test_eval_cli_rejects_a_malformed_also(tiny_dataset):
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    args = ["eval", "inpainter", "--dataset", str(tiny_dataset), "--also", "no-equals-sign"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2 and "LABEL=DIR" in res.output and "Traceback" not in res.output

@@ -152,6 +152,13 @@ def eval_detector(
     type=click.Path(file_okay=False),
     help="Unguided ablation inpainter.* (repeat per seed).",
 )
+@click.option(
+    "--also",
+    "others",
+    multiple=True,
+    metavar="LABEL=DIR",
+    help="A further inpainter.* folder to put beside them, as row LABEL (repeatable).",
+)
 @click.option("--judge-dir", type=click.Path(file_okay=False), help="Folder with gender_judge.*")
 @click.option("--attr-dir", type=click.Path(file_okay=False), help="Folder with attr.*")
 @click.option("--split", default="test", show_default=True)
@@ -179,6 +186,7 @@ def eval_inpainter(
     weights_dir,
     l1_dir,
     ablation_dirs,
+    others,
     judge_dir,
     attr_dir,
     split,
@@ -191,11 +199,19 @@ def eval_inpainter(
     from unmask.evaluation.inpainter import evaluate as run
     from unmask.evaluation.inpainter_report import markdown
 
+    pairs = []
+    for item in others:
+        label, sep, folder = item.partition("=")
+        if not sep or not label.strip() or not folder:
+            raise click.BadParameter(f"expected LABEL=DIR, got {item!r}", param_hint="--also")
+        pairs.append((label.strip(), folder))
+
     res = run(
         dataset,
         weights_dir,
         l1_dir=l1_dir,
         ablation_dirs=tuple(ablation_dirs),
+        others=tuple(pairs),
         judge_dir=judge_dir,
         attr_dir=attr_dir,
         split=split,

@@ -169,6 +169,12 @@ class _Tally:
             row["gender_agreement"] = float(agree.mean())
             if adult.any():
                 row["gender_agreement_adults"] = float(agree[adult].mean())
+            # where the judge is sure of the ground truth (P >= 0.8 either way): disagreement
+            # there is the inpainter's; elsewhere the judge's own doubt adds to it
+            sure = np.abs(pg - 0.5) >= 0.3
+            row["gender_sure_share"] = float(sure.mean())
+            if sure.any():
+                row["gender_agreement_sure"] = float(agree[sure].mean())
         f, g = (np.concatenate(self.feats[k]) for k in (name, "ground truth"))
         row["fid"] = frechet_distance(f, g)
         if len(f) >= 2:
@@ -203,6 +209,7 @@ def evaluate(
     *,
     l1_dir: str | Path | None = None,
     ablation_dirs: tuple = (),
+    others: tuple = (),
     judge_dir: str | Path | None = None,
     attr_dir: str | Path | None = None,
     split: str = "test",
@@ -220,6 +227,8 @@ def evaluate(
     Args:
         weights_dir, l1_dir, ablation_dirs: folders holding ``inpainter.*`` of the shipped model,
             the L1-only baseline and each unguided-ablation seed.
+        others: ``(label, folder)`` pairs of further inpainters to put beside them (e.g. a
+            fine-tuned candidate); labels must differ from the other rows'.
         judge_dir: folder with ``gender_judge.*``; attr_dir: folder with ``attr.*``.
         conditioning: ``"predicted"`` (attr on the masked crop, as the pipeline) or ``"teacher"``.
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
@@ -241,6 +250,10 @@ def evaluate(
         learned["L1-only baseline"] = Inpainter.from_weights(l1_dir, backend="torch")
     for i, d in enumerate(ablation_dirs):
         learned[f"unguided ablation s{i}"] = Inpainter.from_weights(d, backend="torch")
+    for label, d in others:
+        if label in learned or label in ("OpenCV Telea", "OpenCV NS"):
+            raise ValueError(f"row label {label!r} is taken; choose another")
+        learned[label] = Inpainter.from_weights(d, backend="torch")
     names = [*learned, "OpenCV Telea", "OpenCV NS"]
     size = learned["shipped (guided)"].image_size
     notes: list[str] = []

@@ -79,6 +79,7 @@ def markdown(res: dict) -> str:
         ("id match %", "identity_match", "{:.1%}"),
         ("gender agree %", "gender_agreement", "{:.1%}"),
         ("gender agree adults %", "gender_agreement_adults", "{:.1%}"),
+        ("gender agree where judge sure %", "gender_agreement_sure", "{:.1%}"),
         (f"FID (unmask {net} features)", "fid", "{:.2f}"),
         (f"KID (unmask {net} features)", "kid", "{:.4f}"),
     ]
@@ -96,6 +97,14 @@ def markdown(res: dict) -> str:
         f"truth on {n_id} crops; match = distance < {DLIB_SAME_PERSON}. FID/KID are computed on "
         f"features of our own {net} network, not Inception: compare rows, not papers.",
     ]
+    sure = next(
+        (r["gender_sure_share"] for r in res["rows"].values() if "gender_sure_share" in r), None
+    )
+    if sure is not None:
+        lines.append(
+            "Gender: the judge's verdict on the output vs. on the ground truth; 'where judge sure' "
+            f"counts the {sure:.1%} of crops whose ground truth it reads with P >= 0.8 either way."
+        )
     if "fid_real_halves" in res:
         lines.append(f"FID between two halves of the real crops: {res['fid_real_halves']:.2f}.")
     if res.get("params"):

@@ -33,3 +33,24 @@ def test_keep_best_saves_only_improvements_in_either_direction(tmp_path):
     assert keep_best(run, 0.7, 0.6, ema, 40, higher=False) == 0.6
     assert keep_best(run, 0.2, 0.6, ema, 50, higher=False) == 0.2
     assert run.load_checkpoint("best")["step"] == 50
+
+
+def test_ema_averages_parameters_and_float_buffers_and_copies_counters():
+    import torch
+
+    from unmask.training.common import EMA
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    ema = EMA(net, 0.75)
+    before = {k: v.clone() for k, v in ema.model.state_dict().items()}
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    net.train()(torch.randn(4, 1, 5, 5))  # moves running stats, counts one batch
+    ema.update(net)
+    now, src = ema.model.state_dict(), net.state_dict()
+    for k, v in now.items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, 0.75 * before[k] + 0.25 * src[k])
+        else:
+            assert torch.equal(v, src[k]) and int(v) == 1

@@ -34,13 +34,20 @@ class EMA:
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
-            e.lerp_(p.detach(), 1 - self.decay)
+        # one fused call per list: a GPU step is bound by kernel launches, not arithmetic
+        ema, new = list(self.model.parameters()), list(model.parameters())
+        ema_f, new_f = [], []
         for e, b in zip(self.model.buffers(), model.buffers(), strict=True):
             if e.is_floating_point():
-                e.lerp_(b, 1 - self.decay)
+                ema_f.append(e)
+                new_f.append(b)
             else:
                 e.copy_(b)
+        if len(ema) != len(new):
+            raise ValueError("EMA and model have different parameters")
+        for dst, src in ((ema, new), (ema_f, new_f)):
+            if dst:
+                torch._foreach_lerp_(dst, src, 1 - self.decay)
 
 
 def cosine_lr(

@@ -68,10 +68,10 @@ def render(landmarks, size: int, sigma: float = 1.2):
     a, ab = lm[:, starts], lm[:, ends] - lm[:, starts]  # N x K x 2
     length = ((ab * ab).sum(-1)) ** 0.5  # N x K
     m = max(1, math.ceil(float(length.max()) / sigma)) if lm.shape[0] else 1
-    frac = (_arange(lm, m) + 0.5) / m
+    frac = (_arange(xp, lm, m) + 0.5) / m
     pts = a[:, :, None] + frac[None, None, :, None] * ab[:, :, None]  # N x K x m x 2
     weight = (length / (m * math.sqrt(2 * math.pi) * sigma))[:, :, None]  # N x K x 1
-    coords = _arange(lm, size)
+    coords = _arange(xp, lm, size)
     g = xp.exp(-((coords - pts[..., None]) ** 2) / (2 * sigma * sigma))  # ..x 2 x S
     gx, gy = g[..., 0, :], g[..., 1, :] * weight[..., None]
     n, out = lm.shape[0], []
@@ -92,13 +92,11 @@ def _namespace(landmarks):
     return np, np.asarray(landmarks, np.float32)
 
 
-def _arange(like, n: int):
-    """``0 .. n-1`` as float32, in the array type (and device) of ``like``."""
-    if isinstance(like, np.ndarray):
+def _arange(xp, like, n: int):
+    """``0 .. n-1`` as float32 in array module ``xp`` (on the device of ``like`` for torch)."""
+    if xp is np:
         return np.arange(n, dtype=np.float32)
-    import torch
-
-    return torch.arange(n, dtype=torch.float32, device=like.device)
+    return xp.arange(n, dtype=xp.float32, device=like.device)
 
 
 def sigma_for(size: int, sigma_frac: float) -> float:

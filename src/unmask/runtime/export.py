@@ -220,9 +220,7 @@ def export_stage(
         RuntimeError: the float32 export still differs from PyTorch by more than ``tolerance``.
     """
     folder = Path(folder)
-    info = weights.find(stage, folder)
-    if info.path is None or info.path.parent.resolve() != folder.resolve():
-        raise FileNotFoundError(f"no {stage}.safetensors + {stage}.json in {folder}")
+    info = weights.find_here(stage, folder)
     if info.arch not in SIGNATURES:
         raise ValueError(f"stage {stage!r} ({info.arch}) has no ONNX signature")
     module = weights.load_module(info, "cpu")

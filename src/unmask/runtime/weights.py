@@ -81,6 +81,15 @@ def find(stage: str, weights_dir: str | Path | None = None) -> WeightsInfo:
     raise FileNotFoundError(f"no weights for stage {stage!r} in: {where}")
 
 
+def find_here(stage: str, folder: str | Path) -> WeightsInfo:
+    """Like :func:`find`, but only ``folder`` itself counts (no fallback to ``$UNMASK_HOME`` or
+    the shipped weights) and it must hold ``.safetensors`` weights; else ``FileNotFoundError``."""
+    info = find(stage, folder)
+    if info.path is None or info.path.parent.resolve() != Path(folder).resolve():
+        raise FileNotFoundError(f"no {stage}.safetensors + {stage}.json in {folder}")
+    return info
+
+
 def build_module(arch: str, args: dict):
     """Instantiate the architecture ``arch`` with ``args`` (explicit registry, no magic)."""
     import importlib

@@ -291,9 +291,7 @@ def _verifier(cfg: DetectorTrainConfig) -> dict:
         return {}
     if not cfg.verifier:
         raise ValueError("verify sides need a verifier weights folder (verifier=DIR)")
-    info = weights.find("verifier", cfg.verifier)
-    if info.path is None or info.path.parent.resolve() != Path(cfg.verifier).resolve():
-        raise FileNotFoundError(f"no verifier.safetensors + verifier.json in {cfg.verifier}")
+    info = weights.find_here("verifier", cfg.verifier)
     return {"verifier": weights.load_module(info), "verify_context": info.meta["context"]}
 
 

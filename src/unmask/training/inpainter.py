@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -129,9 +128,7 @@ def init_generator(g, ema, cfg: InpaintTrainConfig) -> None:
     must be the one this config builds."""
     from unmask.runtime import weights
 
-    info = weights.find("inpainter", cfg.init_weights)
-    if info.path is None or info.path.parent.resolve() != Path(cfg.init_weights).resolve():
-        raise FileNotFoundError(f"init_weights: no inpainter.safetensors in {cfg.init_weights}")
+    info = weights.find_here("inpainter", cfg.init_weights)
     want = generator_args(cfg)
     have = {k: info.args.get(k) for k in want}
     if info.arch != "InpaintGenerator" or have != want:

@@ -152,3 +152,40 @@ def test_init_weights_starts_from_promoted_generator(tiny_dataset, tmp_path):
         train(_cfg(tiny_dataset, tmp_path, 1, embed_dim=4, init_weights=str(tmp_path / "w")))
     with pytest.raises(FileNotFoundError, match="no inpainter"):
         train(_cfg(tiny_dataset, tmp_path, 1, init_weights=str(tmp_path / "nowhere")))
+
+
+def test_gender_guide_loss_trains_and_refuses_other_networks(tiny_dataset, tmp_path):
+    """``w_guide``: BCE of the unmasked-face gender guide on the composite against its own
+    reading of the ground truth; the guide is loaded by its own name from exactly one folder,
+    so the attr network (or a judge) cannot stand in for it."""
+    torch.manual_seed(1)
+    guide_dir = tmp_path / "guide"
+    net = FaceAttrNet(**ATTR)
+    weights.save(guide_dir, "gender_guide", net, "FaceAttrNet", ATTR, {"gender_temperature": 2})
+    run = train(_cfg(tiny_dataset, tmp_path, 2, w_guide=0.2, guide_weights=str(guide_dir)))
+    recs = [r for r in run.records() if "l1" in r]
+    assert recs and all(0 < r["guide_bce"] < 5 for r in recs)
+    with pytest.raises(FileNotFoundError, match="gender_guide"):
+        train(_cfg(tiny_dataset, tmp_path, 1, w_guide=0.2, guide_weights=str(tmp_path / "attr")))
+    with pytest.raises(ValueError, match="needs guide_weights"):
+        _cfg(tiny_dataset, tmp_path, 1, w_guide=0.2)
+
+
+def test_guide_loss_is_its_floor_when_the_composite_is_the_truth(tmp_path):
+    import torch.nn.functional as F
+
+    from unmask.training.inpainter_steps import FrozenAttr, generator_losses
+
+    guide = FrozenAttr.load(tiny_attr(tmp_path / "a"), "cpu")
+    clean = torch.rand(3, 3, 32, 32)
+    batch = {"clean": clean, "mask": torch.ones(3, 1, 32, 32)}
+    zero = {f"w_{k}": 0.0 for k in ("l1", "ssim", "hf", "energy", "attr_feat")}
+    cfg = InpaintTrainConfig(dataset="-", w_guide=1.0, guide_weights="-", **zero)
+    same = generator_losses(clean, clean, batch, None, None, None, None, None, None, cfg, guide)
+    p = guide.p_female(clean)
+    floor = F.binary_cross_entropy(p, p)  # the entropy of the guide's own reading
+    assert torch.allclose(same["guide_bce"], floor, atol=1e-5)
+    other = generator_losses(
+        clean, clean.flip(0), batch, None, None, None, None, None, None, cfg, guide
+    )
+    assert other["guide_bce"] >= floor - 1e-6

@@ -6,7 +6,11 @@ on real vs. composited crops; then the generator takes a step on hole-weighted L
 Laplacian (high-frequency) L1, the adversarial and feature-matching terms, and two consistency
 terms from the frozen ``attr`` network run on the composite: landmark L1 against the teacher
 landmarks and gender BCE against the conditioning gender; optionally (``w_attr_feat``) feature
-matching through that network, composite vs. ground truth. The first ``adv_start`` steps are
+matching through that network, composite vs. ground truth, and (``w_guide``) gender consistency
+through a ``gender_guide``: a gender network trained on *unmasked* faces, which can see the
+rebuilt lower face (the attr network is trained on masked ones), pulling its P(female) on the
+composite towards its P(female) on the ground truth. The guide must not be the network that
+judges gender in the evaluation. The first ``adv_start`` steps are
 reconstruction-only (cheaper, and the discriminator starts on a sensible generator).
 
 Guidance at train time mimics inference: with probability ``predicted_prob`` a sample is
@@ -91,6 +95,10 @@ class InpaintTrainConfig:
     w_attr_feat: float = 0.0
     use_attr: bool = True
     attr_weights: str | None = None
+    # gender consistency through a gender network trained on unmasked faces (a folder with
+    # gender_guide.*: `unmask train promote RUN --name gender_guide`), 0 = off
+    w_guide: float = 0.0
+    guide_weights: str | None = None
     predicted_prob: float = 0.5
     landmark_noise: float = 0.01
     landmark_shift: float = 0.01
@@ -110,6 +118,10 @@ class InpaintTrainConfig:
     seed: int = 0
     runs: str = "runs"
     tag: str = ""
+
+    def __post_init__(self) -> None:
+        if self.w_guide > 0 and not self.guide_weights:
+            raise ValueError("w_guide > 0 needs guide_weights (a folder with gender_guide.*)")
 
 
 def generator_args(cfg: InpaintTrainConfig) -> dict:
@@ -185,6 +197,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
         run, lambda: Run.create("inpainter", cfg, cfg.runs, cfg.tag), rank, world
     )
     attr = FrozenAttr.load(cfg.attr_weights, device) if cfg.use_attr else None
+    guide = FrozenAttr.load(cfg.guide_weights, device, "gender_guide") if cfg.w_guide > 0 else None
     kinds = tuple(cfg.exclude_kinds)
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), kinds, seed=cfg.seed)
     sampler = (
@@ -260,7 +273,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
             real_feats = [f.chunk(2)[0].detach() for f in feats]
             fake_logits, fake_feats = d(comp, cond)
         parts = generator_losses(
-            pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg
+            pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg, guide
         )
         opt_g.zero_grad(set_to_none=True)
         parts["loss"].backward()

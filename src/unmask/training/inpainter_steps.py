@@ -41,11 +41,22 @@ class FrozenAttr:
         self.temperature = temperature
 
     @classmethod
-    def load(cls, weights_dir, device) -> FrozenAttr:
+    def load(cls, weights_dir, device, name: str = "attr") -> FrozenAttr:
+        """The ``attr`` weights found from ``weights_dir`` (with the usual fallbacks), or, for
+        any other ``name`` (the ``gender_guide``), ``name.*`` in exactly that folder."""
         from unmask.runtime import weights
 
-        info = weights.find("attr", weights_dir)
+        info = (
+            weights.find(name, weights_dir)
+            if name == "attr"
+            else weights.find_here(name, weights_dir)
+        )
         return cls(weights.load_module(info, str(device)), info.meta.get("gender_temperature", 1))
+
+    def p_female(self, images: torch.Tensor) -> torch.Tensor:
+        """Calibrated P(female) (``N``) of ``N x 3 x S x S`` [0, 1] images, without gradients."""
+        with torch.no_grad():
+            return torch.sigmoid(self(images)["gender_logit"] / self.temperature)
 
     def _fit(self, images: torch.Tensor) -> torch.Tensor:
         size = self.model.image_size
@@ -111,9 +122,10 @@ def guide_maps(landmarks: torch.Tensor, cfg: InpaintTrainConfig) -> torch.Tensor
 
 
 def generator_losses(
-    pred, comp, batch, lm_cond, p_cond, attr, fake_logits, fake_feats, real_feats, cfg
+    pred, comp, batch, lm_cond, p_cond, attr, fake_logits, fake_feats, real_feats, cfg, guide=None
 ) -> dict[str, torch.Tensor]:
-    """Weighted generator loss terms (``loss`` is their sum). Adversarial inputs may be None."""
+    """Weighted generator loss terms (``loss`` is their sum). Adversarial inputs may be None;
+    ``guide`` is the frozen gender network trained on unmasked faces (``w_guide``)."""
     clean, mask = batch["clean"], batch["mask"]
     parts = {
         "l1": hole_l1(pred, clean, mask, cfg.w_valid),
@@ -139,6 +151,12 @@ def generator_losses(
     if attr is not None and cfg.w_attr_feat > 0:
         parts["attr_feat"] = attr.feature_gap(comp, clean)
         total = total + cfg.w_attr_feat * parts["attr_feat"]
+    if guide is not None and cfg.w_guide > 0:
+        # gender as read on the whole face: the composite should read like the ground truth
+        logit = guide(comp)["gender_logit"] / guide.temperature
+        want = guide.p_female(clean)
+        parts["guide_bce"] = F.binary_cross_entropy_with_logits(logit, want)
+        total = total + cfg.w_guide * parts["guide_bce"]
     parts["loss"] = total
     return parts
 

@@ -46,13 +46,22 @@ def test_train_writes_run_folder_resumes_and_promotes(tiny_dataset, tmp_path):
     assert json.loads((tmp_path / "w" / "attr.json").read_text())["arch"] == "FaceAttrNet"
 
 
-def test_gender_judge_trains_on_clean_faces_and_promotes_under_its_name(tiny_dataset, tmp_path):
+def test_gender_judge_trains_on_clean_faces_and_promotes_under_its_name(
+    tiny_dataset, tmp_path, monkeypatch
+):
     from unmask.stages.attr import FaceAttributes
+    from unmask.training import attr as attr_training
 
     cfg = _cfg(tiny_dataset, tmp_path, 2)
     cfg.clean_prob, cfg.tag = 1.0, "judge"
     run = train(cfg)
+    keys = []
+    recalibrate = attr_training.recalibrate_bn
+    monkeypatch.setattr(
+        attr_training, "recalibrate_bn", lambda m, b, key: keys.append(key) or recalibrate(m, b, key)
+    )
     promote(run, tmp_path / "w", checkpoint="last", name="gender_judge")
+    assert keys == ["clean"]  # BatchNorm statistics from the unmasked crops it reads
     assert not (tmp_path / "w" / "attr.json").exists()
     info = weights.find("gender_judge", tmp_path / "w")
     assert info.meta["trained_on"] == "clean" and info.meta["stage"] == "gender_judge"

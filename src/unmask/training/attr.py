@@ -257,7 +257,7 @@ def promote(
     model.load_state_dict(ckpt["ema"])
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds))
     loader = DataLoader(train_ds, cfg.batch, shuffle=True, num_workers=cfg.workers)
-    recalibrate_bn(model, loader)
+    recalibrate_bn(model, loader, input_key(cfg))  # the crops it was trained on and reads
     flip_tta = True  # the stage averages each crop with its mirror; calibrate the same way
     temperature = calibrate(model, cfg, flip_tta)
     meta = {

@@ -57,9 +57,12 @@ def test_gender_judge_trains_on_clean_faces_and_promotes_under_its_name(
     run = train(cfg)
     keys = []
     recalibrate = attr_training.recalibrate_bn
-    monkeypatch.setattr(
-        attr_training, "recalibrate_bn", lambda m, b, key: keys.append(key) or recalibrate(m, b, key)
-    )
+
+    def spy(model, batches, key):
+        keys.append(key)
+        return recalibrate(model, batches, key)
+
+    monkeypatch.setattr(attr_training, "recalibrate_bn", spy)
     promote(run, tmp_path / "w", checkpoint="last", name="gender_judge")
     assert keys == ["clean"]  # BatchNorm statistics from the unmasked crops it reads
     assert not (tmp_path / "w" / "attr.json").exists()

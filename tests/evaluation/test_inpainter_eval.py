@@ -94,6 +94,20 @@ def test_evaluate_notes_missing_judge(tiny_dataset, tmp_path, monkeypatch):
     assert "gender_agreement" not in res["rows"]["shipped (guided)"]
 
 
+def test_the_model_under_test_gets_its_own_label(tiny_dataset, tmp_path):
+    """A candidate evaluated with ``label`` is named so in the table, and the bars are checked
+    on its row; a label that another row already has is refused."""
+    w = _weights(tmp_path / "w")
+    kw = dict(conditioning="teacher", limit=2, identity_limit=0, timing_repeats=0)
+    res = evaluate(tiny_dataset, w, label="candidate", **kw)
+    assert list(res["rows"]) == ["candidate", "OpenCV Telea", "OpenCV NS"]
+    gain = res["rows"]["candidate"]["psnr_hole"] - res["rows"]["OpenCV Telea"]["psnr_hole"]
+    assert res["main"] == "candidate"
+    assert res["acceptance"]["psnr_hole_gain_vs_telea"] == pytest.approx(gain)
+    with pytest.raises(ValueError, match="is taken"):
+        evaluate(tiny_dataset, w, label="x", others=(("x", w),), **kw)
+
+
 def test_opencv_inpaint_fills_the_hole():
     crop = np.full((32, 32, 3), 120, np.uint8)
     mask = np.zeros((32, 32), np.uint8)
@@ -111,3 +125,5 @@ def test_eval_cli_rejects_a_malformed_also(tiny_dataset):
     args = ["eval", "inpainter", "--dataset", str(tiny_dataset), "--also", "no-equals-sign"]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 2 and "LABEL=DIR" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, [*args[:4], "--label", " "])
+    assert res.exit_code == 2 and "--label" in res.output and "Traceback" not in res.output

@@ -23,3 +23,11 @@ def test_attr_features_pool_the_last_stage():
     imgs = (np.random.default_rng(0).random((3, 64, 64, 3)) * 255).astype(np.uint8)
     f = attr_features(net, imgs, batch=2)
     assert f.shape == (3, 16) and np.isfinite(f).all()
+    # the shipped attr network is an ensemble: its members' features side by side
+    from unmask.models.face_attr import FaceAttrEnsemble
+
+    member = dict(image_size=32, widths=(8, 8, 16, 16), blocks=1, head_channels=4)
+    ens = FaceAttrEnsemble([member, member])
+    ens.members[0].load_state_dict(net.state_dict())
+    both = attr_features(ens, imgs, batch=2)
+    assert both.shape == (3, 32) and np.allclose(both[:, :16], f)

@@ -144,6 +144,12 @@ def eval_detector(
 @evaluate.command("inpainter")
 @click.option("--dataset", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--weights-dir", type=click.Path(file_okay=False), help="Folder with inpainter.*")
+@click.option(
+    "--label",
+    default="shipped (guided)",
+    show_default=True,
+    help="Row label of the --weights-dir model (the row the bars are checked on).",
+)
 @click.option("--l1-dir", type=click.Path(file_okay=False), help="L1-only baseline inpainter.*")
 @click.option(
     "--ablation-dir",
@@ -184,6 +190,7 @@ def eval_detector(
 def eval_inpainter(
     dataset,
     weights_dir,
+    label,
     l1_dir,
     ablation_dirs,
     others,
@@ -201,14 +208,17 @@ def eval_inpainter(
 
     pairs = []
     for item in others:
-        label, sep, folder = item.partition("=")
-        if not sep or not label.strip() or not folder:
+        name, sep, folder = item.partition("=")
+        if not sep or not name.strip() or not folder:
             raise click.BadParameter(f"expected LABEL=DIR, got {item!r}", param_hint="--also")
-        pairs.append((label.strip(), folder))
+        pairs.append((name.strip(), folder))
+    if not label.strip():
+        raise click.BadParameter("must not be empty", param_hint="--label")
 
     res = run(
         dataset,
         weights_dir,
+        label=label.strip(),
         l1_dir=l1_dir,
         ablation_dirs=tuple(ablation_dirs),
         others=tuple(pairs),

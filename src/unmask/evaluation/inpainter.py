@@ -21,7 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.evaluation.inpainter_report import DLIB_SAME_PERSON, acceptance, comparison_sheet
+from unmask.evaluation.inpainter_report import (
+    DLIB_SAME_PERSON,
+    MAIN_LABEL,
+    acceptance,
+    comparison_sheet,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +212,7 @@ def evaluate(
     dataset: str | Path,
     weights_dir: str | Path | None = None,
     *,
+    label: str = MAIN_LABEL,
     l1_dir: str | Path | None = None,
     ablation_dirs: tuple = (),
     others: tuple = (),
@@ -227,6 +233,8 @@ def evaluate(
     Args:
         weights_dir, l1_dir, ablation_dirs: folders holding ``inpainter.*`` of the shipped model,
             the L1-only baseline and each unguided-ablation seed.
+        label: the row label of the ``weights_dir`` model, whose row the acceptance bars
+            are evaluated on (default ``"shipped (guided)"``).
         others: ``(label, folder)`` pairs of further inpainters to put beside them (e.g. a
             fine-tuned candidate); labels must differ from the other rows'.
         judge_dir: folder with ``gender_judge.*``; attr_dir: folder with ``attr.*``.
@@ -245,17 +253,17 @@ def evaluate(
 
     if conditioning not in ("predicted", "teacher"):
         raise ValueError("conditioning must be 'predicted' or 'teacher'")
-    learned = {"shipped (guided)": Inpainter.from_weights(weights_dir, backend="torch")}
-    if l1_dir:
-        learned["L1-only baseline"] = Inpainter.from_weights(l1_dir, backend="torch")
-    for i, d in enumerate(ablation_dirs):
-        learned[f"unguided ablation s{i}"] = Inpainter.from_weights(d, backend="torch")
-    for label, d in others:
-        if label in learned or label in ("OpenCV Telea", "OpenCV NS"):
-            raise ValueError(f"row label {label!r} is taken; choose another")
-        learned[label] = Inpainter.from_weights(d, backend="torch")
+    models = [(label, weights_dir)]
+    models += [("L1-only baseline", l1_dir)] if l1_dir else []
+    models += [(f"unguided ablation s{i}", d) for i, d in enumerate(ablation_dirs)]
+    learned: dict = {}
+    for name, d in [*models, *others]:
+        if name in learned or name in ("OpenCV Telea", "OpenCV NS"):
+            raise ValueError(f"row label {name!r} is taken; choose another")
+        learned[name] = Inpainter.from_weights(d, backend="torch")
     names = [*learned, "OpenCV Telea", "OpenCV NS"]
-    size = learned["shipped (guided)"].image_size
+    main = learned[label]
+    size = main.image_size
     notes: list[str] = []
     attr, judge, feat_net, feat_name = _networks(attr_dir, judge_dir, conditioning, notes)
     ds = FaceMaskDataset(dataset, split, size, None)
@@ -270,7 +278,7 @@ def evaluate(
             break
         masked, gt = from_nchw(b["masked"][:k]), from_nchw(b["clean"][:k])
         # every method rebuilds the same hole: the face mask grown as the shipped stage grows it
-        masks = learned["shipped (guided)"].hole(b["mask"][:k, 0].numpy().astype(np.uint8))
+        masks = main.hole(b["mask"][:k, 0].numpy().astype(np.uint8))
         true_lm.append(b["landmarks"][:k].numpy())
         if attr is not None:
             lm, p = attr(masked)
@@ -296,6 +304,7 @@ def evaluate(
         seen += k
         log.info("evaluated %d / %d", seen, n_total)
     res: dict = {
+        "main": label,
         "split": split,
         "samples": seen,
         "size": size,

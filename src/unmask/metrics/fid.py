@@ -13,10 +13,12 @@ def attr_features(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
     """Global-average-pooled last-stage features of a FaceAttrNet's encoder.
 
     Args:
-        model: a :class:`~unmask.models.face_attr.FaceAttrNet` (put in eval mode here).
+        model: a :class:`~unmask.models.face_attr.FaceAttrNet`, or a
+            :class:`~unmask.models.face_attr.FaceAttrEnsemble` (its members' features side by
+            side); put in eval mode here.
         images: ``N x S x S x 3`` uint8 RGB aligned crops (resized to the model's input side).
     Returns:
-        float64 ``N x D`` features (D = the last encoder width).
+        float64 ``N x D`` features (D = the last encoder width, summed over members).
     """
     import cv2
     import torch
@@ -32,8 +34,9 @@ def attr_features(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
             chunk = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in chunk])
         x = torch.from_numpy(chunk).permute(0, 3, 1, 2).float().div_(255).to(device)
         with torch.inference_mode():
-            feats = model.encoder((x - 0.5) / 0.25)[-1]
-        out.append(feats.mean((2, 3)).double().cpu().numpy())
+            nets = getattr(model, "members", [model])
+            feats = torch.cat([n.features(x)[-1].mean((2, 3)) for n in nets], 1)
+        out.append(feats.double().cpu().numpy())
     return np.concatenate(out)
 
 

@@ -197,7 +197,9 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
         run, lambda: Run.create("inpainter", cfg, cfg.runs, cfg.tag), rank, world
     )
     attr = FrozenAttr.load(cfg.attr_weights, device) if cfg.use_attr else None
-    guide = FrozenAttr.load(cfg.guide_weights, device, "gender_guide") if cfg.w_guide > 0 else None
+    guide = None
+    if cfg.w_guide > 0:
+        guide = FrozenAttr.load(cfg.guide_weights, device, "gender_guide", only_here=True)
     kinds = tuple(cfg.exclude_kinds)
     train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), kinds, seed=cfg.seed)
     sampler = (

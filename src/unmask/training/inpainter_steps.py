@@ -41,16 +41,13 @@ class FrozenAttr:
         self.temperature = temperature
 
     @classmethod
-    def load(cls, weights_dir, device, name: str = "attr") -> FrozenAttr:
-        """The ``attr`` weights found from ``weights_dir`` (with the usual fallbacks), or, for
-        any other ``name`` (the ``gender_guide``), ``name.*`` in exactly that folder."""
+    def load(cls, weights_dir, device, name: str = "attr", only_here: bool = False) -> FrozenAttr:
+        """The ``name`` weights found from ``weights_dir`` with the usual fallbacks, or, with
+        ``only_here`` (the ``gender_guide``), in exactly that folder."""
         from unmask.runtime import weights
 
-        info = (
-            weights.find(name, weights_dir)
-            if name == "attr"
-            else weights.find_here(name, weights_dir)
-        )
+        find = weights.find_here if only_here else weights.find
+        info = find(name, weights_dir)
         return cls(weights.load_module(info, str(device)), info.meta.get("gender_temperature", 1))
 
     def p_female(self, images: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,8 @@ def attr_features(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
     import cv2
     import torch
 
+    from unmask.models.face_attr import member_nets
+
     model.eval()
     size = model.image_size
     device = next(model.parameters()).device
@@ -34,8 +36,7 @@ def attr_features(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
             chunk = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in chunk])
         x = torch.from_numpy(chunk).permute(0, 3, 1, 2).float().div_(255).to(device)
         with torch.inference_mode():
-            nets = getattr(model, "members", [model])
-            feats = torch.cat([n.features(x)[-1].mean((2, 3)) for n in nets], 1)
+            feats = torch.cat([n.features(x)[-1].mean((2, 3)) for n in member_nets(model)], 1)
         out.append(feats.double().cpu().numpy())
     return np.concatenate(out)
 

@@ -154,3 +154,9 @@ class FaceAttrEnsemble(nn.Module):
                 [o["gender_logit"] / t for o, t in zip(outs, self.temperatures, strict=True)]
             ).mean(0),
         }
+
+
+def member_nets(model: nn.Module) -> list[FaceAttrNet]:
+    """The :class:`FaceAttrNet` networks inside ``model``: an ensemble's members, else the
+    network itself (for code that needs each trunk's features)."""
+    return list(model.members) if isinstance(model, FaceAttrEnsemble) else [model]

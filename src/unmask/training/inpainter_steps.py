@@ -22,6 +22,7 @@ from unmask.losses import (
     patch_weight,
     ssim_loss,
 )
+from unmask.models.face_attr import member_nets
 from unmask.models.inpainter import composite
 from unmask.runtime.backend import from_nchw
 from unmask.stages.inpaint import hole_radius
@@ -50,10 +51,14 @@ class FrozenAttr:
         info = find(name, weights_dir)
         return cls(weights.load_module(info, str(device)), info.meta.get("gender_temperature", 1))
 
+    def gender_logit(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The calibrated (temperature-scaled) gender logit of an output of this network."""
+        return out["gender_logit"] / self.temperature
+
     def p_female(self, images: torch.Tensor) -> torch.Tensor:
         """Calibrated P(female) (``N``) of ``N x 3 x S x S`` [0, 1] images, without gradients."""
         with torch.no_grad():
-            return torch.sigmoid(self(images)["gender_logit"] / self.temperature)
+            return torch.sigmoid(self.gender_logit(self(images)))
 
     def _fit(self, images: torch.Tensor) -> torch.Tensor:
         size = self.model.image_size
@@ -70,9 +75,8 @@ class FrozenAttr:
         ``stages`` deepest maps of each member, each gap over the target's mean magnitude;
         gradients flow to ``images`` only): feature matching through our own face network,
         not an ImageNet perceptual loss."""
-        nets = getattr(self.model, "members", [self.model])
         gaps = []
-        for net in nets:
+        for net in member_nets(self.model):
             with torch.no_grad():
                 want = net.features(self._fit(target))[-stages:]
             for f, w in zip(net.features(self._fit(images))[-stages:], want, strict=True):
@@ -104,7 +108,7 @@ def conditioning(batch: dict, attr: FrozenAttr | None, cfg: InpaintTrainConfig, 
     )
     use = use.to(lm.device)
     lm = torch.where(use[:, None, None], out["landmarks"] * s - 0.5, lm)
-    p = torch.where(use, torch.sigmoid(out["gender_logit"] / attr.temperature), p)
+    p = torch.where(use, torch.sigmoid(attr.gender_logit(out)), p)
     return lm, p
 
 
@@ -142,7 +146,7 @@ def generator_losses(
         target = (batch["landmarks"] + 0.5) / cfg.size
         parts["lm_pct"] = (out["landmarks"] - target).abs().mean() * 100
         known = (p_cond - 0.5).abs() > 1e-6
-        logit = out["gender_logit"] / attr.temperature
+        logit = attr.gender_logit(out)
         parts["gender_bce"] = over_known(F.binary_cross_entropy_with_logits, logit, p_cond, known)
         total = total + cfg.w_landmark * parts["lm_pct"] + cfg.w_gender * parts["gender_bce"]
     if attr is not None and cfg.w_attr_feat > 0:
@@ -150,7 +154,7 @@ def generator_losses(
         total = total + cfg.w_attr_feat * parts["attr_feat"]
     if guide is not None and cfg.w_guide > 0:
         # gender as read on the whole face: the composite should read like the ground truth
-        logit = guide(comp)["gender_logit"] / guide.temperature
+        logit = guide.gender_logit(guide(comp))
         want = guide.p_female(clean)
         parts["guide_bce"] = F.binary_cross_entropy_with_logits(logit, want)
         total = total + cfg.w_guide * parts["guide_bce"]

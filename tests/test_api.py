@@ -44,3 +44,47 @@ def test_inpainter_gets_the_predicted_probability_unless_the_user_forces_a_gende
     else:
         assert seen == ["male"] and face.gender == "male" and face.gender_forced
     assert np.array_equal(result.restored.shape, masked.shape)
+
+
+def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(weights, monkeypatch):
+    """Photo cut through the mask: plain alignment mirrors the mask below the chin; the
+    inpainter must get the crop with the padding remade (``repad``), and the returned crop is
+    the aligned crop outside the hole."""
+    import cv2
+
+    from unmask.data.preview import example_face
+    from unmask.faces.align import align, inside_photo, repad
+    from unmask.faces.detect import Detection
+    from unmask.faces.landmarks import five_from_68
+
+    _, masked, mask = masked_example()
+    _, landmarks = example_face()
+    ys = np.nonzero(mask)[0]
+    cut = int((ys.min() + ys.max()) / 2)  # the photo ends half-way down the mask
+    photo, photo_m = masked[:cut].copy(), mask[:cut]
+    five = five_from_68(landmarks)
+    unmasker = Unmasker(weights, backend="torch", crop_size=32)
+
+    class OneFace:
+        def detect(self, image):
+            return [Detection(np.array([0, 0, 1, 1], np.float32), 1.0, five)]
+
+    al = align(photo, five, 32)
+    hole_in = cv2.warpAffine(photo_m, al.matrix, (32, 32), flags=cv2.INTER_NEAREST)
+    unmasker._stages["detector"] = OneFace()
+    monkeypatch.setattr(type(unmasker.segmenter), "__call__", lambda self, crop: hole_in)
+    seen = []
+    original = type(unmasker.inpainter).__call__
+
+    def spy(self, crop, mask, landmarks=None, gender=None):
+        seen.append((crop, mask))
+        return original(self, crop, mask, landmarks, gender)
+
+    monkeypatch.setattr(type(unmasker.inpainter), "__call__", spy)
+    face = unmasker(photo).faces[0]
+    ((context, hole),) = seen
+    assert np.array_equal(context, repad(photo, al, hole))
+    outside = inside_photo(photo.shape[:2], al.matrix, 32) == 0
+    assert (context != al.crop)[outside].any()  # the padding was remade
+    keep = hole == 0
+    assert np.array_equal(face.restored[keep], al.crop[keep])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.faces.align import align
+from unmask.faces.align import align, repad
 from unmask.faces.paste import paste_back, photo_mask
 from unmask.types import FaceResult, Result
 
@@ -235,9 +235,13 @@ class Unmasker:
         restored = al.crop
         if masked:
             t = time.perf_counter()
+            # the crop's padding mirrors the photo, mask included, wherever the mask reaches
+            # the photo's edge: remake it without the mask (as in the training crops)
+            context = repad(image, al, crop_mask)
             # the generator was trained and measured on the attr network's P(female): the
             # hard label would push uncertain faces (children) towards a caricature
-            restored = self.inpainter(al.crop, crop_mask, lm, gender or p)
+            restored = self.inpainter(context, crop_mask, lm, gender or p)
+            restored = np.where(crop_mask[..., None] > 0, restored, al.crop)
             times["inpaint"] = 1000 * (time.perf_counter() - t)
         else:
             crop_mask = np.zeros_like(crop_mask)

@@ -75,3 +75,28 @@ def test_build_resumes_and_refuses_other_options(face_folder, tmp_path):
     with pytest.raises(ValueError, match="other options"):
         build(_cfg(face_folder, out, size=64))
     assert json.loads((out / "build.json").read_text())["size"] == 96
+
+
+def test_masked_padding_hides_the_face_below_the_mask(face_folder, tmp_path):
+    """'clean' padding mirrors the unmasked photo, so the hidden chin shows below the mask;
+    'masked' (the default) pads as the pipeline does: the same mask, other padding."""
+    build(_cfg(face_folder, tmp_path / "clean", padding="clean", limit=3))
+    build(_cfg(face_folder, tmp_path / "masked", limit=3))
+    assert json.loads((tmp_path / "masked" / "build.json").read_text())["padding"] == "masked"
+    changed = 0
+    for r in load_manifest(tmp_path / "clean"):
+        a, b = (
+            np.asarray(Image.open(tmp_path / d / r["image"])).astype(int)
+            for d in ("clean", "masked")
+        )
+        mask = np.asarray(Image.open(tmp_path / "clean" / r["mask"])) > 0
+        assert np.abs(a - b)[mask].mean() < 2  # the mask itself: the same (JPEG aside)
+        changed += np.abs(a - b)[~mask].mean() > 1
+    assert changed >= 1  # UTKFace crops are tight: the padding differs
+    with pytest.raises(ValueError, match="padding"):
+        _cfg(face_folder, tmp_path / "x", padding="mirror")
+    # a dataset built before the option resumes as 'clean'
+    old = json.loads((tmp_path / "clean" / "build.json").read_text())
+    del old["padding"]
+    (tmp_path / "clean" / "build.json").write_text(json.dumps(old))
+    assert build(_cfg(face_folder, tmp_path / "clean", padding="clean", limit=3))["built"] == 3

@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from unmask.faces.align import MEAN_68, align, invert, template, transform_points, umeyama
+from unmask.faces.align import (
+    MEAN_68,
+    align,
+    inside_photo,
+    invert,
+    repad,
+    template,
+    transform_points,
+    umeyama,
+)
 from unmask.faces.landmarks import five_from_68
 from unmask.faces.paste import paste_back, photo_mask
 
@@ -43,6 +52,30 @@ def test_default_padding_is_the_training_crops_blur_not_edge_streaks():
     assert np.array_equal(blur[:40], rep[:40])  # inside the photo nothing changes
     with pytest.raises(ValueError, match="border"):
         align(photo, five_from_68(lm), 128, border="zeros")
+
+
+def _green_mask_at_the_edge():
+    """A grey photo whose face's lower half, down to the photo's edge, wears a green 'mask'."""
+    photo = np.full((200, 200, 3), 128, np.uint8)
+    photo[120:, 40:160] = (0, 255, 0)
+    lm = MEAN_68 * 150 + np.array([25.0, 90.0])  # the chin leaves the photo
+    return photo, align(photo, five_from_68(lm), 128)
+
+
+def test_repad_keeps_a_mask_at_the_photo_edge_out_of_the_padding():
+    photo, al = _green_mask_at_the_edge()
+    green = (al.crop[..., 1] > 200) & (al.crop[..., 0] < 60)
+    inside = inside_photo(photo.shape[:2], al.matrix, 128) > 0
+    assert (green & ~inside).sum() > 200  # plain mirroring repeats the mask below the chin
+    hole = green.astype(np.uint8)
+    out = repad(photo, al, hole)
+    assert np.array_equal(out[inside], al.crop[inside])  # the photo's own pixels stay
+    pad = ~inside & ~green
+    again = (out[..., 1] > 200) & (out[..., 0] < 60)
+    assert not (again & ~inside).any()  # no green mirrored into the padding any more
+    assert np.abs(out[pad].astype(int) - 128).max() < 30  # it is the grey around the mask
+    # nothing to ignore: the same crop as plain alignment
+    assert np.array_equal(repad(photo, al, np.zeros_like(hole)), al.crop)
 
 
 def test_align_rejects_bad_keypoints():

@@ -53,7 +53,18 @@ def data() -> None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--workers", default=2, show_default=True)
 @click.option("--limit", type=int, help="Build at most this many faces.")
-def build(faces_dir, out, labels, csv_path, size, variants, mix, templates, seed, workers, limit):
+@click.option(
+    "--padding",
+    type=click.Choice(["masked", "clean"]),
+    default="masked",
+    show_default=True,
+    help="Out-of-photo padding of masked crops: made from the photo wearing the mask, as the "
+    "pipeline does ('masked'), or mirrored from the unmasked photo, which shows the hidden "
+    "face below the mask ('clean': datasets before session 15).",
+)
+def build(
+    faces_dir, out, labels, csv_path, size, variants, mix, templates, seed, workers, limit, padding
+):
     """Align faces, compute teacher landmarks, draw synthetic masks, write a manifest."""
     from tqdm import tqdm
 
@@ -76,6 +87,7 @@ def build(faces_dir, out, labels, csv_path, size, variants, mix, templates, seed
         seed=seed,
         workers=workers,
         limit=limit,
+        padding=padding,
     )
     with tqdm(desc="faces", unit="face") as bar:
 

@@ -52,6 +52,19 @@ class BuildConfig:
     limit: int | None = None
     jpeg_quality: int = 95
     min_eye_px: float = 12.0
+    padding: str = "masked"
+
+    def __post_init__(self) -> None:
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, not {self.padding!r}")
+
+
+#: How the out-of-photo padding of a masked crop is made. ``"clean"`` (datasets before session
+#: 15): mirrored from the *unmasked* photo, so a crop whose chin touches the photo's edge shows
+#: a mirror of the hidden mouth and chin below the mask, which no real photo does. ``"masked"``:
+#: the mask is drawn into the photo and the padding made as the pipeline makes it
+#: (:func:`unmask.faces.align.repad`).
+PADDINGS = ("clean", "masked")
 
 
 _STATE: dict = {}
@@ -66,6 +79,34 @@ def _init_worker(cfg: BuildConfig) -> None:
     cv2.setNumThreads(1)
     _STATE["cfg"] = cfg
     _STATE["masks"] = make_mask_source(parse_mix(cfg.mix), cfg.templates)
+
+
+def padded_from_photo(
+    photo: np.ndarray, alignment, masked_crop: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """A masked crop as the pipeline would cut it from a photo wearing that mask.
+
+    Args:
+        photo: ``H x W x 3`` uint8 RGB unmasked photo; alignment: its
+            :class:`~unmask.faces.align.Alignment` (``"blur"`` border).
+        masked_crop: ``S x S x 3`` uint8 RGB, the aligned crop with a mask drawn on;
+            mask: ``S x S`` uint8 {0, 1}, the drawn mask.
+    Returns:
+        ``S x S x 3`` uint8 RGB: ``masked_crop`` inside the photo and on the mask; elsewhere
+        the padding of the photo with the mask drawn in, made by
+        :func:`~unmask.faces.align.repad` (so it shows neither the hidden face nor the mask).
+    """
+    import cv2
+
+    from unmask.faces.align import inside_photo, repad
+    from unmask.faces.paste import photo_mask
+
+    h, w = photo.shape[:2]
+    pm = photo_mask(alignment, mask, (h, w))
+    drawn = cv2.warpAffine(masked_crop, alignment.inverse, (w, h), flags=cv2.INTER_LINEAR)
+    worn = np.where(pm[..., None] > 0, drawn, photo)
+    keep = inside_photo((h, w), alignment.matrix, alignment.size) | (mask > 0)
+    return np.where(keep[..., None] > 0, masked_crop, repad(worn, alignment, mask))
 
 
 def _save(path: Path, image: np.ndarray, quality: int) -> None:
@@ -106,7 +147,10 @@ def process_face(face: SourceFace) -> dict:
     for k in range(cfg.variants):
         mf = _STATE["masks"].apply(al.crop, lm_crop, rng)
         name = f"{fid}_{k}"
-        _save(out / "masked" / f"{name}.jpg", mf.image, cfg.jpeg_quality)
+        masked = mf.image
+        if cfg.padding == "masked":
+            masked = padded_from_photo(image, al, mf.image, mf.mask)
+        _save(out / "masked" / f"{name}.jpg", masked, cfg.jpeg_quality)
         _save(out / "masks" / f"{name}.png", mf.mask * 255, cfg.jpeg_quality)
         h, w = mf.mask.shape
         pts = np.clip(np.round(lm_crop[list(MOUTH)]).astype(int), 0, [w - 1, h - 1])
@@ -154,7 +198,7 @@ def build(cfg: BuildConfig, progress: Callable[[int, int], None] | None = None) 
         (out / sub).mkdir(parents=True, exist_ok=True)
     old = out / "build.json"
     if old.is_file():
-        prev = json.loads(old.read_text())
+        prev = {"padding": "clean"} | json.loads(old.read_text())  # built before the option
         keep = ("workers", "limit", "out")
         if {k: v for k, v in prev.items() if k not in keep} != {
             k: v for k, v in _cfg_dict(cfg).items() if k not in keep

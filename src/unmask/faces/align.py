@@ -171,7 +171,11 @@ class Alignment:
 
 
 def align(
-    image: np.ndarray, five: np.ndarray, size: int = DEFAULT_SIZE, border: str = "blur"
+    image: np.ndarray,
+    five: np.ndarray,
+    size: int = DEFAULT_SIZE,
+    border: str = "blur",
+    ignore: np.ndarray | None = None,
 ) -> Alignment:
     """Warp the face with keypoints ``five`` onto the canonical template.
 
@@ -184,19 +188,36 @@ def align(
             pixels). Every crop network was trained on ``"blur"`` crops; on test faces
             re-aligned with ``"replicate"`` padding the attr landmark NME rises from 3.3 % to
             5.3 % and the inpainter loses 4 dB in the hole (``tools/padding_check.py``).
+        ignore: optional ``H x W`` uint8/bool photo mask (1 = the face mask) whose pixels
+            must not be mirrored into the padding: they are filled from their surroundings
+            (OpenCV Telea) before the padding is made. Crop pixels inside the photo keep their
+            values; only the padding changes. Training crops are padded from the unmasked face,
+            so a mask mirrored below the chin is a context the inpainter never saw.
     Returns:
         :class:`Alignment`.
     """
-    import cv2
-
     five = np.asarray(five, np.float64)
     if five.shape != (5, 2) or not np.all(np.isfinite(five)):
         raise ValueError(f"expected finite (5, 2) keypoints, got shape {five.shape}")
     if np.ptp(five, axis=0).max() < 1.0:
         raise ValueError("degenerate keypoints: all five lie within one pixel")
+    return warp_to_crop(image, umeyama(five, template(size)), size, border, ignore)
+
+
+def warp_to_crop(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    size: int,
+    border: str = "blur",
+    ignore: np.ndarray | None = None,
+) -> Alignment:
+    """Warp ``image`` with the photo -> crop similarity ``matrix`` (``2 x 3``) into a
+    ``size``-pixel crop; ``border`` and ``ignore`` as in :func:`align`."""
+    import cv2
+
     if border not in ("replicate", "blur"):
         raise ValueError(f"unknown border mode {border!r}")
-    m0 = m = umeyama(five, template(size))
+    m0 = m = np.asarray(matrix, np.float64)
     # Downscaling by a large factor aliases: pre-shrink with a pyramid first.
     scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
     src = image
@@ -206,9 +227,56 @@ def align(
         scale *= 2
     mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_REFLECT_101
     crop = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=mode)
+    inside = inside_photo(src.shape[:2], m, size)
+    if inside.all():
+        return Alignment(crop=crop, matrix=m0, size=size)
+    pad = crop
+    if ignore is not None:  # padding (its blur and mean colour too) from the filled photo
+        filled = _fill_ignored(src, ignore)
+        pad = cv2.warpAffine(filled, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=mode)
     if border == "blur":
-        crop = _blur_outside(crop, src.shape[:2], m)
-    return Alignment(crop=crop, matrix=m0, size=size)
+        pad = _blur_outside(pad, inside)
+    return Alignment(crop=np.where(inside[..., None] > 0, crop, pad), matrix=m0, size=size)
+
+
+def repad(image: np.ndarray, alignment: Alignment, hole: np.ndarray) -> np.ndarray:
+    """The aligned crop of ``image`` with its padding made as if the ``hole`` were not there.
+
+    Args:
+        image: ``H x W x 3`` uint8 RGB photo the ``alignment`` was made from.
+        alignment: its :class:`Alignment` (``"blur"`` border).
+        hole: ``S x S`` uint8/bool crop-space mask, 1 = the face mask (or the hole around it).
+    Returns:
+        ``S x S x 3`` uint8 RGB: pixels inside the photo as in ``alignment.crop``; the padding
+        mirrors the photo with the hole's pixels filled from their surroundings, so a mask that
+        reaches the photo's edge is not mirrored below the chin (see :func:`align`).
+    """
+    from unmask.faces.paste import photo_mask
+
+    pm = photo_mask(alignment, hole, image.shape[:2])
+    return warp_to_crop(image, alignment.matrix, alignment.size, "blur", ignore=pm).crop
+
+
+def _fill_ignored(src: np.ndarray, ignore: np.ndarray) -> np.ndarray:
+    """``src`` with the pixels of ``ignore`` (any photo-grid size: resized to ``src``, grown by
+    2 px for the anti-aliased edge) filled by Telea inpainting from the rest."""
+    import cv2
+
+    h, w = src.shape[:2]
+    m = (np.asarray(ignore) > 0).astype(np.uint8)
+    if m.shape != (h, w):
+        m = (cv2.resize(m * 255, (w, h), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    if not m.any():
+        return src
+    m = cv2.dilate(m, np.ones((5, 5), np.uint8))
+    ys, xs = np.nonzero(m)
+    y1, y2 = max(0, ys.min() - 8), min(h, ys.max() + 9)
+    x1, x2 = max(0, xs.min() - 8), min(w, xs.max() + 9)
+    out = src.copy()
+    out[y1:y2, x1:x2] = cv2.inpaint(
+        np.ascontiguousarray(src[y1:y2, x1:x2]), m[y1:y2, x1:x2], 3, cv2.INPAINT_TELEA
+    )
+    return out
 
 
 def inside_photo(shape: tuple[int, int], m: np.ndarray, size: int) -> np.ndarray:
@@ -220,14 +288,12 @@ def inside_photo(shape: tuple[int, int], m: np.ndarray, size: int) -> np.ndarray
     return cv2.warpAffine(ones, m, (size, size), flags=cv2.INTER_NEAREST, borderValue=0)
 
 
-def _blur_outside(crop: np.ndarray, shape: tuple[int, int], m: np.ndarray) -> np.ndarray:
-    """Blend mirrored padding towards a blurred copy with the distance from the photo."""
+def _blur_outside(crop: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Blend mirrored padding towards a blurred copy with the distance from the photo
+    (``valid``: ``S x S`` uint8, 1 inside the photo)."""
     import cv2
 
     size = crop.shape[0]
-    valid = inside_photo(shape, m, size)
-    if valid.all():
-        return crop
     dist = cv2.distanceTransform(1 - valid, cv2.DIST_L2, 3)
     w = np.clip(dist / (0.08 * size), 0, 1)[..., None]
     blurred = cv2.GaussianBlur(crop, (0, 0), 0.04 * size)

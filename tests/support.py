@@ -36,16 +36,19 @@ def require_dlib() -> None:
 
 def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int = 0) -> Path:
     """Write a synthetic dataset in the `unmask data build` format (random textures, mean-shape
-    landmarks with jitter, a box mask over the lower face)."""
+    landmarks with jitter, a box mask over the lower face, the bottom 15 % of each crop marked
+    as padding)."""
     from PIL import Image
 
     from unmask.data.manifest import split_of, write_lines
     from unmask.faces.align import MEAN_68
 
     rng = np.random.default_rng(seed)
-    for sub in ("faces", "masked", "masks"):
+    for sub in ("faces", "masked", "masks", "inside"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     rows = []
+    inside = np.full((size, size), 255, np.uint8)
+    inside[int(0.85 * size) :] = 0  # the photo ends above the crop's bottom: padding
     for i in range(n_faces):
         fid = f"{i:012x}"
         clean = (rng.random((size, size, 3)) * 255).astype(np.uint8)
@@ -57,6 +60,7 @@ def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int =
         Image.fromarray(clean).save(root / "faces" / f"{fid}.jpg")
         Image.fromarray(masked).save(root / "masked" / f"{fid}_0.jpg")
         Image.fromarray(mask * 255).save(root / "masks" / f"{fid}_0.png")
+        Image.fromarray(inside).save(root / "inside" / f"{fid}.png")
         split = ["train", "val", "test"][i % 3] if i < 9 else split_of(fid)
         rows.append(
             {
@@ -70,6 +74,7 @@ def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int =
                 "clean": f"faces/{fid}.jpg",
                 "image": f"masked/{fid}_0.jpg",
                 "mask": f"masks/{fid}_0.png",
+                "inside": f"inside/{fid}.png",
                 "landmarks": lm.round(2).tolist(),
                 "teacher_score": 1.0,
                 "mask_source": "procedural",

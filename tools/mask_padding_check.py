@@ -17,12 +17,14 @@ is re-aligned three ways, and the shipped inpainter fills the same hole in each:
 Figures: PSNR over the hole pixels inside the photo, and gender agreement of the independent
 judge (``eval/judge``) between the composite and the clean crop.
 
-usage: python tools/mask_padding_check.py N [DATASET] [FACES] [JUDGE] [SHEET.png]
-(N test rows of a dataset built with ``--padding clean``; prints JSON)
+usage: python tools/mask_padding_check.py N [--dataset D] [--faces F] [--judge J]
+    [--weights W] [--sheet SHEET.png]
+(N test rows of a dataset built with ``--padding clean``; W: the pipeline's weights folder,
+default the shipped ones; prints JSON)
 """
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 import cv2
@@ -35,18 +37,27 @@ from unmask.faces.paste import paste_back, photo_mask
 from unmask.faces.teacher import teacher_landmarks
 from unmask.io import load_image
 from unmask.metrics.images import psnr
+from unmask.metrics.landmarks import nme_per_face
 from unmask.stages.attr import FaceAttributes
 
-ds = Path(sys.argv[2] if len(sys.argv) > 2 else "data/utk256")
-src = Path(sys.argv[3] if len(sys.argv) > 3 else "../shared/data/faces-utk")
-judge = FaceAttributes.from_weights(
-    sys.argv[4] if len(sys.argv) > 4 else "eval/judge", name="gender_judge", backend="torch"
-)
-n = int(sys.argv[1])
+ap = argparse.ArgumentParser()
+ap.add_argument("n", type=int)
+ap.add_argument("--dataset", default="data/utk256")
+ap.add_argument("--faces", default="../shared/data/faces-utk")
+ap.add_argument("--judge", default="eval/judge")
+ap.add_argument("--weights", default=None)
+ap.add_argument("--sheet", default=None)
+args = ap.parse_args()
+ds, src, n = Path(args.dataset), Path(args.faces), args.n
+judge = FaceAttributes.from_weights(args.judge, name="gender_judge", backend="torch")
 rows = [r for r in map(json.loads, open(ds / "manifest.jsonl")) if r["split"] == "test"][:n]
-u = Unmasker(backend="onnx")
-modes = ("training", "mirrored", "filled", "two-pass")
+u = Unmasker(args.weights, backend="onnx")
+modes = ("training", "mirrored", "filled", "two-pass", "filled, attr on it")
 acc = {m: {"psnr": [], "p": []} for m in modes}
+# the crop the attr network reads in each mode (the pipeline reads the plain, mirrored one)
+ATTR_INPUT = {"training": "training", "filled, attr on it": "filled"}
+ATTR_INPUT |= {m: "mirrored" for m in ("mirrored", "filled", "two-pass")}
+attr_acc = {m: {"nme": [], "gender": []} for m in ("training", "mirrored", "filled")}
 p_gt, ages, sheet = [], [], []
 for r in rows:
     img = load_image(src / r["source"])
@@ -70,13 +81,18 @@ for r in rows:
         "mirrored": worn.crop,
         "filled": repad(photo, worn, hole),
     }
+    attr = {k: u.attributes(c) for k, c in crops.items()}
+    for k, (lm, p) in attr.items():
+        attr_acc[k]["nme"].append(nme_per_face(lm[:1], np.asarray(r["landmarks"])[None])[0])
+        if r["gender"] in ("male", "female"):
+            attr_acc[k]["gender"].append((p[0] >= 0.5) == (r["gender"] == "female"))
     outs = []
     for mode in modes:
-        lm, p = u.attributes(crops["training" if mode == "training" else "mirrored"])
+        lm, p = attr[ATTR_INPUT[mode]]
         if mode == "two-pass":
-            crop = align(paste_back(photo, outs[-1], al, hole), five, 256).crop
+            crop = align(paste_back(photo, outs[2], al, hole), five, 256).crop
         else:
-            crop = crops[mode]
+            crop = crops[mode.split(",")[0]]
         out = u.inpainter(crop, hole, lm[0], float(p[0]))
         acc[mode]["psnr"].append(psnr(out, clean, (hole > 0) & inside))
         outs.append(out)
@@ -94,12 +110,18 @@ for mode, a in acc.items():
         "psnr_hole_inside": round(float(np.mean(a["psnr"])), 3),
         "gender_agreement": round(float(agree.mean()), 4),
     }
-for a, b in (("filled", "mirrored"), ("two-pass", "filled"), ("training", "mirrored")):
+for k, a in attr_acc.items():
+    res[f"attr on {k}"] = {
+        "nme": round(float(np.mean(a["nme"])), 5),
+        "gender_accuracy": round(float(np.mean(a["gender"])), 4),
+    }
+pairs = (("filled", "mirrored"), ("two-pass", "filled"), ("filled, attr on it", "filled"))
+for a, b in (*pairs, ("training", "mirrored")):
     d = np.array(acc[a]["psnr"]) - np.array(acc[b]["psnr"])
     res[f"psnr_gain_{a}_vs_{b}"] = {
         "mean": round(float(d.mean()), 3),
         "se": round(float(d.std() / np.sqrt(len(d))), 3),
     }
 print(json.dumps(res, indent=1))
-if len(sys.argv) > 5:
-    cv2.imwrite(sys.argv[5], cv2.cvtColor(np.concatenate(sheet, 0), cv2.COLOR_RGB2BGR))
+if args.sheet:
+    cv2.imwrite(args.sheet, cv2.cvtColor(np.concatenate(sheet, 0), cv2.COLOR_RGB2BGR))

@@ -9,6 +9,7 @@ from PIL import Image
 
 from support import SHARED, require_dlib
 from unmask.data.build import BuildConfig, build
+from unmask.data.dataset import FaceMaskDataset
 from unmask.data.manifest import load_manifest
 
 
@@ -90,9 +91,12 @@ def test_masked_padding_hides_the_face_below_the_mask(face_folder, tmp_path):
             for d in ("clean", "masked")
         )
         mask = np.asarray(Image.open(tmp_path / "clean" / r["mask"])) > 0
-        assert np.abs(a - b)[mask].mean() < 2  # the mask itself: the same (JPEG aside)
-        changed += np.abs(a - b)[~mask].mean() > 1
+        inside = np.asarray(Image.open(tmp_path / "clean" / r["inside"])) > 127
+        assert np.abs(a - b)[mask | inside].mean() < 2  # the same (JPEG aside)
+        changed += np.abs(a - b)[~mask & ~inside].mean() > 1
     assert changed >= 1  # UTKFace crops are tight: the padding differs
+    item = FaceMaskDataset(tmp_path / "masked", None, 48)[0]
+    assert set(item["inside"].unique().tolist()) == {0.0, 1.0}  # photo pixels and padding
     with pytest.raises(ValueError, match="padding"):
         _cfg(face_folder, tmp_path / "x", padding="mirror")
     # a dataset built before the option resumes as 'clean'

@@ -26,6 +26,7 @@ def test_pack_reads_like_the_original(tiny_dataset, tmp_path):
     a, b = packed[0], original[0]
     assert a["clean"].shape == (3, 32, 32)
     assert (a["mask"] == b["mask"]).float().mean() > 0.97
+    assert (a["inside"] == b["inside"]).float().mean() > 0.97 and a["inside"].min() == 0
     assert np.allclose(a["landmarks"], b["landmarks"], atol=0.01)
     assert (a["clean"] - b["clean"]).abs().mean() < 0.08  # lossy WebP of random noise
     with pytest.raises(FileExistsError):

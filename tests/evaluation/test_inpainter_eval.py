@@ -74,6 +74,8 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
     assert "Inception-FID" not in md
     assert set(res["params"]) == set(names[:5]) and min(res["params"].values()) > 0
     assert "parameters (generator): shipped (guided)" in md
+    # the tiny crops' bottom 15 % is padding, and the hole reaches into it
+    assert 0.5 < res["hole_inside_share"] < 1 and "inside the source photo" in md
 
 
 def test_evaluate_notes_missing_judge(tiny_dataset, tmp_path, monkeypatch):

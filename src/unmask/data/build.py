@@ -7,6 +7,7 @@ Output folder layout (see ``docs/dataset.md``)::
     OUT/build.json      resolved BuildConfig
     OUT/faces/<id>.jpg  aligned unmasked crop (the inpainting target)
     OUT/masked/<id>_<k>.jpg, OUT/masks/<id>_<k>.png (0/255)
+    OUT/inside/<id>.png  crop pixels inside the source photo (255) vs padding (0)
     OUT/manifest.jsonl  one row per masked sample
     OUT/summary.json    counts, skip reasons, timing
 
@@ -117,7 +118,7 @@ def _save(path: Path, image: np.ndarray, quality: int) -> None:
 
 def process_face(face: SourceFace) -> dict:
     """Build one face (runs in a worker). Returns ``{"key", "status", "reason", "rows"}``."""
-    from unmask.faces.align import align
+    from unmask.faces.align import align, inside_photo
     from unmask.faces.landmarks import MOUTH, five_from_68, interocular
     from unmask.faces.teacher import teacher_landmarks
     from unmask.io import ImageError, load_image
@@ -143,6 +144,8 @@ def process_face(face: SourceFace) -> dict:
     fid = face_id(face.key)
     rng = np.random.default_rng([cfg.seed, stable_hash(face.key) % (2**32)])
     _save(out / "faces" / f"{fid}.jpg", al.crop, cfg.jpeg_quality)
+    inside = inside_photo(image.shape[:2], al.matrix, cfg.size)
+    _save(out / "inside" / f"{fid}.png", inside * 255, cfg.jpeg_quality)
     split = split_of(face.key)
     for k in range(cfg.variants):
         mf = _STATE["masks"].apply(al.crop, lm_crop, rng)
@@ -167,6 +170,7 @@ def process_face(face: SourceFace) -> dict:
                 "clean": f"faces/{fid}.jpg",
                 "image": f"masked/{name}.jpg",
                 "mask": f"masks/{name}.png",
+                "inside": f"inside/{fid}.png",
                 "landmarks": np.round(lm_crop, 2).tolist(),
                 "teacher_score": round(float(score), 3),
                 "mask_source": mf.source,
@@ -194,7 +198,7 @@ def build(cfg: BuildConfig, progress: Callable[[int, int], None] | None = None) 
         mask coverage and mouth/nose coverage shares per mask source.
     """
     out = Path(cfg.out)
-    for sub in ("faces", "masked", "masks"):
+    for sub in ("faces", "masked", "masks", "inside"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     old = out / "build.json"
     if old.is_file():

@@ -4,6 +4,8 @@ Each item is a dict of tensors at side ``size``:
     ``masked``, ``clean``: float32 ``3 x S x S`` RGB in [0, 1];
     ``mask``: float32 ``1 x S x S`` in {0, 1}, 1 = face-mask pixel (conservative: any pixel
     partly covered after resizing counts as mask);
+    ``inside``: float32 ``1 x S x S`` in {0, 1}, 1 = pixel of the source photo, 0 = padding
+    (all ones for datasets built before the builder wrote ``inside/`` maps);
     ``landmarks``: float32 ``68 x 2`` pixel xy at side S, iBUG order;
     ``gender``: int64, 0 male, 1 female, -1 unknown; ``age``: float32, -1 unknown;
     ``index``: int64 row index in the manifest selection.
@@ -111,6 +113,11 @@ class FaceMaskDataset(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, i])
         masked, clean = read_crop(self.root / r["image"]), read_crop(self.root / r["clean"])
         mask = read_crop(self.root / r["mask"], gray=True).astype(np.float32) / 255.0
+        inside = (
+            read_crop(self.root / r["inside"], gray=True).astype(np.float32) / 255.0
+            if "inside" in r
+            else np.ones_like(mask)
+        )
         src = masked.shape[0]
         m = self._matrix(src, rng)
         lm = np.asarray(r["landmarks"], np.float32) @ m[:, :2].T.astype(np.float32) + m[:, 2]
@@ -118,17 +125,21 @@ class FaceMaskDataset(Dataset):
         # Shrink with area averaging first (no aliasing), then warp at the output scale.
         f = self.size / src
         if f < 1:
-            masked, clean, mask = (
-                cv2.resize(x, out, interpolation=cv2.INTER_AREA) for x in (masked, clean, mask)
+            masked, clean, mask, inside = (
+                cv2.resize(x, out, interpolation=cv2.INTER_AREA)
+                for x in (masked, clean, mask, inside)
             )
             m = m @ np.array([[1 / f, 0, (1 / f - 1) / 2], [0, 1 / f, (1 / f - 1) / 2], [0, 0, 1]])
         if not np.allclose(m, [[1, 0, 0], [0, 1, 0]]):
             kw = dict(dsize=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             masked, clean = cv2.warpAffine(masked, m, **kw), cv2.warpAffine(clean, m, **kw)
             mask = cv2.warpAffine(mask, m, dsize=out, flags=cv2.INTER_LINEAR)
+            inside = cv2.warpAffine(inside, m, dsize=out, flags=cv2.INTER_LINEAR)
         mask = (mask > 0.02).astype(np.float32)
+        inside = (inside > 0.5).astype(np.float32)
         if self.augment is not None and rng.random() < self.augment.flip:
             masked, clean, mask = masked[:, ::-1], clean[:, ::-1], mask[:, ::-1]
+            inside = inside[:, ::-1]
             lm = flip_landmarks(lm, self.size)
         x = np.stack([masked, clean]).astype(np.float32) / 255.0
         if self.augment is not None:
@@ -137,6 +148,7 @@ class FaceMaskDataset(Dataset):
             "masked": torch.from_numpy(np.ascontiguousarray(x[0].transpose(2, 0, 1))),
             "clean": torch.from_numpy(np.ascontiguousarray(x[1].transpose(2, 0, 1))),
             "mask": torch.from_numpy(np.ascontiguousarray(mask[None])),
+            "inside": torch.from_numpy(np.ascontiguousarray(inside[None])),
             "landmarks": torch.from_numpy(np.ascontiguousarray(lm, dtype=np.float32)),
             "gender": torch.tensor(GENDER_INDEX.get(r.get("gender"), -1), dtype=torch.int64),
             "age": torch.tensor(-1.0 if r.get("age") is None else float(r["age"])),

@@ -101,7 +101,7 @@ def pack_dataset(
         rows = [r for r in rows if variant_of(r) in cfg.variants]
     if not rows:
         raise ValueError(f"no rows of splits {cfg.splits} and variants {cfg.variants} in {src}")
-    for sub in ("faces", "masked", "masks"):
+    for sub in ("faces", "masked", "masks", "inside"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     ext, faces_done, packed = cfg.image_format, set(), []
     for r in progress(rows) if progress else rows:
@@ -111,8 +111,12 @@ def pack_dataset(
         row["mask"] = f"masks/{r['id']}.png"
         row["landmarks"] = scale_landmarks(r["landmarks"], r["size"], cfg.size)
         row["size"] = cfg.size
+        if "inside" in r:
+            row["inside"] = f"inside/{r['face_id']}.png"
         if r["face_id"] not in faces_done:
             _save(_shrink(src / r["clean"], cfg.size, False), out / row["clean"], cfg)
+            if "inside" in r:
+                _save(_shrink(src / r["inside"], cfg.size, True), out / row["inside"], cfg)
             faces_done.add(r["face_id"])
         _save(_shrink(src / r["image"], cfg.size, False), out / row["image"], cfg)
         _save(_shrink(src / r["mask"], cfg.size, True), out / row["mask"], cfg)

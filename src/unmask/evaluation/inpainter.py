@@ -272,6 +272,7 @@ def evaluate(
     dl = _Dlib.create(size, teacher_size, notes)
     tally = _Tally(names, feat_net, judge)
     cond_lm, true_lm, sheet, no_box, seen, probe = [], [], [], 0, 0, None
+    hole_px = [0, 0]  # hole pixels, of them inside the photo
     for b in DataLoader(ds, 32, shuffle=False, num_workers=0):
         k = min(len(b["index"]), n_total - seen)
         if k <= 0:
@@ -279,6 +280,11 @@ def evaluate(
         masked, gt = from_nchw(b["masked"][:k]), from_nchw(b["clean"][:k])
         # every method rebuilds the same hole: the face mask grown as the shipped stage grows it
         masks = main.hole(b["mask"][:k, 0].numpy().astype(np.uint8))
+        # image figures count the hole's pixels inside the source photo: the padding's ground
+        # truth is a mirror image, which no method can know (all ones for older datasets)
+        scored = masks * b["inside"][:k, 0].numpy().astype(np.uint8)
+        hole_px[0] += int(masks.sum())
+        hole_px[1] += int(scored.sum())
         true_lm.append(b["landmarks"][:k].numpy())
         if attr is not None:
             lm, p = attr(masked)
@@ -292,7 +298,7 @@ def evaluate(
             outs[name] = np.stack(
                 [opencv_inpaint(c, m, method) for c, m in zip(masked, masks, strict=True)]
             )
-        tally.add_batch(outs, gt, masks, b["age"][:k].numpy())
+        tally.add_batch(outs, gt, scored, b["age"][:k].numpy())
         for i in range(k):
             if dl is not None:
                 with_id = identity_limit is None or seen + i < identity_limit
@@ -311,6 +317,7 @@ def evaluate(
         "conditioning": conditioning,
         "feature_net": feat_name,
         "no_teacher_box": no_box,
+        "hole_inside_share": hole_px[1] / max(1, hole_px[0]),
         "identity_limit": identity_limit,
         "notes": notes,
         "conditioning_nme": nme_groups(np.concatenate(cond_lm), np.concatenate(true_lm)),

@@ -107,6 +107,13 @@ def markdown(res: dict) -> str:
             "Gender: the judge's verdict on the output vs. on the ground truth; 'where judge sure' "
             f"counts the {sure:.1%} of crops whose ground truth it reads with P >= 0.8 either way."
         )
+    share = res.get("hole_inside_share", 1.0)
+    if share < 1.0:
+        lines.append(
+            f"Hole figures (PSNR, SSIM, L1, sharpness) count the {share:.1%} of hole pixels that "
+            "lie inside the source photo; the rest is padding, whose ground truth is a mirror "
+            "image."
+        )
     if "fid_real_halves" in res:
         lines.append(f"FID between two halves of the real crops: {res['fid_real_halves']:.2f}.")
     if res.get("params"):

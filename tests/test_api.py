@@ -46,10 +46,14 @@ def test_inpainter_gets_the_predicted_probability_unless_the_user_forces_a_gende
     assert np.array_equal(result.restored.shape, masked.shape)
 
 
-def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(weights, monkeypatch):
+@pytest.mark.parametrize("passes", [1, 2])
+def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(
+    weights, monkeypatch, passes
+):
     """Photo cut through the mask: plain alignment mirrors the mask below the chin; the
     inpainter must get the crop with the padding remade (``repad``), and the returned crop is
-    the aligned crop outside the hole."""
+    the aligned crop outside the hole. A second pass sees the padding mirrored from the first
+    result pasted into the photo."""
     import cv2
 
     from unmask.data.preview import example_face
@@ -63,7 +67,7 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(we
     cut = int((ys.min() + ys.max()) / 2)  # the photo ends half-way down the mask
     photo, photo_m = masked[:cut].copy(), mask[:cut]
     five = five_from_68(landmarks)
-    unmasker = Unmasker(weights, backend="torch", crop_size=32)
+    unmasker = Unmasker(weights, backend="torch", crop_size=32, passes=passes)
 
     class OneFace:
         def detect(self, image):
@@ -82,9 +86,15 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(we
 
     monkeypatch.setattr(type(unmasker.inpainter), "__call__", spy)
     face = unmasker(photo).faces[0]
-    ((context, hole),) = seen
+    assert len(seen) == passes
+    context, hole = seen[0]
     assert np.array_equal(context, repad(photo, al, hole))
     outside = inside_photo(photo.shape[:2], al.matrix, 32) == 0
     assert (context != al.crop)[outside].any()  # the padding was remade
+    if passes == 2:  # the second pass: padding from the photo with the first result in it
+        assert (seen[1][0] != context)[outside].any()
+        near = cv2.dilate(hole, np.ones((7, 7), np.uint8)) > 0  # the paste's feathered edge
+        kept = ~outside & ~near
+        assert kept.sum() > 100 and np.array_equal(seen[1][0][kept], al.crop[kept])
     keep = hole == 0
     assert np.array_equal(face.restored[keep], al.crop[keep])

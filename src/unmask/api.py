@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.faces.align import align, repad
+from unmask.faces.align import align, repad, warp_to_crop
 from unmask.faces.paste import paste_back, photo_mask
 from unmask.types import FaceResult, Result
 
@@ -64,6 +64,9 @@ class Unmasker:
         max_faces: at most this many faces per photo (by score).
         backend: ``"auto"`` (ONNX Runtime on the CPU where ``.onnx`` weights exist, else
             PyTorch), ``"onnx"`` or ``"torch"``.
+        passes: inpainting passes per face. A further pass pastes the result into the photo,
+            cuts the crop again (its padding now mirrors the rebuilt face, not a fill) and
+            rebuilds the hole once more.
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class Unmasker:
         min_coverage: float = 0.03,
         max_faces: int = 20,
         backend: str = "auto",
+        passes: int = 1,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -91,6 +95,9 @@ class Unmasker:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
         self.backend = backend
+        if int(passes) < 1:
+            raise ValueError(f"passes must be at least 1, got {passes}")
+        self.passes = int(passes)
         self._stages: dict = {}
 
     # -- lazily loaded stages -------------------------------------------------------------
@@ -238,9 +245,13 @@ class Unmasker:
             # the crop's padding mirrors the photo, mask included, wherever the mask reaches
             # the photo's edge: remake it without the mask (as in the training crops)
             context = repad(image, al, crop_mask)
-            # the generator was trained and measured on the attr network's P(female): the
-            # hard label would push uncertain faces (children) towards a caricature
-            restored = self.inpainter(context, crop_mask, lm, gender or p)
+            for k in range(self.passes):
+                if k:
+                    again = paste_back(image, restored, al, crop_mask)
+                    context = warp_to_crop(again, al.matrix, al.size).crop
+                # the generator was trained and measured on the attr network's P(female): the
+                # hard label would push uncertain faces (children) towards a caricature
+                restored = self.inpainter(context, crop_mask, lm, gender or p)
             restored = np.where(crop_mask[..., None] > 0, restored, al.crop)
             times["inpaint"] = 1000 * (time.perf_counter() - t)
         else:

@@ -29,13 +29,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from source_rows import source_rows
 
 from unmask.api import Unmasker
 from unmask.faces.align import align, inside_photo, repad
-from unmask.faces.landmarks import five_from_68
 from unmask.faces.paste import paste_back, photo_mask
-from unmask.faces.teacher import teacher_landmarks
-from unmask.io import load_image
 from unmask.metrics.images import psnr
 from unmask.metrics.landmarks import nme_per_face
 from unmask.stages.attr import FaceAttributes
@@ -50,7 +48,6 @@ ap.add_argument("--sheet", default=None)
 args = ap.parse_args()
 ds, src, n = Path(args.dataset), Path(args.faces), args.n
 judge = FaceAttributes.from_weights(args.judge, name="gender_judge", backend="torch")
-rows = [r for r in map(json.loads, open(ds / "manifest.jsonl")) if r["split"] == "test"][:n]
 u = Unmasker(args.weights, backend="onnx")
 modes = ("training", "mirrored", "filled", "two-pass", "filled, attr on it")
 acc = {m: {"psnr": [], "p": []} for m in modes}
@@ -59,15 +56,8 @@ ATTR_INPUT = {"training": "training", "filled, attr on it": "filled"}
 ATTR_INPUT |= {m: "mirrored" for m in ("mirrored", "filled", "two-pass")}
 attr_acc = {m: {"nme": [], "gender": []} for m in ("training", "mirrored", "filled")}
 p_gt, ages, sheet = [], [], []
-for r in rows:
-    img = load_image(src / r["source"])
-    found = teacher_landmarks(img)
-    if found is None:
-        continue
-    five = five_from_68(found[0])
-    clean = np.asarray(load_image(ds / r["clean"]))
-    masked_b = np.asarray(load_image(ds / r["image"]))
-    gt_mask = (cv2.imread(str(ds / r["mask"]), 0) > 127).astype(np.uint8)
+for r, img, five, clean, masked_b, gt_mask in source_rows(ds, src, n):
+    gt_mask = gt_mask.astype(np.uint8)
     al = align(img, five, 256)
     h, w = img.shape[:2]
     pm = photo_mask(al, gt_mask, (h, w))

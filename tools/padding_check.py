@@ -11,34 +11,22 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
+from source_rows import source_rows
 
 from unmask.api import Unmasker
 from unmask.faces.align import align, inside_photo
-from unmask.faces.landmarks import five_from_68
-from unmask.faces.teacher import teacher_landmarks
-from unmask.io import load_image
 from unmask.metrics.images import psnr
 from unmask.metrics.landmarks import nme_per_face
 
 ds = Path(sys.argv[2] if len(sys.argv) > 2 else "data/utk256")
 src = Path(sys.argv[3] if len(sys.argv) > 3 else "../shared/data/faces-utk")
 n = int(sys.argv[1])
-rows = [r for r in map(json.loads, open(ds / "manifest.jsonl")) if r["split"] == "test"][:n]
 u = Unmasker(backend="onnx")
 acc = {
     m: {"nme": [], "gender": [], "iou": [], "psnr": [], "pad": []} for m in ("replicate", "blur")
 }
-for r in rows:
-    img = load_image(src / r["source"])
-    found = teacher_landmarks(img)
-    if found is None:
-        continue
-    five = five_from_68(found[0])
-    clean = np.asarray(load_image(ds / r["clean"]))
-    masked_b = np.asarray(load_image(ds / r["image"]))
-    gt_mask = cv2.imread(str(ds / r["mask"]), 0) > 127
+for r, img, five, clean, masked_b, gt_mask in source_rows(ds, src, n):
     true_lm = np.asarray(r["landmarks"])
     for mode in acc:
         al = align(img, five, 256, border=mode)

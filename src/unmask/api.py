@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.faces.align import align, repad, warp_to_crop
+from unmask.faces.align import align, inside_photo, repad, warp_to_crop
 from unmask.faces.paste import paste_back, photo_mask
 from unmask.types import FaceResult, Result
 
@@ -64,9 +64,11 @@ class Unmasker:
         max_faces: at most this many faces per photo (by score).
         backend: ``"auto"`` (ONNX Runtime on the CPU where ``.onnx`` weights exist, else
             PyTorch), ``"onnx"`` or ``"torch"``.
-        passes: inpainting passes per face. A further pass pastes the result into the photo,
-            cuts the crop again (its padding now mirrors the rebuilt face, not a fill) and
-            rebuilds the hole once more.
+        passes: inpainting passes per face whose crop reaches past the photo's edge. A further
+            pass pastes the result into the photo, cuts the crop again (its padding now mirrors
+            the rebuilt face instead of a Telea fill) and rebuilds the hole once more. Two
+            passes: +0.72 dB in the hole and +1 point of gender agreement on 400 test faces
+            (``tools/mask_padding_check.py``); crops wholly inside the photo get one pass.
     """
 
     def __init__(
@@ -79,7 +81,7 @@ class Unmasker:
         min_coverage: float = 0.03,
         max_faces: int = 20,
         backend: str = "auto",
-        passes: int = 1,
+        passes: int = 2,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -245,7 +247,8 @@ class Unmasker:
             # the crop's padding mirrors the photo, mask included, wherever the mask reaches
             # the photo's edge: remake it without the mask (as in the training crops)
             context = repad(image, al, crop_mask)
-            for k in range(self.passes):
+            padded = not inside_photo(image.shape[:2], al.matrix, al.size).all()
+            for k in range(self.passes if padded else 1):
                 if k:
                     again = paste_back(image, restored, al, crop_mask)
                     context = warp_to_crop(again, al.matrix, al.size).crop

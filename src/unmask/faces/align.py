@@ -191,8 +191,8 @@ def align(
         ignore: optional ``H x W`` uint8/bool photo mask (1 = the face mask) whose pixels
             must not be mirrored into the padding: they are filled from their surroundings
             (OpenCV Telea) before the padding is made. Crop pixels inside the photo keep their
-            values; only the padding changes. Training crops are padded from the unmasked face,
-            so a mask mirrored below the chin is a context the inpainter never saw.
+            values; only the padding changes. A mask mirrored below the chin is a context no
+            training crop shows: ``unmask data build`` pads the crops this way too.
     Returns:
         :class:`Alignment`.
     """

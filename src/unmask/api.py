@@ -245,7 +245,7 @@ class Unmasker:
         if masked:
             t = time.perf_counter()
             # the crop's padding mirrors the photo, mask included, wherever the mask reaches
-            # the photo's edge: remake it without the mask (as in the training crops)
+            # the photo's edge: remake it without the mask (as `data build` now pads its crops)
             context = repad(image, al, crop_mask)
             padded = not inside_photo(image.shape[:2], al.matrix, al.size).all()
             for k in range(self.passes if padded else 1):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from unmask.data.build import PADDINGS
 from unmask.data.formats import FORMATS
 
 
@@ -55,7 +56,7 @@ def data() -> None:
 @click.option("--limit", type=int, help="Build at most this many faces.")
 @click.option(
     "--padding",
-    type=click.Choice(["masked", "clean"]),
+    type=click.Choice(PADDINGS),
     default="masked",
     show_default=True,
     help="Out-of-photo padding of masked crops: made from the photo wearing the mask, as the "

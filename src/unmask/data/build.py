@@ -94,20 +94,23 @@ def padded_from_photo(
             mask: ``S x S`` uint8 {0, 1}, the drawn mask.
     Returns:
         ``S x S x 3`` uint8 RGB: ``masked_crop`` inside the photo and on the mask; elsewhere
-        the padding of the photo with the mask drawn in, made by
-        :func:`~unmask.faces.align.repad` (so it shows neither the hidden face nor the mask).
+        the padding of the photo with the mask drawn in, made as
+        :func:`~unmask.faces.align.repad` makes it (so it shows neither the hidden face nor
+        the mask).
     """
     import cv2
 
-    from unmask.faces.align import inside_photo, repad
+    from unmask.faces.align import inside_photo, warp_to_crop
     from unmask.faces.paste import photo_mask
 
     h, w = photo.shape[:2]
     pm = photo_mask(alignment, mask, (h, w))
     drawn = cv2.warpAffine(masked_crop, alignment.inverse, (w, h), flags=cv2.INTER_LINEAR)
     worn = np.where(pm[..., None] > 0, drawn, photo)
+    # what repad(worn, alignment, mask) makes, with the photo-grid mask already at hand
+    pad = warp_to_crop(worn, alignment.matrix, alignment.size, "blur", ignore=pm).crop
     keep = inside_photo((h, w), alignment.matrix, alignment.size) | (mask > 0)
-    return np.where(keep[..., None] > 0, masked_crop, repad(worn, alignment, mask))
+    return np.where(keep[..., None] > 0, masked_crop, pad)
 
 
 def _save(path: Path, image: np.ndarray, quality: int) -> None:

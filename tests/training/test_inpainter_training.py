@@ -189,3 +189,25 @@ def test_guide_loss_is_its_floor_when_the_composite_is_the_truth(tmp_path):
         clean, clean.flip(0), batch, None, None, None, None, None, None, cfg, guide
     )
     assert other["guide_bce"] >= floor - 1e-6
+
+
+def test_reconstruction_losses_skip_the_padding_unless_asked():
+    from unmask.training.inpainter_steps import generator_losses
+
+    torch.manual_seed(0)
+    clean = torch.rand(2, 3, 32, 32)
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 8:, 8:24] = 1  # the hole reaches the bottom of the crop
+    inside = torch.ones(2, 1, 32, 32)
+    inside[..., 24:, :] = 0  # ... where the photo has ended: padding
+    comp = torch.where((mask > 0) & (inside == 0), torch.rand(2, 3, 32, 32), clean)
+    batch = {"clean": clean, "mask": mask, "inside": inside}
+
+    def losses(**kw):
+        cfg = InpaintTrainConfig(dataset="-", w_energy=1.0, **kw)
+        return generator_losses(comp, comp, batch, None, None, None, None, None, None, cfg)
+
+    skip, see = losses(), losses(loss_on_padding=True)
+    assert skip["l1"].item() < 1e-6 < see["l1"].item()
+    for k in ("ssim", "hf", "energy"):  # filters still reach across the photo's edge
+        assert skip[k].item() < 0.3 * see[k].item(), k

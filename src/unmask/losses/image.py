@@ -21,17 +21,24 @@ def weighted_mean(x: torch.Tensor, weight: torch.Tensor | None = None) -> torch.
 
 
 def hole_l1(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, valid_weight: float = 0.0
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    valid_weight: float = 0.0,
+    known: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean absolute error inside the hole, plus ``valid_weight`` times the error outside it.
 
     Use on the raw generator output: a small ``valid_weight`` keeps the prediction continuous
-    across the mask border (the composite discards it outside the hole).
+    across the mask border (the composite discards it outside the hole). ``known``
+    (``N x 1 x H x W`` in {0, 1}, optional) limits both terms to pixels whose ``target`` is
+    real, e.g. those of the source photo rather than its padding.
     """
     err = (pred - target).abs()
-    loss = weighted_mean(err, mask)
+    known = torch.ones_like(mask) if known is None else known
+    loss = weighted_mean(err, mask * known)
     if valid_weight > 0:
-        loss = loss + valid_weight * weighted_mean(err, 1 - mask)
+        loss = loss + valid_weight * weighted_mean(err, (1 - mask) * known)
     return loss
 
 

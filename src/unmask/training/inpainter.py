@@ -103,6 +103,10 @@ class InpaintTrainConfig:
     landmark_noise: float = 0.01
     landmark_shift: float = 0.01
     hole_margin: float = 0.015
+    # reconstruction losses (L1, SSIM, high-frequency, energy) also on crop pixels outside the
+    # source photo: their ground truth is a mirror image of the hidden face, and they are never
+    # pasted into a photo (datasets without ``inside/`` maps are all photo)
+    loss_on_padding: bool = False
     exclude_kinds: list[str] = field(default_factory=list)
     # start the generator (and its EMA) from promoted weights (a folder with inpainter.*), e.g.
     # to fine-tune the shipped model on other faces; the discriminator starts afresh

@@ -128,14 +128,16 @@ def generator_losses(
     """Weighted generator loss terms (``loss`` is their sum). Adversarial inputs may be None;
     ``guide`` is the frozen gender network trained on unmasked faces (``w_guide``)."""
     clean, mask = batch["clean"], batch["mask"]
+    known = None if cfg.loss_on_padding else batch.get("inside")
+    hole = mask if known is None else mask * known  # hole pixels with a real ground truth
     parts = {
-        "l1": hole_l1(pred, clean, mask, cfg.w_valid),
-        "ssim": ssim_loss(comp, clean, mask),
-        "hf": high_frequency_l1(comp, clean, mask),
+        "l1": hole_l1(pred, clean, mask, cfg.w_valid, known),
+        "ssim": ssim_loss(comp, clean, hole),
+        "hf": high_frequency_l1(comp, clean, hole),
     }
     total = cfg.w_l1 * parts["l1"] + cfg.w_ssim * parts["ssim"] + cfg.w_hf * parts["hf"]
     if cfg.w_energy > 0:
-        parts["energy"] = laplacian_energy_gap(comp, clean, mask)
+        parts["energy"] = laplacian_energy_gap(comp, clean, hole)
         total = total + cfg.w_energy * parts["energy"]
     if fake_logits is not None:
         parts["adv"] = g_loss(fake_logits, cfg.adv_kind, patch_weight(mask, fake_logits))
@@ -184,7 +186,8 @@ def validate(g, batches: list[dict], attr, cfg: InpaintTrainConfig):
         lm, p = conditioning(b, attr, cfg)
         comp = composite(g(b["masked"], b["mask"], guide_maps(lm, cfg), p), b["masked"], b["mask"])
         out, gt, masked = (from_nchw(t.cpu()) for t in (comp, b["clean"], b["masked"]))
-        masks = b["mask"][:, 0].cpu().numpy()
+        # as `unmask eval inpainter`: hole pixels of the source photo, not its padding
+        masks = (b["mask"] * b["inside"] if "inside" in b else b["mask"])[:, 0].cpu().numpy()
         for i in range(len(out)):
             recs.append(image_metrics(out[i], gt[i], masks[i]))
             if len(rows) < 6:

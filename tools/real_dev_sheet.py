@@ -1,9 +1,11 @@
 """Before | after sheet of the pipeline on real masked photos (no ground truth exists).
 
-usage: python tools/real_dev_sheet.py OUT.png [PHOTO_DIR] [N_PHOTOS]
+usage: python tools/real_dev_sheet.py OUT.png [PHOTO_DIR] [N_PHOTOS] [WEIGHTS_DIR]
 
 Runs :class:`unmask.Unmasker` on the first ``N_PHOTOS`` photos (sorted names) and tiles the
 aligned crop and the rebuilt crop of the first masked face of each, 12 faces, 3 pairs a row.
+``WEIGHTS_DIR`` is searched first for weights (e.g. a candidate ``inpainter.*``), as
+``Unmasker(weights_dir=...)`` does.
 """
 
 import sys
@@ -19,7 +21,8 @@ out = Path(sys.argv[1])
 folder = Path(sys.argv[2] if len(sys.argv) > 2 else "../shared/data/masked-real-dev")
 photos = sorted(folder.iterdir())
 photos = photos[: int(sys.argv[3]) if len(sys.argv) > 3 else 40]
-unmasker, tiles, found = Unmasker(), [], 0
+weights = sys.argv[4] if len(sys.argv) > 4 else None
+unmasker, tiles, found = Unmasker(weights_dir=weights), [], 0
 for path in photos:
     try:
         result = unmasker(load_image(path))

@@ -5,18 +5,18 @@
 # gender, phase B (the rest) all of them, as in the shipped model's last phase. Each run is
 # promoted (fp16); weights, configs, metrics and sample grids come back in $OUT/<run>.tgz.
 #
-# Before the call, here:
-#   unmask data pack data/utk256 data/pack128 --variants 0    (40 MB in 23,600 files)
-#   tar czf data/pack128.tgz -C data pack128                   (one file: the device tool refused
-#                                                              the folder as over 64 MiB)
+# Before the call, here (leak-free crops with inside/ maps, since session 16):
+#   unmask data pack data/utk256m2 data/pack128m2 --variants 0
+#   tar czf data/pack128m2.tgz -C data pack128m2               (one file: the device tool refused
+#                                                              a pack folder as over 64 MiB)
 #   tools/device/tree.sh hide
-# The call: run(command="bash tools/device/inpainters.sh", carry=["data/pack128.tgz"], timeout_s=600)
+# The call: run(command="bash tools/device/inpainters.sh", carry=["data/pack128m2.tgz"], timeout_s=600)
 # After it: tools/device/tree.sh restore; mkdir -p data/gpu && for f in FILES_AT/*.tgz; do tar xzf $f -C data/gpu; done
 # Then evaluate here (docs/eval_inpainter.md). Session 13, one H200, 16 cores, batch 32, three
 # runs side by side: about 6.3 steps/s for the guided run, 7.6 for each ablation.
 #
 # Environment knobs: MINUTES (whole budget per run, default 7), BATCH (32), WORKERS (loader
-# processes per run, 3), DATA (data/pack128), EXTRA (further `--set k=v` options given to the
+# processes per run, 3), DATA (data/pack128m2), EXTRA (further `--set k=v` options given to the
 # three runs of the triple), CONTROL=1 (a fourth run: the guided model without EXTRA, to tell
 # what EXTRA changed), SMOKE=1 (tiny networks, for a CPU dry run of this script).
 # $OUT holds at most 8 files that come back: device.txt, one <run>.tgz per run (its log inside);
@@ -25,7 +25,7 @@ set -u
 export PYTHONPATH="$PWD/src" PYTHONUNBUFFERED=1
 OUT=${OUT:-out/device}
 mkdir -p "$OUT"
-DATA=${DATA:-data/pack128}
+DATA=${DATA:-data/pack128m2}
 [ -d "$DATA" ] || [ ! -f "$DATA.tgz" ] || tar xzf "$DATA.tgz" -C "$(dirname "$DATA")"
 MIN=${MINUTES:-7}
 BATCH=${BATCH:-32}

@@ -20,6 +20,8 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from unmask.data.dataset import FaceMaskDataset
+from unmask.evaluation.inpainter import holes
+from unmask.metrics.calibration import sigmoid
 from unmask.metrics.images import psnr
 from unmask.runtime.backend import from_nchw
 from unmask.stages.attr import FaceAttributes
@@ -38,7 +40,7 @@ def conditionings(p: np.ndarray, label: np.ndarray) -> dict[str, np.ndarray]:
     unknown, then the prediction)."""
     out = {"predicted": p}
     for b in BIASES:
-        out[f"logit {b:+.1f}"] = 1 / (1 + np.exp(-(_logit(p) + b)))
+        out[f"logit {b:+.1f}"] = sigmoid(_logit(p) + b).astype(np.float32)
     out["hard"] = (p >= 0.5).astype(np.float32)
     out["true label"] = np.where(label >= 0, label, p).astype(np.float32)
     out["all male"] = np.zeros_like(p)
@@ -68,8 +70,7 @@ def main() -> None:
         if k <= 0:
             break
         masked, gt = from_nchw(b["masked"][:k]), from_nchw(b["clean"][:k])
-        masks = inp.hole(b["mask"][:k, 0].numpy().astype(np.uint8))
-        scored = masks * b["inside"][:k, 0].numpy().astype(np.uint8)
+        masks, scored = holes(inp, b, k)
         label = b["gender"][:k].numpy()
         labels.append(label)
         judged_gt.append(judge(gt)[1] if judge else np.zeros(k))

@@ -118,6 +118,16 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
 
 
+def holes(inpainter, batch: dict, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The hole every method rebuilds for the first ``k`` samples of a ``FaceMaskDataset``
+    batch (the face mask grown as ``inpainter``'s stage grows it) and the part of it that image
+    figures count: the hole pixels inside the source photo, since the padding's ground truth is
+    a mirror image no method can know (all of it for datasets without ``inside/`` maps). Both
+    ``k x S x S`` uint8 {0, 1}."""
+    masks = inpainter.hole(batch["mask"][:k, 0].numpy().astype(np.uint8))
+    return masks, masks * batch["inside"][:k, 0].numpy().astype(np.uint8)
+
+
 def _ms_per_image(inp, crop, mask, lm, repeats: int) -> float:
     inp(crop, mask, lm, 0.5)
     times = []
@@ -278,11 +288,7 @@ def evaluate(
         if k <= 0:
             break
         masked, gt = from_nchw(b["masked"][:k]), from_nchw(b["clean"][:k])
-        # every method rebuilds the same hole: the face mask grown as the shipped stage grows it
-        masks = main.hole(b["mask"][:k, 0].numpy().astype(np.uint8))
-        # image figures count the hole's pixels inside the source photo: the padding's ground
-        # truth is a mirror image, which no method can know (all ones for older datasets)
-        scored = masks * b["inside"][:k, 0].numpy().astype(np.uint8)
+        masks, scored = holes(main, b, k)
         hole_px[0] += int(masks.sum())
         hole_px[1] += int(scored.sum())
         true_lm.append(b["landmarks"][:k].numpy())

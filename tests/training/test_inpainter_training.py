@@ -211,3 +211,27 @@ def test_reconstruction_losses_skip_the_padding_unless_asked():
     assert skip["l1"].item() < 1e-6 < see["l1"].item()
     for k in ("ssim", "hf", "energy"):  # filters still reach across the photo's edge
         assert skip[k].item() < 0.3 * see[k].item(), k
+
+
+def test_sigterm_saves_a_checkpoint_and_resumes(tiny_dataset, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from unmask.training import inpainter as trainer
+
+    calls = []
+    losses = trainer.generator_losses
+
+    def losses_then_sigterm(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # as `timeout -s TERM` would, in the middle of step 2
+            os.kill(os.getpid(), signal.SIGTERM)
+        return losses(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "generator_losses", losses_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    run = train(_cfg(tiny_dataset, tmp_path, 6))
+    assert run.load_checkpoint()["step"] == 2  # step 2 finished, then it stopped
+    assert signal.getsignal(signal.SIGTERM) is before
+    run = train(_cfg(tiny_dataset, tmp_path, 6), Run(run.folder))
+    assert run.load_checkpoint()["step"] == 6

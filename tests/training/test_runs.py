@@ -54,3 +54,19 @@ def test_ema_averages_parameters_and_float_buffers_and_copies_counters():
             torch.testing.assert_close(v, 0.75 * before[k] + 0.25 * src[k])
         else:
             assert torch.equal(v, src[k]) and int(v) == 1
+
+
+def test_stop_on_signal_flags_sigterm_and_restores_the_handler():
+    import os
+    import signal
+
+    from unmask.training.common import StopOnSignal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with StopOnSignal() as stop:
+        assert not stop.requested
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.requested
+    assert signal.getsignal(signal.SIGTERM) is before
+    with StopOnSignal(enabled=False):  # e.g. under DDP: the default action stays
+        assert signal.getsignal(signal.SIGTERM) is before

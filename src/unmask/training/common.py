@@ -6,6 +6,8 @@ import copy
 import logging
 import math
 import random
+import signal
+import threading
 import time
 
 import numpy as np
@@ -48,6 +50,35 @@ class EMA:
         for dst, src in ((ema, new), (ema_f, new_f)):
             if dst:
                 torch._foreach_lerp_(dst, src, 1 - self.decay)
+
+
+class StopOnSignal:
+    """Context manager: a SIGTERM while inside sets :attr:`requested` instead of ending the
+    process, so a training loop can save its checkpoint and return (``timeout -s TERM``, a
+    scheduler's pre-emption). The previous handler comes back on exit. ``enabled=False``, or
+    outside the main thread, it installs nothing (under DistributedDataParallel every rank must
+    stop at the same step, so there the signal keeps its default action).
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.requested = False
+        self._old = None
+
+    def __enter__(self) -> StopOnSignal:
+        self.requested = False
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+        logging.getLogger(__name__).warning("SIGTERM: stopping after this step")
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+            self._old = None
 
 
 def cosine_lr(

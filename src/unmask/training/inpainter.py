@@ -40,6 +40,7 @@ from unmask.training import distributed
 from unmask.training.common import (
     EMA,
     Budget,
+    StopOnSignal,
     cosine_lr,
     infinite,
     keep_best,
@@ -187,6 +188,20 @@ def _state(g, d, ema, opt_g, opt_d, step, best, budget: Budget) -> dict:
     }
 
 
+def _d_step(d_run, opt_d, batch: dict, comp, cond, cfg: InpaintTrainConfig):
+    """One discriminator update on the ground truth and the detached composite. Returns the
+    loss and the discriminator's features of the ground truth (for feature matching)."""
+    d_run.requires_grad_(True)
+    both = torch.cat([batch["clean"], comp.detach()])
+    logits, feats = d_run(both, cond.repeat(2, 1, 1, 1))
+    real, fake = logits.chunk(2)
+    loss = d_loss(real, fake, cfg.adv_kind, patch_weight(batch["mask"], real))
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_d.step()
+    return loss, [f.chunk(2)[0].detach() for f in feats]
+
+
 def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     """Train (or resume, when ``run`` has a checkpoint) and return the run."""
     from torch.nn.parallel import DistributedDataParallel as DDP
@@ -249,62 +264,56 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     batches = infinite(train_dl, _Epochs(train_ds, sampler))
     t0, seen = time.perf_counter(), 0
     progress = distributed.agreed_progress(budget, step, world, device)
-    while progress < 1.0:
-        g.train()
-        lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0, progress=progress)
-        for opt, base in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
-            for group in opt.param_groups:
-                group["lr"] = base * lr
-        batch = {k: v.to(device) for k, v in next(batches).items()}
-        radii = torch.randint(0, 2 * margin_px(cfg) + 1, (len(batch["mask"]),), generator=gen)
-        batch["mask"] = grow_holes(batch["mask"], radii)  # around the inference margin
-        lm, p = conditioning(batch, attr, cfg, gen)
-        lmap = guide_maps(lm, cfg)
-        pred = g_run(batch["masked"], batch["mask"], lmap, p)
-        comp = composite(pred, batch["masked"], batch["mask"])
-        adv = step >= cfg.adv_start and (cfg.w_adv > 0 or cfg.w_fm > 0)
-        fake_logits = fake_feats = real_feats = None
-        parts_d = {}
-        if adv:
-            d.requires_grad_(True)
-            cond = batch["mask"] if lmap is None else torch.cat([batch["mask"], lmap], 1)
-            both = torch.cat([batch["clean"], comp.detach()])
-            logits, feats = d_run(both, cond.repeat(2, 1, 1, 1))
-            real, fake = logits.chunk(2)
-            parts_d["d_loss"] = d_loss(real, fake, cfg.adv_kind, patch_weight(batch["mask"], real))
-            opt_d.zero_grad(set_to_none=True)
-            parts_d["d_loss"].backward()
-            opt_d.step()
-            d.requires_grad_(False)
-            real_feats = [f.chunk(2)[0].detach() for f in feats]
-            fake_logits, fake_feats = d(comp, cond)
-        parts = generator_losses(
-            pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg, guide
-        )
-        opt_g.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        opt_g.step()
-        ema.update(g)
-        step += 1
-        seen += batch["masked"].shape[0] * world
-        if rank == 0 and step % cfg.log_every == 0:
-            rate = seen / (time.perf_counter() - t0)
-            vals = {k: round(v.item(), 4) for k, v in {**parts, **parts_d}.items()}
-            run.log(
-                step=step, lr_g=opt_g.param_groups[0]["lr"], images_per_s=round(rate, 2), **vals
+    # SIGTERM: save the checkpoint and return, to be resumed later
+    with StopOnSignal(enabled=world == 1) as signalled:
+        while progress < 1.0 and not signalled.requested:
+            g.train()
+            lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0, progress=progress)
+            for opt, base in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
+                for group in opt.param_groups:
+                    group["lr"] = base * lr
+            batch = {k: v.to(device) for k, v in next(batches).items()}
+            radii = torch.randint(0, 2 * margin_px(cfg) + 1, (len(batch["mask"]),), generator=gen)
+            batch["mask"] = grow_holes(batch["mask"], radii)  # around the inference margin
+            lm, p = conditioning(batch, attr, cfg, gen)
+            lmap = guide_maps(lm, cfg)
+            pred = g_run(batch["masked"], batch["mask"], lmap, p)
+            comp = composite(pred, batch["masked"], batch["mask"])
+            adv = step >= cfg.adv_start and (cfg.w_adv > 0 or cfg.w_fm > 0)
+            fake_logits = fake_feats = real_feats = None
+            parts_d = {}
+            if adv:
+                cond = batch["mask"] if lmap is None else torch.cat([batch["mask"], lmap], 1)
+                parts_d["d_loss"], real_feats = _d_step(d_run, opt_d, batch, comp, cond, cfg)
+                d.requires_grad_(False)
+                fake_logits, fake_feats = d(comp, cond)
+            parts = generator_losses(
+                pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg, guide
             )
-        progress = distributed.agreed_progress(budget, step, world, device)
-        stop = progress >= 1.0
-        if rank == 0 and (step % cfg.eval_every == 0 or stop):
-            metrics, sheet = validate(ema.model, val_batches, attr, cfg)
-            score = selection_score(metrics)
-            run.log(step=step, split="val", score=round(score, 3), **metrics)
-            run.save_sample(f"val_{step:06d}", sheet)
-            best = keep_best(run, score, best, ema, step)
-            run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
+            opt_g.zero_grad(set_to_none=True)
+            parts["loss"].backward()
+            opt_g.step()
+            ema.update(g)
+            step += 1
+            seen += batch["masked"].shape[0] * world
+            if rank == 0 and step % cfg.log_every == 0:
+                rate = seen / (time.perf_counter() - t0)
+                vals = {k: round(v.item(), 4) for k, v in {**parts, **parts_d}.items()}
+                run.log(
+                    step=step, lr_g=opt_g.param_groups[0]["lr"], images_per_s=round(rate, 2), **vals
+                )
+            progress = distributed.agreed_progress(budget, step, world, device)
+            stop = progress >= 1.0
+            if rank == 0 and (step % cfg.eval_every == 0 or stop):
+                metrics, sheet = validate(ema.model, val_batches, attr, cfg)
+                score = selection_score(metrics)
+                run.log(step=step, split="val", score=round(score, 3), **metrics)
+                run.save_sample(f"val_{step:06d}", sheet)
+                best = keep_best(run, score, best, ema, step)
+                run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
     if rank == 0:
         run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
-        log.info("stopped at step %d", step)
+        log.info("stopped at step %d%s", step, " (SIGTERM)" if signalled.requested else "")
     distributed.teardown(started)
     return run
 

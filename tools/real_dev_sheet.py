@@ -1,14 +1,17 @@
 """Before | after sheet of the pipeline on real masked photos (no ground truth exists).
 
 usage: python tools/real_dev_sheet.py OUT.png [PHOTO_DIR] [N_PHOTOS] [WEIGHTS_DIR]
+    [--start K] [--holes]
 
-Runs :class:`unmask.Unmasker` on the first ``N_PHOTOS`` photos (sorted names) and tiles the
-aligned crop and the rebuilt crop of the first masked face of each, 12 faces, 3 pairs a row.
+Runs :class:`unmask.Unmasker` on ``N_PHOTOS`` photos (sorted names, from the ``K``-th) and
+tiles the aligned crop and the rebuilt crop of the first masked face of each, 12 faces, 3 pairs
+a row. With ``--holes`` the second tile is the crop with the hole the inpainter fills (the
+segmenter's mask grown by the inpainter's margin) in magenta, 28 faces, 4 pairs a row.
 ``WEIGHTS_DIR`` is searched first for weights (e.g. a candidate ``inpainter.*``), as
 ``Unmasker(weights_dir=...)`` does.
 """
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +20,17 @@ from PIL import Image
 from unmask.api import Unmasker
 from unmask.io import ImageError, load_image
 
-out = Path(sys.argv[1])
-folder = Path(sys.argv[2] if len(sys.argv) > 2 else "../shared/data/masked-real-dev")
-photos = sorted(folder.iterdir())
-photos = photos[: int(sys.argv[3]) if len(sys.argv) > 3 else 40]
-weights = sys.argv[4] if len(sys.argv) > 4 else None
-unmasker, tiles, found = Unmasker(weights_dir=weights), [], 0
+ap = argparse.ArgumentParser()
+ap.add_argument("out", type=Path)
+ap.add_argument("folder", nargs="?", type=Path, default=Path("../shared/data/masked-real-dev"))
+ap.add_argument("n", nargs="?", type=int, default=40)
+ap.add_argument("weights", nargs="?", default=None)
+ap.add_argument("--start", type=int, default=0)
+ap.add_argument("--holes", action="store_true")
+args = ap.parse_args()
+photos = sorted(args.folder.iterdir())[args.start : args.start + args.n]
+per_row, limit, side = (4, 28, 120) if args.holes else (3, 12, 160)
+unmasker, tiles, found = Unmasker(weights_dir=args.weights), [], 0
 for path in photos:
     try:
         result = unmasker(load_image(path))
@@ -31,11 +39,18 @@ for path in photos:
         continue
     faces = [f for f in result.faces if f.masked]
     found += bool(faces)
-    if faces and len(tiles) < 12:
-        pair = (faces[0].aligned, faces[0].restored)
+    if faces and len(tiles) < limit:
+        crop = faces[0].aligned
+        second = faces[0].restored
+        if args.holes:
+            hole = unmasker.inpainter.hole(unmasker.segmenter(crop)) > 0
+            second = crop.copy()
+            second[hole] = (0.45 * crop[hole] + [140, 0, 140]).astype(np.uint8)
+        pair = (crop, second)
         tiles.append(
-            np.concatenate([np.asarray(Image.fromarray(a).resize((160, 160))) for a in pair], 1)
+            np.concatenate([np.asarray(Image.fromarray(a).resize((side, side))) for a in pair], 1)
         )
 print(f"{found} of {len(photos)} photos with a rebuilt face")
-rows = [np.concatenate(tiles[i : i + 3], 1) for i in range(0, len(tiles) - len(tiles) % 3, 3)]
-Image.fromarray(np.concatenate(rows, 0)).save(out)
+tiles = tiles[: len(tiles) - len(tiles) % per_row]
+rows = [np.concatenate(tiles[i : i + per_row], 1) for i in range(0, len(tiles), per_row)]
+Image.fromarray(np.concatenate(rows, 0)).save(args.out)

@@ -13,13 +13,18 @@
 # trainer saves a checkpoint and the next call resumes from it. Weights: data/$TAG.
 #
 #   SEED=0 STOP_AT=12:40 bash tools/ablation_chain.sh
+# For a dry run: P1..P4 (the phases' end steps), DATA1 / DATA4 (datasets), EXTRA (options
+# added to every training call, e.g. tiny widths), RUNS (runs folder), OUTDIR (weights).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${REPO:-$(dirname "$0")/..}"
 SEED=${SEED:-0}
 TAG=${TAG:-s17-ablate$SEED}
 U=${UNMASK:-.venv/bin/unmask}
 PY=${PYTHON:-.venv/bin/python}
 STOP_AT=${STOP_AT:-}
+P1=${P1:-6192} P2=${P2:-8661} P3=${P3:-11161} P4=${P4:-5917}
+DATA1=${DATA1:-data/utk256} DATA4=${DATA4:-data/pack128m}
+RUNS=${RUNS:-runs} OUTDIR=${OUTDIR:-data} EXTRA=${EXTRA:-}
 
 left() {  # seconds until STOP_AT (a large number without it)
   if [ -z "$STOP_AT" ]; then echo 999999; return; fi
@@ -31,44 +36,48 @@ step_of() {  # last checkpointed step of run folder $1 (0 if none)
 c = Run(sys.argv[1]).load_checkpoint(); print(0 if c is None else c['step'])" "$1"
 }
 
-run_of() { ls -d runs/*-inpainter-"$1" 2>/dev/null | tail -1; }
+run_of() { ls -d "$RUNS"/*-inpainter-"$1" 2>/dev/null | tail -1 || true; }
 
 train() {  # train with a deadline; returns 1 when the deadline stopped it
   local secs
   secs=$(left)
   if [ "$secs" -lt 120 ]; then echo "deadline reached"; return 1; fi
   echo "+ unmask -v train inpainter $*"
-  timeout -s TERM "$secs" "$U" -v train inpainter "$@" || [ $? -eq 124 ]
+  # shellcheck disable=SC2086
+  timeout -s TERM "$secs" "$U" -v train inpainter "$@" $EXTRA || [ $? -eq 124 ]
   [ "$(left)" -gt 0 ] || { echo "stopped at the deadline; call again to resume"; return 1; }
 }
 
+mkdir -p "$RUNS"
+exec 9> "$RUNS/.chain-$TAG.lock"  # one chain per seed: two trainers on one run folder clash
+flock -n 9 || { echo "another chain is training $TAG"; exit 1; }
 A=$(run_of "$TAG")
 if [ -z "$A" ]; then
-  train --dataset data/utk256 --set attr_weights=src/unmask/weights --set steps=6192 \
+  train --dataset "$DATA1" --set attr_weights=src/unmask/weights --set steps="$P1" \
     --set adv_start=600 --set hole_margin=0 --set guidance=false --set seed="$SEED" \
-    --set tag="$TAG" || exit 0
+    --set tag="$TAG" --set runs="$RUNS" || exit 0
   A=$(run_of "$TAG")
 fi
 s=$(step_of "$A")
-if [ "$s" -lt 6192 ]; then train --resume "$A" || exit 0; s=$(step_of "$A"); fi
-if [ "$s" -lt 8661 ]; then
-  train --resume "$A" --set steps=8661 --set w_energy=0.15 --set hole_margin=0.015 || exit 0
+if [ "$s" -lt "$P1" ]; then train --resume "$A" || exit 0; s=$(step_of "$A"); fi
+if [ "$s" -lt "$P2" ]; then
+  train --resume "$A" --set steps="$P2" --set w_energy=0.15 --set hole_margin=0.015 || exit 0
   s=$(step_of "$A")
 fi
-if [ "$s" -lt 11161 ]; then train --resume "$A" --set steps=11161 || exit 0; fi
-[ -e "data/$TAG-p3/inpainter.json" ] ||
-  "$U" train promote "$A" --out "data/$TAG-p3" --checkpoint last --fp16
+if [ "$s" -lt "$P3" ]; then train --resume "$A" --set steps="$P3" || exit 0; fi
+[ -e "$OUTDIR/$TAG-p3/inpainter.json" ] ||
+  "$U" train promote "$A" --out "$OUTDIR/$TAG-p3" --checkpoint last --fp16
 
 B=$(run_of "$TAG-leakfree")
 if [ -z "$B" ]; then
-  train --dataset data/pack128m --set init_weights="data/$TAG-p3" \
+  train --dataset "$DATA4" --set init_weights="$OUTDIR/$TAG-p3" --set runs="$RUNS" \
     --set attr_weights=src/unmask/weights --set guidance=false --set lr_g=1e-4 \
     --set lr_d=1e-4 --set adv_start=0 --set predicted_prob=1.0 --set w_energy=1.0 \
-    --set steps=5917 --set seed="$SEED" --set tag="$TAG-leakfree" || exit 0
+    --set steps="$P4" --set seed="$SEED" --set tag="$TAG-leakfree" || exit 0
   B=$(run_of "$TAG-leakfree")
-elif [ "$(step_of "$B")" -lt 5917 ]; then
+elif [ "$(step_of "$B")" -lt "$P4" ]; then
   train --resume "$B" || exit 0
 fi
-[ -e "data/$TAG/inpainter.json" ] ||
-  "$U" train promote "$B" --out "data/$TAG" --checkpoint last --fp16
-echo "done: data/$TAG"
+[ -e "$OUTDIR/$TAG/inpainter.json" ] ||
+  "$U" train promote "$B" --out "$OUTDIR/$TAG" --checkpoint last --fp16
+echo "done: $OUTDIR/$TAG"

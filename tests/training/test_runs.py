@@ -70,3 +70,14 @@ def test_stop_on_signal_flags_sigterm_and_restores_the_handler():
     assert signal.getsignal(signal.SIGTERM) is before
     with StopOnSignal(enabled=False):  # e.g. under DDP: the default action stays
         assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_infinite_raises_instead_of_spinning_on_an_empty_loader():
+    import pytest
+
+    from unmask.training.common import infinite
+
+    batches = infinite([[1], [2]])
+    assert [next(batches) for _ in range(3)] == [[1], [2], [1]]
+    with pytest.raises(ValueError, match="fewer training samples than one batch"):
+        next(infinite([]))

@@ -111,7 +111,15 @@ def infinite(loader, dataset=None):
     while True:
         if dataset is not None and hasattr(dataset, "set_epoch"):
             dataset.set_epoch(epoch)
-        yield from loader
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:  # else this would spin forever
+            raise ValueError(
+                "the training data gives no batch: fewer training samples than one batch "
+                "(with drop_last); lower `batch` or add data"
+            )
         epoch += 1
 
 

@@ -81,3 +81,32 @@ def test_infinite_raises_instead_of_spinning_on_an_empty_loader():
     assert [next(batches) for _ in range(3)] == [[1], [2], [1]]
     with pytest.raises(ValueError, match="fewer training samples than one batch"):
         next(infinite([]))
+
+
+def test_a_run_being_trained_cannot_be_claimed_twice(tmp_path):
+    import pytest
+
+    run = Run.create("attr", AttrTrainConfig(dataset="d"), tmp_path, "t")  # claimed
+    with pytest.raises(RuntimeError, match="being trained by another process"):
+        Run(run.folder).claim()
+    del run  # the trainer is gone: the folder can be resumed
+    import gc
+
+    gc.collect()
+    assert Run(next(tmp_path.iterdir())).claim()
+
+
+def test_cli_resume_of_a_run_still_training_is_one_clean_error(tmp_path):
+    import subprocess
+    import sys
+
+    run = Run.create("attr", AttrTrainConfig(dataset="d"), tmp_path, "t")  # held by this test
+    cmd = "from unmask.cli.main import main; main()"
+    res = subprocess.run(
+        [sys.executable, "-c", cmd, "train", "attr", "--resume", str(run.folder)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode != 0
+    assert "being trained by another process" in res.stderr + res.stdout
+    assert "Traceback" not in res.stderr

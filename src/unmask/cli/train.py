@@ -65,7 +65,7 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     run = None
     data: dict = {}
     if resume:
-        run = Run(resume)
+        run = Run(resume).claim()
         data = run.config()
     if config_file:
         data.update(json.loads(Path(config_file).read_text()))

@@ -25,6 +25,28 @@ class Run:
         self.folder = Path(folder)
         (self.folder / "checkpoints").mkdir(parents=True, exist_ok=True)
         (self.folder / "samples").mkdir(exist_ok=True)
+        self._lock = None
+
+    def claim(self) -> Run:
+        """Hold this folder for the training process: a second process that claims it (e.g.
+        ``--resume`` while the run is still training) gets a ``RuntimeError`` instead of
+        interleaving checkpoints and metrics. Released when the process ends (or this object
+        goes away). Where ``fcntl`` is missing (Windows) it does nothing."""
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        if self._lock is None:
+            fh = open(self.folder / ".lock", "w")  # noqa: SIM115 (held for the run's life)
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                raise RuntimeError(
+                    f"{self.folder} is being trained by another process; wait for it to stop"
+                ) from None
+            self._lock = fh
+        return self
 
     @classmethod
     def create(cls, stage: str, config: Any, root: str | Path = "runs", tag: str = "") -> Run:
@@ -33,7 +55,7 @@ class Run:
         root.mkdir(parents=True, exist_ok=True)
         nums = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"(\d{5})-", p.name))]
         name = f"{max(nums, default=0) + 1:05d}-{stage}" + (f"-{tag}" if tag else "")
-        run = cls(root / name)
+        run = cls(root / name).claim()
         (run.folder / "config.json").write_text(
             json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n"
         )

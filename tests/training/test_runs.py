@@ -72,6 +72,26 @@ def test_stop_on_signal_flags_sigterm_and_restores_the_handler():
         assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_a_second_sigterm_ends_the_process():
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal, time\n"
+        "from unmask.training.common import StopOnSignal\n"
+        "with StopOnSignal() as stop:\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    print('flagged', stop.requested, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(5)\n"
+        "    print('still alive')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == -signal.SIGTERM
+    assert "flagged True" in res.stdout and "still alive" not in res.stdout
+
+
 def test_infinite_raises_instead_of_spinning_on_an_empty_loader():
     import pytest
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import random
 import signal
 import threading
@@ -55,7 +56,8 @@ class EMA:
 class StopOnSignal:
     """Context manager: a SIGTERM while inside sets :attr:`requested` instead of ending the
     process, so a training loop can save its checkpoint and return (``timeout -s TERM``, a
-    scheduler's pre-emption). The previous handler comes back on exit. ``enabled=False``, or
+    scheduler's pre-emption); a second SIGTERM ends the process at once, in case the loop is
+    stuck. The previous handler comes back on exit. ``enabled=False``, or
     outside the main thread, it installs nothing (under DistributedDataParallel every rank must
     stop at the same step, so there the signal keeps its default action).
     """
@@ -72,8 +74,11 @@ class StopOnSignal:
         return self
 
     def _handle(self, signum, frame) -> None:
+        if self.requested:  # a second SIGTERM ends the process as it would have
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
         self.requested = True
-        logging.getLogger(__name__).warning("SIGTERM: stopping after this step")
+        logging.getLogger(__name__).warning("SIGTERM: stopping after this step (again: now)")
 
     def __exit__(self, *exc) -> None:
         if self._old is not None:

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from source_rows import source_rows
+from source_rows import source_rows, worn_photo
 
 from unmask.api import Unmasker
-from unmask.faces.align import align, inside_photo, repad
-from unmask.faces.paste import paste_back, photo_mask
+from unmask.faces.align import align, repad
+from unmask.faces.paste import paste_back
 from unmask.metrics.images import psnr
 from unmask.metrics.landmarks import nme_per_face
 from unmask.stages.attr import FaceAttributes
@@ -58,12 +58,7 @@ attr_acc = {m: {"nme": [], "gender": []} for m in ("training", "mirrored", "fill
 p_gt, ages, sheet = [], [], []
 for r, img, five, clean, masked_b, gt_mask in source_rows(ds, src, n):
     gt_mask = gt_mask.astype(np.uint8)
-    al = align(img, five, 256)
-    h, w = img.shape[:2]
-    pm = photo_mask(al, gt_mask, (h, w))
-    warped = cv2.warpAffine(masked_b, al.inverse, (w, h), flags=cv2.INTER_LINEAR)
-    photo = np.where(pm[..., None] > 0, warped, img)
-    inside = inside_photo((h, w), al.matrix, 256) > 0
+    al, photo, inside = worn_photo(img, five, masked_b, gt_mask)
     hole = u.inpainter.hole(gt_mask)
     worn = align(photo, five, 256)
     crops = {

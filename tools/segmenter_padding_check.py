@@ -19,10 +19,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from source_rows import source_rows
+from source_rows import source_rows, worn_photo
 
-from unmask.faces.align import align, inside_photo
-from unmask.faces.paste import photo_mask
+from unmask.faces.align import align
 from unmask.stages.inpaint import Inpainter
 from unmask.stages.segment import Segmenter
 
@@ -40,12 +39,7 @@ sheet = []
 rows = source_rows(Path(args.dataset), Path(args.faces), args.n)
 for _r, img, five, _clean, masked_b, gt in rows:
     gt = gt.astype(np.uint8)
-    al = align(img, five, 256)
-    h, w = img.shape[:2]
-    pm = photo_mask(al, gt, (h, w))
-    warped = cv2.warpAffine(masked_b, al.inverse, (w, h), flags=cv2.INTER_LINEAR)
-    photo = np.where(pm[..., None] > 0, warped, img)
-    inside = inside_photo((h, w), al.matrix, 256) > 0
+    al, photo, inside = worn_photo(img, five, masked_b, gt)
     # the mask reaches the photo's edge: some mask pixel within 2 px of the padding
     edge = bool((cv2.dilate(gt, np.ones((5, 5), np.uint8)) & ~inside).any())
     crops = {

@@ -43,8 +43,9 @@ train() {  # train with a deadline; returns 1 when the deadline stopped it
   secs=$(left)
   if [ "$secs" -lt 120 ]; then echo "deadline reached"; return 1; fi
   echo "+ unmask -v train inpainter $*"
+  # --foreground: the signal goes to the trainer only, not to its DataLoader workers
   # shellcheck disable=SC2086
-  timeout -s TERM "$secs" "$U" -v train inpainter "$@" $EXTRA || [ $? -eq 124 ]
+  timeout --foreground -k 600 -s TERM "$secs" "$U" -v train inpainter "$@" $EXTRA || [ $? -eq 124 ]
   [ "$(left)" -gt 0 ] || { echo "stopped at the deadline; call again to resume"; return 1; }
 }
 

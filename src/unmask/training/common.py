@@ -78,7 +78,8 @@ class StopOnSignal:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
         self.requested = True
-        logging.getLogger(__name__).warning("SIGTERM: stopping after this step (again: now)")
+        msg = "SIGTERM: stopping after this step (another stops at once)"
+        logging.getLogger(__name__).warning(msg)
 
     def __exit__(self, *exc) -> None:
         if self._old is not None:

@@ -19,6 +19,7 @@ from PIL import Image
 
 from unmask.api import Unmasker
 from unmask.io import ImageError, load_image
+from unmask.viz import overlay_mask
 
 ap = argparse.ArgumentParser()
 ap.add_argument("out", type=Path)
@@ -43,9 +44,7 @@ for path in photos:
         crop = faces[0].aligned
         second = faces[0].restored
         if args.holes:
-            hole = unmasker.inpainter.hole(unmasker.segmenter(crop)) > 0
-            second = crop.copy()
-            second[hole] = (0.45 * crop[hole] + [140, 0, 140]).astype(np.uint8)
+            second = overlay_mask(crop, unmasker.inpainter.hole(unmasker.segmenter(crop)))
         pair = (crop, second)
         tiles.append(
             np.concatenate([np.asarray(Image.fromarray(a).resize((side, side))) for a in pair], 1)

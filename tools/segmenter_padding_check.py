@@ -22,8 +22,10 @@ import numpy as np
 from source_rows import source_rows, worn_photo
 
 from unmask.faces.align import align
+from unmask.io import save_image
 from unmask.stages.inpaint import Inpainter
 from unmask.stages.segment import Segmenter
+from unmask.viz import grid, overlay_mask
 
 ap = argparse.ArgumentParser()
 ap.add_argument("n", type=int)
@@ -60,8 +62,7 @@ for _r, img, five, _clean, masked_b, gt in rows:
             for k, v in rec.items():
                 bucket[k].append(v)
         if args.sheet and edge and len(sheet) < 16:
-            ov = crop.copy()
-            ov[hole] = (0.5 * ov[hole] + [127, 0, 127]).astype(np.uint8)
+            ov = overlay_mask(crop, hole)
             ov[(gt > 0) & ~hole & inside] = (255, 255, 0)  # leftover: yellow
             sheet.append(ov)
 out = {
@@ -72,7 +73,5 @@ out = {
     for mode, groups in stats.items()
 }
 print(json.dumps(out, indent=1))
-if args.sheet and sheet:
-    pairs = [np.concatenate(sheet[i : i + 2], 1) for i in range(0, len(sheet) - 1, 2)]
-    rows = [np.concatenate(pairs[i : i + 4], 1) for i in range(0, len(pairs) - 3, 4)]
-    cv2.imwrite(args.sheet, cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
+if args.sheet and sheet:  # training | pipeline pairs, 4 a row
+    save_image(args.sheet, grid([sheet[i : i + 8] for i in range(0, len(sheet), 8)]))

@@ -189,8 +189,9 @@ def _state(g, d, ema, opt_g, opt_d, step, best, budget: Budget) -> dict:
 
 
 def _d_step(d_run, opt_d, batch: dict, comp, cond, cfg: InpaintTrainConfig):
-    """One discriminator update on the ground truth and the detached composite. Returns the
-    loss and the discriminator's features of the ground truth (for feature matching)."""
+    """One discriminator update on the ground truth and the detached composite; the
+    discriminator's parameters need gradients only inside it. Returns the loss and the
+    discriminator's features of the ground truth (for feature matching)."""
     d_run.requires_grad_(True)
     both = torch.cat([batch["clean"], comp.detach()])
     logits, feats = d_run(both, cond.repeat(2, 1, 1, 1))
@@ -199,6 +200,7 @@ def _d_step(d_run, opt_d, batch: dict, comp, cond, cfg: InpaintTrainConfig):
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
     opt_d.step()
+    d_run.requires_grad_(False)
     return loss, [f.chunk(2)[0].detach() for f in feats]
 
 
@@ -285,7 +287,6 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
             if adv:
                 cond = batch["mask"] if lmap is None else torch.cat([batch["mask"], lmap], 1)
                 parts_d["d_loss"], real_feats = _d_step(d_run, opt_d, batch, comp, cond, cfg)
-                d.requires_grad_(False)
                 fake_logits, fake_feats = d(comp, cond)
             parts = generator_losses(
                 pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg, guide

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -20,16 +19,13 @@ from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
 from unmask.training.common import (
     EMA,
     Budget,
-    cosine_lr,
     infinite,
-    keep_best,
     load_for_promote,
-    log_train,
     recalibrate_bn,
     resume,
     seed_everything,
-    train_state,
 )
+from unmask.training.loop import fit
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -187,7 +183,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     """Train (or resume, when ``run`` has a checkpoint) and return the run."""
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = run or Run.create("attr", cfg, cfg.runs, cfg.tag)
+    run = Run.held(run, "attr", cfg, cfg.runs, cfg.tag)
     train_ds = FaceMaskDataset(
         cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
     )
@@ -202,32 +198,21 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     gen = torch.Generator().manual_seed(cfg.seed + step)
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, train_ds)
-    t0, seen = time.perf_counter(), 0
-    set_train_mode(model, cfg.freeze, cfg.freeze_bn)
 
-    while not budget.done(step):
-        for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
+    def step_loss(step: int) -> tuple[dict, int]:
         batch = next(batches)
-        parts = losses(model, batch, cfg, gen)
-        opt.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        opt.step()
-        ema.update(model)
-        step += 1
-        seen += batch["masked"].shape[0]
-        if step % 50 == 0:
-            log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
-        if step % cfg.eval_every == 0 or budget.done(step):
-            metrics = summarize(predict(ema.model, val_dl, cfg.size, key=input_key(cfg)))
-            run.log(step=step, split="val", **metrics)
-            score = metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
-            best = keep_best(run, score, best, ema, step, higher=False)
-            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-            set_train_mode(model, cfg.freeze, cfg.freeze_bn)
-    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-    log.info("stopped at step %d", step)
-    return run
+        return losses(model, batch, cfg, gen), batch["masked"].shape[0]
+
+    def evaluate(ema_model, step: int) -> float:
+        metrics = summarize(predict(ema_model, val_dl, cfg.size, key=input_key(cfg)))
+        run.log(step=step, split="val", **metrics)
+        return metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
+
+    train_mode = partial(set_train_mode, model, cfg.freeze, cfg.freeze_bn)
+    return fit(
+        run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate,
+        higher=False, train_mode=train_mode,
+    )  # fmt: skip
 
 
 def calibrate(model, cfg: AttrTrainConfig, flip: bool) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import logging
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,16 +24,13 @@ from unmask.models.detector import FaceDetector
 from unmask.training.common import (
     EMA,
     Budget,
-    cosine_lr,
     infinite,
-    keep_best,
     load_for_promote,
-    log_train,
     recalibrate_bn,
     resume,
     seed_everything,
-    train_state,
 )
+from unmask.training.loop import fit
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -228,7 +224,7 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     cv2.setNumThreads(1)
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = run or Run.create("detector", cfg, cfg.runs, cfg.tag)
+    run = Run.held(run, "detector", cfg, cfg.runs, cfg.tag)
     train_ds = CompositeScenes(maker(cfg, "train"), cfg.epoch_size, cfg.out_stride, cfg.seed)
     sets = _eval_sets(cfg)
     # not persistent: workers must restart to see each new epoch's scene stream
@@ -243,33 +239,17 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     # a resumed run continues with fresh scenes: epochs count on from the images seen so far
     train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
     batches = infinite(train_dl, train_ds)
-    t0, seen = time.perf_counter(), 0
-    model.train()
 
-    while not budget.done(step):
-        for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
+    def step_loss(step: int) -> tuple[dict, int]:
         batch = next(batches)
-        parts = losses(model(batch["image"].float() / 255), batch, cfg)
-        opt.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        ema.update(model)
-        step += 1
-        seen += batch["image"].shape[0]
-        if step % 50 == 0:
-            log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
-        if step % cfg.eval_every == 0 or budget.done(step):
-            metrics = validate(ema.model, cfg, sets, run, step)
-            run.log(step=step, split="val", **metrics)
-            score = metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
-            best = keep_best(run, score, best, ema, step)
-            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-            model.train()
-    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-    log.info("stopped at step %d", step)
-    return run
+        return losses(model(batch["image"].float() / 255), batch, cfg), batch["image"].shape[0]
+
+    def evaluate(ema_model, step: int) -> float:
+        metrics = validate(ema_model, cfg, sets, run, step)
+        run.log(step=step, split="val", **metrics)
+        return metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
+
+    return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=10.0)
 
 
 def rules_key(val: dict, thr: float, min_recall: float | None) -> tuple:

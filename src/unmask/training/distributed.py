@@ -42,9 +42,10 @@ def teardown(started: bool) -> None:
 
 
 def shared_run(run: Run | None, create: Callable[[], Run], rank: int, world: int) -> Run:
-    """Rank 0 keeps ``run`` or calls ``create``; the other ranks learn its folder."""
-    if rank == 0 and run is None:
-        run = create()
+    """Rank 0 claims ``run`` (see :meth:`Run.claim`) or calls ``create``; the other ranks learn
+    its folder."""
+    if rank == 0:
+        run = create() if run is None else run.claim()
     if world > 1:
         import torch.distributed as dist
 

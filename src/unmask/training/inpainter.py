@@ -315,6 +315,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     if rank == 0:
         run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
         log.info("stopped at step %d%s", step, " (SIGTERM)" if signalled.requested else "")
+        run.release()
     distributed.teardown(started)
     return run
 

@@ -48,6 +48,12 @@ class Run:
             self._lock = fh
         return self
 
+    def release(self) -> None:
+        """Let go of :meth:`claim` (the trainers do when they return); harmless if not held."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
     @classmethod
     def create(cls, stage: str, config: Any, root: str | Path = "runs", tag: str = "") -> Run:
         """Make ``root/<NNNNN>-<stage>[-tag]`` with the next free number and save ``config``."""
@@ -60,6 +66,11 @@ class Run:
             json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n"
         )
         return run
+
+    @classmethod
+    def held(cls, run: Run | None, stage: str, config: Any, root: str | Path, tag: str = "") -> Run:
+        """``run`` claimed (see :meth:`claim`), or a new claimed run when ``run`` is ``None``."""
+        return run.claim() if run is not None else cls.create(stage, config, root, tag)
 
     def config(self) -> dict:
         """The saved resolved config."""

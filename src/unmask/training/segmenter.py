@@ -12,7 +12,6 @@ weights' metadata.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,16 +26,13 @@ from unmask.stages.segment import STAGE_NAMES, choose_postprocess
 from unmask.training.common import (
     EMA,
     Budget,
-    cosine_lr,
     infinite,
-    keep_best,
     load_for_promote,
-    log_train,
     recalibrate_bn,
     resume,
     seed_everything,
-    train_state,
 )
+from unmask.training.loop import fit
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -228,7 +224,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
     """Train (or resume, when ``run`` has a checkpoint) and return the run."""
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = run or Run.create("segmenter", cfg, cfg.runs, cfg.tag or cfg.arch)
+    run = Run.held(run, "segmenter", cfg, cfg.runs, cfg.tag or cfg.arch)
     mix, train_dl = train_loader(cfg)
     mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
     val_dl = {k: DataLoader(v, 32, **mk) for k, v in val_sets(cfg).items()}
@@ -239,38 +235,24 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
     budget = Budget(cfg.steps, cfg.minutes, spent)
     batches = infinite(train_dl, mix)
     gen = torch.Generator().manual_seed(cfg.seed + step)
-    t0, seen = time.perf_counter(), 0
-    model.train()
 
-    while not budget.done(step):
-        for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
+    def step_loss(step: int) -> tuple[dict, int]:
         batch = next(batches)
-        parts = losses(model, batch, cfg, gen)
-        opt.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        ema.update(model)
-        step += 1
-        seen += batch["masked"].shape[0]
-        if step % 50 == 0:
-            log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
-        if step % cfg.eval_every == 0 or budget.done(step):
-            ious = []
-            for name, dl in val_dl.items():
-                p = predict(ema.model, dl, keep_images=8)
-                metrics = raw_metrics(p)
-                ious.append(metrics["iou"])
-                run.log(step=step, split="val", set=name, **metrics)
-                run.save_sample(f"{step:06d}-{name}", _sample_sheet(p))
-            score = float(np.mean(ious))
-            best = keep_best(run, score, best, ema, step)
-            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-            model.train()
-    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-    log.info("stopped at step %d", step)
-    return run
+        return losses(model, batch, cfg, gen), batch["masked"].shape[0]
+
+    def evaluate(ema_model, step: int) -> float:
+        ious = []
+        for name, dl in val_dl.items():
+            p = predict(ema_model, dl, keep_images=8)
+            metrics = raw_metrics(p)
+            ious.append(metrics["iou"])
+            run.log(step=step, split="val", set=name, **metrics)
+            run.save_sample(f"{step:06d}-{name}", _sample_sheet(p))
+        return float(np.mean(ious))
+
+    return fit(
+        run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=cfg.grad_clip
+    )
 
 
 def promote(

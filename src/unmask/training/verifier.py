@@ -12,7 +12,6 @@ run does not mine again.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,14 +23,11 @@ from unmask.models.verifier import FaceVerifier
 from unmask.training.common import (
     EMA,
     Budget,
-    cosine_lr,
-    keep_best,
     load_for_promote,
-    log_train,
     resume,
     seed_everything,
-    train_state,
 )
+from unmask.training.loop import fit
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -245,7 +241,7 @@ def train(cfg: VerifierTrainConfig, run: Run | None = None) -> Run:
     cv2.setNumThreads(1)
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = run or Run.create("verifier", cfg, cfg.runs, cfg.tag)
+    run = Run.held(run, "verifier", cfg, cfg.runs, cfg.tag)
     tr, va = mined_sets(cfg, run)
     model = FaceVerifier(**arch_args(cfg))
     ema = EMA(model, cfg.ema)
@@ -257,33 +253,20 @@ def train(cfg: VerifierTrainConfig, run: Run | None = None) -> Run:
     pos, neg = np.nonzero(tr["label"] > 0.5)[0], np.nonzero(tr["label"] <= 0.5)[0]
     if not len(pos) or not len(neg):
         raise RuntimeError(f"mined {len(pos)} faces and {len(neg)} non-faces: need both")
-    t0, seen = time.perf_counter(), 0
-    model.train()
-    while not budget.done(step):
-        for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
-        half = cfg.batch // 2
+    half = cfg.batch // 2
+
+    def step_loss(step: int) -> tuple[dict, int]:
         idx = np.concatenate([rng.choice(pos, half), rng.choice(neg, cfg.batch - half)])
         x = batch_tensor(tr["crops"][idx], rng, cfg.image_size)
         y = torch.from_numpy(tr["label"][idx])
-        loss = F.binary_cross_entropy_with_logits(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        ema.update(model)
-        step += 1
-        seen += len(idx)
-        if step % 50 == 0:
-            log_train(run, step, opt, {"bce": loss}, seen, time.perf_counter() - t0)
-        if step % cfg.eval_every == 0 or budget.done(step):
-            metrics = summarize(scores(ema.model, va["crops"], cfg.image_size), va["label"])
-            run.log(step=step, split="val", **metrics)
-            best = keep_best(run, metrics["vetoed_at_keep_0.995"], best, ema, step)
-            run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-            model.train()
-    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-    log.info("stopped at step %d", step)
-    return run
+        return {"loss": F.binary_cross_entropy_with_logits(model(x), y)}, len(idx)
+
+    def evaluate(ema_model, step: int) -> float:
+        metrics = summarize(scores(ema_model, va["crops"], cfg.image_size), va["label"])
+        run.log(step=step, split="val", **metrics)
+        return metrics["vetoed_at_keep_0.995"]
+
+    return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate)
 
 
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False, overrides=None):

@@ -1,0 +1,84 @@
+import os
+import signal
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from unmask.training.common import EMA, Budget, resume
+from unmask.training.loop import fit
+from unmask.training.runs import Run
+
+
+@dataclass
+class _Cfg:
+    steps: int = 7
+    warmup: int = 1
+    lr: float = 0.1
+    eval_every: int = 3
+
+
+def _parts(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    ema = EMA(model, 0.5)
+    opt = torch.optim.SGD(model.parameters(), 0.1)
+    run = Run.held(None, "toy", _Cfg(), tmp_path)
+    return run, model, ema, opt
+
+
+def _loss(model, calls):
+    def step_loss(step):
+        calls.append(step)
+        x = torch.randn(4, 2)
+        return {"loss": ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()}, 4
+
+    return step_loss
+
+
+def test_fit_trains_to_the_budget_validates_keeps_best_and_releases_the_run(tmp_path):
+    run, model, ema, opt = _parts(tmp_path)
+    calls, evals = [], []
+
+    def evaluate(ema_model, step):
+        assert ema_model is ema.model
+        evals.append(step)
+        return -step  # earlier is better: best stays at the first validation
+
+    before = model.weight.detach().clone()
+    fit(run, model, ema, opt, _Cfg(), Budget(7, None), (0, None), _loss(model, calls), evaluate)
+    assert calls == list(range(7)) and evals == [3, 6, 7]
+    assert not torch.equal(model.weight, before)
+    assert run.load_checkpoint()["step"] == 7 and run.load_checkpoint("best")["step"] == 3
+    assert opt.param_groups[0]["lr"] < 0.1  # cosine decay towards the floor
+    assert Run(run.folder).claim()  # released: the folder can be resumed
+
+
+def test_fit_stops_cleanly_on_sigterm_and_resumes(tmp_path):
+    run, model, ema, opt = _parts(tmp_path)
+    calls = []
+    step_loss = _loss(model, calls)
+
+    def loss_then_sigterm(step):
+        if step == 1:  # as `timeout -s TERM` would, in the middle of step 2
+            os.kill(os.getpid(), signal.SIGTERM)
+        return step_loss(step)
+
+    before = signal.getsignal(signal.SIGTERM)
+    start = (0, None)
+    fit(run, model, ema, opt, _Cfg(), Budget(7, None), start, loss_then_sigterm, lambda m, s: 0.0)
+    assert run.load_checkpoint()["step"] == 2 and signal.getsignal(signal.SIGTERM) is before
+    again = Run.held(Run(run.folder), "toy", _Cfg(), tmp_path)
+    step, best, spent = resume(again, model, ema, opt)
+    assert step == 2 and spent > 0
+    budget = Budget(7, None, spent)
+    fit(again, model, ema, opt, _Cfg(), budget, (step, best), step_loss, lambda m, s: 0.0)
+    assert run.load_checkpoint()["step"] == 7 and calls == list(range(7))
+
+
+def test_a_held_run_cannot_be_trained_by_a_second_holder(tmp_path):
+    run, *_ = _parts(tmp_path)
+    with pytest.raises(RuntimeError, match="being trained by another process"):
+        Run.held(Run(run.folder), "toy", _Cfg(), tmp_path)
+    run.release()
+    assert Run.held(Run(run.folder), "toy", _Cfg(), tmp_path)

@@ -266,40 +266,46 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     batches = infinite(train_dl, _Epochs(train_ds, sampler))
     t0, seen = time.perf_counter(), 0
     progress = distributed.agreed_progress(budget, step, world, device)
-    # SIGTERM: save the checkpoint and return, to be resumed later
-    with StopOnSignal(enabled=world == 1) as signalled:
+
+    def train_step(step: int, lr: float) -> dict[str, torch.Tensor]:
+        """One discriminator and one generator update; returns the loss terms."""
+        g.train()
+        for opt, base in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = base * lr
+        batch = {k: v.to(device) for k, v in next(batches).items()}
+        radii = torch.randint(0, 2 * margin_px(cfg) + 1, (len(batch["mask"]),), generator=gen)
+        batch["mask"] = grow_holes(batch["mask"], radii)  # around the inference margin
+        lm, p = conditioning(batch, attr, cfg, gen)
+        lmap = guide_maps(lm, cfg)
+        pred = g_run(batch["masked"], batch["mask"], lmap, p)
+        comp = composite(pred, batch["masked"], batch["mask"])
+        adv = step >= cfg.adv_start and (cfg.w_adv > 0 or cfg.w_fm > 0)
+        fake_logits = fake_feats = real_feats = None
+        parts_d = {}
+        if adv:
+            cond = batch["mask"] if lmap is None else torch.cat([batch["mask"], lmap], 1)
+            parts_d["d_loss"], real_feats = _d_step(d_run, opt_d, batch, comp, cond, cfg)
+            fake_logits, fake_feats = d(comp, cond)
+        parts = generator_losses(
+            pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg, guide
+        )
+        opt_g.zero_grad(set_to_none=True)
+        parts["loss"].backward()
+        opt_g.step()
+        ema.update(g)
+        return {**parts, **parts_d}
+
+    signalled = StopOnSignal(enabled=world == 1)  # SIGTERM: save, return, resume later
+    with signalled:
         while progress < 1.0 and not signalled.requested:
-            g.train()
             lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0, progress=progress)
-            for opt, base in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
-                for group in opt.param_groups:
-                    group["lr"] = base * lr
-            batch = {k: v.to(device) for k, v in next(batches).items()}
-            radii = torch.randint(0, 2 * margin_px(cfg) + 1, (len(batch["mask"]),), generator=gen)
-            batch["mask"] = grow_holes(batch["mask"], radii)  # around the inference margin
-            lm, p = conditioning(batch, attr, cfg, gen)
-            lmap = guide_maps(lm, cfg)
-            pred = g_run(batch["masked"], batch["mask"], lmap, p)
-            comp = composite(pred, batch["masked"], batch["mask"])
-            adv = step >= cfg.adv_start and (cfg.w_adv > 0 or cfg.w_fm > 0)
-            fake_logits = fake_feats = real_feats = None
-            parts_d = {}
-            if adv:
-                cond = batch["mask"] if lmap is None else torch.cat([batch["mask"], lmap], 1)
-                parts_d["d_loss"], real_feats = _d_step(d_run, opt_d, batch, comp, cond, cfg)
-                fake_logits, fake_feats = d(comp, cond)
-            parts = generator_losses(
-                pred, comp, batch, lm, p, attr, fake_logits, fake_feats, real_feats, cfg, guide
-            )
-            opt_g.zero_grad(set_to_none=True)
-            parts["loss"].backward()
-            opt_g.step()
-            ema.update(g)
+            parts = train_step(step, lr)
             step += 1
-            seen += batch["masked"].shape[0] * world
+            seen += cfg.batch * world
             if rank == 0 and step % cfg.log_every == 0:
                 rate = seen / (time.perf_counter() - t0)
-                vals = {k: round(v.item(), 4) for k, v in {**parts, **parts_d}.items()}
+                vals = {k: round(v.item(), 4) for k, v in parts.items()}
                 run.log(
                     step=step, lr_g=opt_g.param_groups[0]["lr"], images_per_s=round(rate, 2), **vals
                 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -27,8 +26,6 @@ from unmask.training.common import (
 )
 from unmask.training.loop import fit
 from unmask.training.runs import Run
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

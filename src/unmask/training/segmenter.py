@@ -11,7 +11,6 @@ weights' metadata.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +34,6 @@ from unmask.training.common import (
 from unmask.training.loop import fit
 from unmask.training.runs import Run
 
-log = logging.getLogger(__name__)
 ARCH_CLASSES = {"unet": "MaskSegNet", "maskrcnn": "MaskRCNNSegmenter"}
 
 

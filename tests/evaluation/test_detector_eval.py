@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.evaluation.detector import dlib_predict, evaluate, markdown
+from unmask.evaluation.detector import dlib_predict, evaluate
+from unmask.evaluation.detector_report import markdown
 from unmask.models.detector import FaceDetector
 from unmask.stages.detector import NetDetector
 

@@ -125,7 +125,7 @@ def eval_detector(
 ):
     """Recall / false faces / real-photo found share of the face detector, beside dlib."""
     from unmask.evaluation.detector import evaluate as run
-    from unmask.evaluation.detector import markdown
+    from unmask.evaluation.detector_report import markdown
 
     res = run(
         dataset,

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unmask.evaluation.detector_report import acceptance, sheet
 from unmask.metrics.detection import (
     Predict,
     collect,
@@ -322,7 +323,7 @@ def evaluate(
         sets_kw: options of :func:`held_out` (``synthetic``, ``negatives``, ``seed``, ``dev``,
             ``photos``, ``photo_cache``, ``templates``).
     Returns:
-        A JSON-safe dict (see :func:`markdown`).
+        A JSON-safe dict (see :func:`~unmask.evaluation.detector_report.markdown`).
     """
     from unmask.stages.detector import NetDetector, letterbox_scale
 
@@ -399,165 +400,3 @@ def _photo_640(scenes: Sequence) -> np.ndarray:
 
     img = next((s.image for s in scenes if s.kind == "scene"), scenes[0].image)
     return cv2.resize(img, (640, 480), interpolation=cv2.INTER_LINEAR)
-
-
-def acceptance(res: dict) -> dict:
-    """The issue's acceptance checks: ``{name: [value, target, passed]}``."""
-    thr = res["threshold"]
-    out = {}
-    if "real_dev" in res:
-        v = res["real_dev"]["ours"]["found_share"]
-        out["real_dev_found_share"] = [v, ">= 0.90", v >= 0.90]
-    v = res["synthetic"][f"recall_{thr}"]
-    out["synthetic_recall_iou50"] = [v, ">= 0.95", v >= 0.95]
-    v = res["negatives"][f"neg_fp_per_image_{thr}"]
-    out["face_free_fp_per_image"] = [v, "<= 0.10", v <= 0.10]
-    cnn = res["paired"].get("cnn")
-    if cnn:
-        ours = res["paired"]["ours"]["unmasked"][f"hit_recall_{thr}"]
-        ref = cnn["unmasked"]["hit_recall_0.0"]
-        out["unmasked_hit_recall_vs_dlib_cnn"] = [ours, f">= {ref}", ours >= ref]
-    return out
-
-
-def markdown(results: dict) -> str:
-    """Markdown tables of an :func:`evaluate` result."""
-    thr = results["threshold"]
-    p = results["paired"]
-    small = results.get("small_faces") or {"side": 0, "penalty": 0}
-    rule = (
-        f" (faces under {small['side']:g} px on the letterbox score {small['penalty']:g} less)"
-        if small["side"] and small["penalty"]
-        else ""
-    )
-    looks = results.get("second_looks") or {}
-    if looks.get("zoom_side"):
-        rule += f"; zoom veto under {looks['zoom_side']:g} px"
-    if looks.get("verify_side"):
-        rule += f"; face verifier under {looks['verify_side']:g} px"
-    lines = [
-        f"Score threshold {thr}{rule}, letterbox {results['input_size']} px, "
-        f"{results['params']:,} parameters.",
-        "",
-        "| set | recall IoU 0.5 | hit recall | false faces / image |",
-        "|---|---|---|---|",
-    ]
-    for name in ("synthetic", "synthetic_unmasked", "synthetic_worn"):
-        r = results.get(name)
-        if r is None:  # reports written before the worn set existed
-            continue
-        for t in (0.3, 0.5, thr):
-            lines.append(
-                f"| {name} ({r['images']} photos, {r['faces']} faces) @ {t} | "
-                f"{r[f'recall_{t}']:.3f} | {r[f'hit_recall_{t}']:.3f} | "
-                f"{r[f'fp_per_image_{t}']:.3f} |"
-            )
-    n = results["negatives"]
-    lines += [
-        "",
-        f"Face-free pictures ({n['neg_images']}): false faces / image "
-        + ", ".join(f"{n[f'neg_fp_per_image_{t}']:.3f} @ {t}" for t in (0.3, 0.5, thr)),
-        "",
-        *_false_face_lines(results.get("false_faces"), thr),
-        f"Same {p['images']} photos, ours vs dlib (dlib keeps all its detections):",
-        "",
-        "| detector | masked IoU 0.5 | masked hit | unmasked IoU 0.5 | unmasked hit | "
-        "false faces / face-free image |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, r in p.items():
-        if name == "images":
-            continue
-        t = thr if name == "ours" else 0.0
-        lines.append(
-            f"| {name} | {r['masked'][f'recall_{t}']:.3f} | "
-            f"{r['masked'][f'hit_recall_{t}']:.3f} | "
-            f"{r['unmasked'][f'recall_{t}']:.3f} | "
-            f"{r['unmasked'][f'hit_recall_{t}']:.3f} | "
-            f"{r['negatives'][f'neg_fp_per_image_{t}']:.3f} |"
-        )
-    if "real_dev" in results:
-        lines += [
-            "",
-            "Real masked photos (masked-real-dev), top box area / photo area:",
-            "",
-            "| detector | found | faces/photo | p5 | p25 | p50 | p75 | p95 | > 90 % | "
-            "< 2 % | ms/photo |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for name, r in results["real_dev"].items():
-            q = r["area_ratio"]
-            qs = " | ".join(str(q.get(k, "-")) for k in ("5", "25", "50", "75", "95"))
-            lines.append(
-                f"| {name} | {r['found_share']:.3f} | {r['faces_per_photo']} | {qs} | "
-                f"{r['whole_photo_share']:.3f} | {r['tiny_share']:.3f} | {r['ms']} |"
-            )
-    c = results["cpu_ms_640x480"]
-    lines += [
-        "",
-        "CPU ms for a 640x480 photo: "
-        + ", ".join(f"{v} ({k.replace('_', ' ')})" for k, v in c.items()),
-        "",
-        "| acceptance | value | target | pass |",
-        "|---|---|---|---|",
-    ]
-    for k, (v, target, ok) in results["acceptance"].items():
-        lines.append(f"| {k} | {v} | {target} | {'yes' if ok else 'no'} |")
-    return "\n".join(lines) + "\n"
-
-
-def _false_face_lines(found: list | None, thr: float) -> list[str]:
-    """One line naming the face-free pictures with false faces at ``thr`` (index: boxes,
-    box sides in letterbox pixels), or nothing for reports written before it was recorded."""
-    if found is None:
-        return []
-    items = ", ".join(
-        f"#{f['image']}: {f['boxes']} ({'/'.join(f'{s:.0f}' for s in f['sides'])} px)"
-        for f in found
-    )
-    return [
-        f"Pictures with false faces @ {thr} (box sides on the letterbox): {items or 'none'}",
-        "",
-    ]
-
-
-def draw(
-    image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray | None = None
-) -> np.ndarray:
-    """Copy of an RGB uint8 photo with boxes (green), scores and keypoints drawn."""
-    import cv2
-
-    out = np.ascontiguousarray(image.copy())
-    t = max(1, round(max(image.shape[:2]) / 300))
-    colours = ((255, 60, 60), (60, 60, 255), (255, 255, 0), (255, 0, 255), (0, 255, 255))
-    for i, (b, s) in enumerate(zip(boxes, scores, strict=True)):
-        p0, p1 = (int(b[0]), int(b[1])), (int(b[2]), int(b[3]))
-        cv2.rectangle(out, p0, p1, (40, 255, 40), t)
-        cv2.putText(
-            out,
-            f"{s:.2f}",
-            (p0[0], max(p0[1] - 3, 10)),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.35 * t,
-            (40, 255, 40),
-            t,
-        )
-        if keypoints is not None and np.isfinite(keypoints[i]).all():
-            for (x, y), c in zip(keypoints[i], colours, strict=True):
-                cv2.circle(out, (int(x), int(y)), t + 1, c, -1)
-    return out
-
-
-def sheet(
-    predict: Predict, images: Sequence[np.ndarray], threshold: float, cols: int = 8, size: int = 192
-) -> np.ndarray:
-    """A grid (:func:`unmask.viz.grid`) of photos with their detections, letterboxed squares."""
-    from unmask.stages.detector import letterbox
-    from unmask.viz import grid
-
-    tiles = []
-    for img in images:
-        boxes, scores, kps = predict(img, threshold)
-        tiles.append(letterbox(draw(img, boxes, scores, kps), size)[0])
-    rows = [tiles[i : i + cols] for i in range(0, len(tiles), cols)]
-    return grid(rows, size)

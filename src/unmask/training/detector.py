@@ -203,7 +203,7 @@ def validate(
 ) -> dict:
     """Recall at IoU 0.5 and false faces per image on validation scenes, at 0.3 and 0.5;
     with a ``run``, a sheet of detections on 16 validation scenes goes to its samples."""
-    from unmask.evaluation.detector import sheet
+    from unmask.evaluation.detector_report import sheet
     from unmask.metrics.detection import negatives_metrics, synthetic_metrics
     from unmask.stages.detector import NetDetector
 

@@ -44,7 +44,7 @@ for path in photos:
         crop = faces[0].aligned
         second = faces[0].restored
         if args.holes:
-            second = overlay_mask(crop, unmasker.inpainter.hole(unmasker.segmenter(crop)))
+            second = overlay_mask(crop, faces[0].crop_mask)
         pair = (crop, second)
         tiles.append(
             np.concatenate([np.asarray(Image.fromarray(a).resize((side, side))) for a in pair], 1)

@@ -108,6 +108,13 @@ def test_two_process_gloo_ddp(tiny_dataset, tmp_path):
     run = Run(runs[0])
     assert run.load_checkpoint()["step"] == 2
     assert any(r.get("split") == "val" for r in run.records())
+    # resumed from the CLI under torchrun: rank 0 alone holds the folder and rewrites its config
+    cli = ["-m", "unmask.cli.main", "train", "inpainter", "--resume", str(run.folder)]
+    res = subprocess.run(
+        [*cmd[:6], *cli, "--set", "steps=4"], capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert run.load_checkpoint()["step"] == 4 and run.config()["steps"] == 4
 
 
 def test_grow_holes_matches_the_inference_dilation():

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from unmask.training.common import EMA, Budget, resume
+from unmask.training.common import EMA, Budget, cosine_lr, resume
 from unmask.training.loop import fit
 from unmask.training.runs import Run
 
@@ -46,12 +46,50 @@ def test_fit_trains_to_the_budget_validates_keeps_best_and_releases_the_run(tmp_
         return -step  # earlier is better: best stays at the first validation
 
     before = model.weight.detach().clone()
-    fit(run, model, ema, opt, _Cfg(), Budget(7, None), (0, None), _loss(model, calls), evaluate)
+    with run:
+        fit(run, model, ema, opt, _Cfg(), Budget(7, None), (0, None), _loss(model, calls), evaluate)
     assert calls == list(range(7)) and evals == [3, 6, 7]
     assert not torch.equal(model.weight, before)
     assert run.load_checkpoint()["step"] == 7 and run.load_checkpoint("best")["step"] == 3
-    assert opt.param_groups[0]["lr"] < 0.1  # cosine decay towards the floor
+    assert opt.param_groups[0]["lr"] == pytest.approx(cosine_lr(6, 7, 1, 0.1, progress=6 / 7))
     assert Run(run.folder).claim()  # released: the folder can be resumed
+
+
+def test_fit_lower_is_better_clips_and_restores_train_mode(tmp_path):
+    run, model, ema, opt = _parts(tmp_path)
+    modes, norms = [], []
+    step_loss = _loss(model, [])
+
+    def big_loss(step):
+        parts, n = step_loss(step)
+        return {"loss": 1e4 * parts["loss"]}, n
+
+    def step_opt():
+        norms.append(float(torch.cat([p.grad.flatten() for p in model.parameters()]).norm()))
+
+    opt.step = step_opt  # read the gradients the optimiser would use
+    cfg = _Cfg(steps=4, eval_every=2)
+    scores = iter([2.0, 1.0])  # lower is better: the second validation is kept
+    with run:
+        fit(
+            run, model, ema, opt, cfg, Budget(4, None), (0, None), big_loss,
+            lambda m, s: next(scores), higher=False, clip=0.5,
+            train_mode=lambda: modes.append(True),
+        )  # fmt: skip
+    assert len(modes) == 3  # before the loop and after each validation
+    assert max(norms) == pytest.approx(0.5, rel=1e-4)
+    assert run.load_checkpoint("best")["step"] == 4
+
+
+def test_a_failing_trainer_lets_go_of_its_run(tmp_path):
+    run, model, ema, opt = _parts(tmp_path)
+
+    def broken(step):
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError), run:
+        fit(run, model, ema, opt, _Cfg(), Budget(7, None), (0, None), broken, lambda m, s: 0.0)
+    assert Run(run.folder).claim()  # the traceback keeps `run` alive, not its claim
 
 
 def test_fit_stops_cleanly_on_sigterm_and_resumes(tmp_path):
@@ -66,7 +104,18 @@ def test_fit_stops_cleanly_on_sigterm_and_resumes(tmp_path):
 
     before = signal.getsignal(signal.SIGTERM)
     start = (0, None)
-    fit(run, model, ema, opt, _Cfg(), Budget(7, None), start, loss_then_sigterm, lambda m, s: 0.0)
+    with run:
+        fit(
+            run,
+            model,
+            ema,
+            opt,
+            _Cfg(),
+            Budget(7, None),
+            start,
+            loss_then_sigterm,
+            lambda m, s: 0.0,
+        )
     assert run.load_checkpoint()["step"] == 2 and signal.getsignal(signal.SIGTERM) is before
     again = Run.held(Run(run.folder), "toy", _Cfg(), tmp_path)
     step, best, spent = resume(again, model, ema, opt)

@@ -7,6 +7,7 @@ Every stage takes ``--dataset DIR`` plus ``--set key=value`` overrides of its ty
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -64,8 +65,10 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     cls = getattr(mod, cls_name)
     run = None
     data: dict = {}
+    # under torchrun only rank 0 holds the folder and writes its config; the others follow it
+    rank0 = os.environ.get("RANK", "0") == "0"
     if resume:
-        run = Run(resume).claim()
+        run = Run(resume).claim() if rank0 else Run(resume)
         data = run.config()
     if config_file:
         data.update(json.loads(Path(config_file).read_text()))
@@ -79,7 +82,7 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     if "dataset" not in data:
         raise click.UsageError("--dataset is required")
     cfg = from_dict(cls, data)
-    if run is not None:
+    if run is not None and rank0:
         for key, (old, new) in run.update_config(cfg).items():
             click.echo(f"resume: {key} {old!r} -> {new!r}")
     run = mod.train(cfg, run)

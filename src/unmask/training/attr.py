@@ -180,36 +180,36 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     """Train (or resume, when ``run`` has a checkpoint) and return the run."""
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = Run.held(run, "attr", cfg, cfg.runs, cfg.tag)
-    train_ds = FaceMaskDataset(
-        cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
-    )
-    val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
-    mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
-    train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
-    val_dl = DataLoader(val_ds, 64, shuffle=False, **mk)
-    model = FaceAttrNet(**arch_args(cfg))
-    ema = EMA(model, cfg.ema)
-    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best, spent = resume(run, model, ema, opt)
-    gen = torch.Generator().manual_seed(cfg.seed + step)
-    budget = Budget(cfg.steps, cfg.minutes, spent)
-    batches = infinite(train_dl, train_ds)
+    with Run.held(run, "attr", cfg, cfg.runs, cfg.tag) as run:
+        train_ds = FaceMaskDataset(
+            cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
+        )
+        val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
+        mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
+        train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
+        val_dl = DataLoader(val_ds, 64, shuffle=False, **mk)
+        model = FaceAttrNet(**arch_args(cfg))
+        ema = EMA(model, cfg.ema)
+        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+        step, best, spent = resume(run, model, ema, opt)
+        gen = torch.Generator().manual_seed(cfg.seed + step)
+        budget = Budget(cfg.steps, cfg.minutes, spent)
+        batches = infinite(train_dl, train_ds)
 
-    def step_loss(step: int) -> tuple[dict, int]:
-        batch = next(batches)
-        return losses(model, batch, cfg, gen), batch["masked"].shape[0]
+        def step_loss(step: int) -> tuple[dict, int]:
+            batch = next(batches)
+            return losses(model, batch, cfg, gen), batch["masked"].shape[0]
 
-    def evaluate(ema_model, step: int) -> float:
-        metrics = summarize(predict(ema_model, val_dl, cfg.size, key=input_key(cfg)))
-        run.log(step=step, split="val", **metrics)
-        return metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
+        def evaluate(ema_model, step: int) -> float:
+            metrics = summarize(predict(ema_model, val_dl, cfg.size, key=input_key(cfg)))
+            run.log(step=step, split="val", **metrics)
+            return metrics["nme_all"] - 0.1 * metrics.get("gender_acc", 0)
 
-    train_mode = partial(set_train_mode, model, cfg.freeze, cfg.freeze_bn)
-    return fit(
-        run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate,
-        higher=False, train_mode=train_mode,
-    )  # fmt: skip
+        train_mode = partial(set_train_mode, model, cfg.freeze, cfg.freeze_bn)
+        return fit(
+            run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate,
+            higher=False, train_mode=train_mode,
+        )  # fmt: skip
 
 
 def calibrate(model, cfg: AttrTrainConfig, flip: bool) -> float:

@@ -224,32 +224,32 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
     cv2.setNumThreads(1)
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = Run.held(run, "detector", cfg, cfg.runs, cfg.tag)
-    train_ds = CompositeScenes(maker(cfg, "train"), cfg.epoch_size, cfg.out_stride, cfg.seed)
-    sets = _eval_sets(cfg)
-    # not persistent: workers must restart to see each new epoch's scene stream
-    train_dl = DataLoader(
-        train_ds, cfg.batch, shuffle=True, drop_last=True, num_workers=cfg.workers
-    )
-    model = FaceDetector(**arch_args(cfg))
-    ema = EMA(model, cfg.ema)
-    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best, spent = resume(run, model, ema, opt)
-    budget = Budget(cfg.steps, cfg.minutes, spent)
-    # a resumed run continues with fresh scenes: epochs count on from the images seen so far
-    train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
-    batches = infinite(train_dl, train_ds)
+    with Run.held(run, "detector", cfg, cfg.runs, cfg.tag) as run:
+        train_ds = CompositeScenes(maker(cfg, "train"), cfg.epoch_size, cfg.out_stride, cfg.seed)
+        sets = _eval_sets(cfg)
+        # not persistent: workers must restart to see each new epoch's scene stream
+        train_dl = DataLoader(
+            train_ds, cfg.batch, shuffle=True, drop_last=True, num_workers=cfg.workers
+        )
+        model = FaceDetector(**arch_args(cfg))
+        ema = EMA(model, cfg.ema)
+        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+        step, best, spent = resume(run, model, ema, opt)
+        budget = Budget(cfg.steps, cfg.minutes, spent)
+        # a resumed run continues with fresh scenes: epochs count on from the images seen so far
+        train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
+        batches = infinite(train_dl, train_ds)
 
-    def step_loss(step: int) -> tuple[dict, int]:
-        batch = next(batches)
-        return losses(model(batch["image"].float() / 255), batch, cfg), batch["image"].shape[0]
+        def step_loss(step: int) -> tuple[dict, int]:
+            batch = next(batches)
+            return losses(model(batch["image"].float() / 255), batch, cfg), batch["image"].shape[0]
 
-    def evaluate(ema_model, step: int) -> float:
-        metrics = validate(ema_model, cfg, sets, run, step)
-        run.log(step=step, split="val", **metrics)
-        return metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
+        def evaluate(ema_model, step: int) -> float:
+            metrics = validate(ema_model, cfg, sets, run, step)
+            run.log(step=step, split="val", **metrics)
+            return metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
 
-    return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=10.0)
+        return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=10.0)
 
 
 def rules_key(val: dict, thr: float, min_recall: float | None) -> tuple:

@@ -206,9 +206,6 @@ def _d_step(d_run, opt_d, batch: dict, comp, cond, cfg: InpaintTrainConfig):
 
 def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     """Train (or resume, when ``run`` has a checkpoint) and return the run."""
-    from torch.nn.parallel import DistributedDataParallel as DDP
-    from torch.utils.data import DataLoader, DistributedSampler, Subset
-
     if cfg.size % 8:
         raise ValueError(f"size must be a multiple of 8, got {cfg.size}")
     torch.set_num_threads(cfg.threads)
@@ -217,6 +214,17 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     run = distributed.shared_run(
         run, lambda: Run.create("inpainter", cfg, cfg.runs, cfg.tag), rank, world
     )
+    with run:  # rank 0 holds the folder until training returns or fails
+        _train(cfg, run, rank, world, device)
+    distributed.teardown(started)
+    return run
+
+
+def _train(cfg: InpaintTrainConfig, run: Run, rank: int, world: int, device) -> None:
+    """The training of :func:`train` once the processes and the run folder are set up."""
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from torch.utils.data import DataLoader, DistributedSampler, Subset
+
     attr = FrozenAttr.load(cfg.attr_weights, device) if cfg.use_attr else None
     guide = None
     if cfg.w_guide > 0:
@@ -321,9 +329,6 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     if rank == 0:
         run.save_checkpoint(_state(g, d, ema, opt_g, opt_d, step, best, budget))
         log.info("stopped at step %d%s", step, " (SIGTERM)" if signalled.requested else "")
-        run.release()
-    distributed.teardown(started)
-    return run
 
 
 def promote(

@@ -44,8 +44,7 @@ def fit(
     """Train ``model`` until ``budget`` is spent or a SIGTERM arrives, then save and return.
 
     Args:
-        run: the run folder, claimed by the caller (:meth:`Run.held`); released when this
-            returns, so the folder can be resumed.
+        run: the run folder, claimed by the caller (``with Run.held(...) as run:``).
         cfg: the trainer's config; read: ``steps``, ``warmup``, ``lr``, ``eval_every``.
         start: ``(step, best)`` from :func:`~unmask.training.common.resume`.
         step_loss: ``step -> (parts, images)``: draws the next batch and returns the loss
@@ -62,31 +61,28 @@ def fit(
     """
     train_mode = train_mode or model.train
     step, best = start
-    try:
-        t0, seen = time.perf_counter(), 0
-        train_mode()
-        with StopOnSignal() as signalled:
-            while not budget.done(step) and not signalled.requested:
-                lr = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                parts, images = step_loss(step)
-                opt.zero_grad(set_to_none=True)
-                parts["loss"].backward()
-                if clip is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-                opt.step()
-                ema.update(model)
-                step += 1
-                seen += images
-                if step % 50 == 0:
-                    log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
-                if step % cfg.eval_every == 0 or budget.done(step):
-                    best = keep_best(run, evaluate(ema.model, step), best, ema, step, higher)
-                    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-                    train_mode()
-        run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
-        log.info("stopped at step %d%s", step, " (SIGTERM)" if signalled.requested else "")
-    finally:
-        run.release()
+    t0, seen = time.perf_counter(), 0
+    train_mode()
+    with StopOnSignal() as signalled:
+        while not budget.done(step) and not signalled.requested:
+            lr = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr, progress=budget.progress(step))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            parts, images = step_loss(step)
+            opt.zero_grad(set_to_none=True)
+            parts["loss"].backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            ema.update(model)
+            step += 1
+            seen += images
+            if step % 50 == 0:
+                log_train(run, step, opt, parts, seen, time.perf_counter() - t0)
+            if step % cfg.eval_every == 0 or budget.done(step):
+                best = keep_best(run, evaluate(ema.model, step), best, ema, step, higher)
+                run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
+                train_mode()
+    run.save_checkpoint(train_state(model, ema, opt, step, best, budget))
+    log.info("stopped at step %d%s", step, " (SIGTERM)" if signalled.requested else "")
     return run

@@ -31,7 +31,8 @@ class Run:
         """Hold this folder for the training process: a second process that claims it (e.g.
         ``--resume`` while the run is still training) gets a ``RuntimeError`` instead of
         interleaving checkpoints and metrics. Released when the process ends (or this object
-        goes away). Where ``fcntl`` is missing (Windows) it does nothing."""
+        goes away, or :meth:`release`: the trainers hold it ``with run:`` and let go when
+        they return or fail). Where ``fcntl`` is missing (Windows) it does nothing."""
         try:
             import fcntl
         except ImportError:
@@ -49,10 +50,17 @@ class Run:
         return self
 
     def release(self) -> None:
-        """Let go of :meth:`claim` (the trainers do when they return); harmless if not held."""
+        """Let go of :meth:`claim`; harmless if not held."""
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Leaving ``with run:`` releases the claim, whether training returned or failed."""
+        self.release()
 
     @classmethod
     def create(cls, stage: str, config: Any, root: str | Path = "runs", tag: str = "") -> Run:
@@ -62,9 +70,7 @@ class Run:
         nums = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"(\d{5})-", p.name))]
         name = f"{max(nums, default=0) + 1:05d}-{stage}" + (f"-{tag}" if tag else "")
         run = cls(root / name).claim()
-        (run.folder / "config.json").write_text(
-            json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n"
-        )
+        run._write_config(to_dict(config))
         return run
 
     @classmethod
@@ -85,11 +91,15 @@ class Run:
         old, new = self.config(), to_dict(config)
         changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
         if changes:
-            (self.folder / "config.json").write_text(
-                json.dumps(new, indent=2, sort_keys=True) + "\n"
-            )
+            self._write_config(new)
             self.log(event="config_changed", changes=changes)
         return changes
+
+    def _write_config(self, data: dict) -> None:
+        """Atomically, so that a process reading it (another torchrun rank) never sees half."""
+        tmp = self.folder / "config.json.tmp"
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        tmp.replace(self.folder / "config.json")
 
     def log(self, **record: Any) -> None:
         """Append one JSON record (with a wall-clock ``time``) to ``metrics.jsonl``."""

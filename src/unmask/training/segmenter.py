@@ -222,35 +222,35 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
     """Train (or resume, when ``run`` has a checkpoint) and return the run."""
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = Run.held(run, "segmenter", cfg, cfg.runs, cfg.tag or cfg.arch)
-    mix, train_dl = train_loader(cfg)
-    mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
-    val_dl = {k: DataLoader(v, 32, **mk) for k, v in val_sets(cfg).items()}
-    model = build_model(cfg)
-    ema = EMA(model, cfg.ema)
-    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best, spent = resume(run, model, ema, opt)
-    budget = Budget(cfg.steps, cfg.minutes, spent)
-    batches = infinite(train_dl, mix)
-    gen = torch.Generator().manual_seed(cfg.seed + step)
+    with Run.held(run, "segmenter", cfg, cfg.runs, cfg.tag or cfg.arch) as run:
+        mix, train_dl = train_loader(cfg)
+        mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
+        val_dl = {k: DataLoader(v, 32, **mk) for k, v in val_sets(cfg).items()}
+        model = build_model(cfg)
+        ema = EMA(model, cfg.ema)
+        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+        step, best, spent = resume(run, model, ema, opt)
+        budget = Budget(cfg.steps, cfg.minutes, spent)
+        batches = infinite(train_dl, mix)
+        gen = torch.Generator().manual_seed(cfg.seed + step)
 
-    def step_loss(step: int) -> tuple[dict, int]:
-        batch = next(batches)
-        return losses(model, batch, cfg, gen), batch["masked"].shape[0]
+        def step_loss(step: int) -> tuple[dict, int]:
+            batch = next(batches)
+            return losses(model, batch, cfg, gen), batch["masked"].shape[0]
 
-    def evaluate(ema_model, step: int) -> float:
-        ious = []
-        for name, dl in val_dl.items():
-            p = predict(ema_model, dl, keep_images=8)
-            metrics = raw_metrics(p)
-            ious.append(metrics["iou"])
-            run.log(step=step, split="val", set=name, **metrics)
-            run.save_sample(f"{step:06d}-{name}", _sample_sheet(p))
-        return float(np.mean(ious))
+        def evaluate(ema_model, step: int) -> float:
+            ious = []
+            for name, dl in val_dl.items():
+                p = predict(ema_model, dl, keep_images=8)
+                metrics = raw_metrics(p)
+                ious.append(metrics["iou"])
+                run.log(step=step, split="val", set=name, **metrics)
+                run.save_sample(f"{step:06d}-{name}", _sample_sheet(p))
+            return float(np.mean(ious))
 
-    return fit(
-        run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=cfg.grad_clip
-    )
+        return fit(
+            run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=cfg.grad_clip
+        )
 
 
 def promote(

@@ -241,32 +241,32 @@ def train(cfg: VerifierTrainConfig, run: Run | None = None) -> Run:
     cv2.setNumThreads(1)
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    run = Run.held(run, "verifier", cfg, cfg.runs, cfg.tag)
-    tr, va = mined_sets(cfg, run)
-    model = FaceVerifier(**arch_args(cfg))
-    ema = EMA(model, cfg.ema)
-    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-    step, best, spent = resume(run, model, ema, opt)
-    rng = np.random.default_rng([cfg.seed, step])
-    budget = Budget(cfg.steps, cfg.minutes, spent)
-    # faces and non-faces drawn equally often, whatever their counts
-    pos, neg = np.nonzero(tr["label"] > 0.5)[0], np.nonzero(tr["label"] <= 0.5)[0]
-    if not len(pos) or not len(neg):
-        raise RuntimeError(f"mined {len(pos)} faces and {len(neg)} non-faces: need both")
-    half = cfg.batch // 2
+    with Run.held(run, "verifier", cfg, cfg.runs, cfg.tag) as run:
+        tr, va = mined_sets(cfg, run)
+        model = FaceVerifier(**arch_args(cfg))
+        ema = EMA(model, cfg.ema)
+        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+        step, best, spent = resume(run, model, ema, opt)
+        rng = np.random.default_rng([cfg.seed, step])
+        budget = Budget(cfg.steps, cfg.minutes, spent)
+        # faces and non-faces drawn equally often, whatever their counts
+        pos, neg = np.nonzero(tr["label"] > 0.5)[0], np.nonzero(tr["label"] <= 0.5)[0]
+        if not len(pos) or not len(neg):
+            raise RuntimeError(f"mined {len(pos)} faces and {len(neg)} non-faces: need both")
+        half = cfg.batch // 2
 
-    def step_loss(step: int) -> tuple[dict, int]:
-        idx = np.concatenate([rng.choice(pos, half), rng.choice(neg, cfg.batch - half)])
-        x = batch_tensor(tr["crops"][idx], rng, cfg.image_size)
-        y = torch.from_numpy(tr["label"][idx])
-        return {"loss": F.binary_cross_entropy_with_logits(model(x), y)}, len(idx)
+        def step_loss(step: int) -> tuple[dict, int]:
+            idx = np.concatenate([rng.choice(pos, half), rng.choice(neg, cfg.batch - half)])
+            x = batch_tensor(tr["crops"][idx], rng, cfg.image_size)
+            y = torch.from_numpy(tr["label"][idx])
+            return {"loss": F.binary_cross_entropy_with_logits(model(x), y)}, len(idx)
 
-    def evaluate(ema_model, step: int) -> float:
-        metrics = summarize(scores(ema_model, va["crops"], cfg.image_size), va["label"])
-        run.log(step=step, split="val", **metrics)
-        return metrics["vetoed_at_keep_0.995"]
+        def evaluate(ema_model, step: int) -> float:
+            metrics = summarize(scores(ema_model, va["crops"], cfg.image_size), va["label"])
+            run.log(step=step, split="val", **metrics)
+            return metrics["vetoed_at_keep_0.995"]
 
-    return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate)
+        return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate)
 
 
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False, overrides=None):

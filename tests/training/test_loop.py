@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from unmask.training.common import EMA, Budget, cosine_lr, resume
+from unmask.training.common import EMA, cosine_lr, resume
 from unmask.training.loop import fit
 from unmask.training.runs import Run
 
@@ -15,6 +15,7 @@ class _Cfg:
     steps: int = 7
     warmup: int = 1
     lr: float = 0.1
+    minutes: float | None = None
     eval_every: int = 3
 
 
@@ -47,7 +48,7 @@ def test_fit_trains_to_the_budget_validates_keeps_best_and_releases_the_run(tmp_
 
     before = model.weight.detach().clone()
     with run:
-        fit(run, model, ema, opt, _Cfg(), Budget(7, None), (0, None), _loss(model, calls), evaluate)
+        fit(run, model, ema, opt, _Cfg(), (0, None, 0.0), _loss(model, calls), evaluate)
     assert calls == list(range(7)) and evals == [3, 6, 7]
     assert not torch.equal(model.weight, before)
     assert run.load_checkpoint()["step"] == 7 and run.load_checkpoint("best")["step"] == 3
@@ -72,7 +73,7 @@ def test_fit_lower_is_better_clips_and_restores_train_mode(tmp_path):
     scores = iter([2.0, 1.0])  # lower is better: the second validation is kept
     with run:
         fit(
-            run, model, ema, opt, cfg, Budget(4, None), (0, None), big_loss,
+            run, model, ema, opt, cfg, (0, None, 0.0), big_loss,
             lambda m, s: next(scores), higher=False, clip=0.5,
             train_mode=lambda: modes.append(True),
         )  # fmt: skip
@@ -88,7 +89,7 @@ def test_a_failing_trainer_lets_go_of_its_run(tmp_path):
         raise OSError("disk gone")
 
     with pytest.raises(OSError), run:
-        fit(run, model, ema, opt, _Cfg(), Budget(7, None), (0, None), broken, lambda m, s: 0.0)
+        fit(run, model, ema, opt, _Cfg(), (0, None, 0.0), broken, lambda m, s: 0.0)
     assert Run(run.folder).claim()  # the traceback keeps `run` alive, not its claim
 
 
@@ -103,25 +104,13 @@ def test_fit_stops_cleanly_on_sigterm_and_resumes(tmp_path):
         return step_loss(step)
 
     before = signal.getsignal(signal.SIGTERM)
-    start = (0, None)
     with run:
-        fit(
-            run,
-            model,
-            ema,
-            opt,
-            _Cfg(),
-            Budget(7, None),
-            start,
-            loss_then_sigterm,
-            lambda m, s: 0.0,
-        )
+        fit(run, model, ema, opt, _Cfg(), (0, None, 0.0), loss_then_sigterm, lambda m, s: 0.0)
     assert run.load_checkpoint()["step"] == 2 and signal.getsignal(signal.SIGTERM) is before
     again = Run.held(Run(run.folder), "toy", _Cfg(), tmp_path)
     step, best, spent = resume(again, model, ema, opt)
     assert step == 2 and spent > 0
-    budget = Budget(7, None, spent)
-    fit(again, model, ema, opt, _Cfg(), budget, (step, best), step_loss, lambda m, s: 0.0)
+    fit(again, model, ema, opt, _Cfg(), (step, best, spent), step_loss, lambda m, s: 0.0)
     assert run.load_checkpoint()["step"] == 7 and calls == list(range(7))
 
 

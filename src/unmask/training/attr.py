@@ -17,7 +17,6 @@ from unmask.metrics.landmarks import nme_groups
 from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
 from unmask.training.common import (
     EMA,
-    Budget,
     infinite,
     load_for_promote,
     recalibrate_bn,
@@ -193,7 +192,6 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
         step, best, spent = resume(run, model, ema, opt)
         gen = torch.Generator().manual_seed(cfg.seed + step)
-        budget = Budget(cfg.steps, cfg.minutes, spent)
         batches = infinite(train_dl, train_ds)
 
         def step_loss(step: int) -> tuple[dict, int]:
@@ -207,7 +205,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
 
         train_mode = partial(set_train_mode, model, cfg.freeze, cfg.freeze_bn)
         return fit(
-            run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate,
+            run, model, ema, opt, cfg, (step, best, spent), step_loss, evaluate,
             higher=False, train_mode=train_mode,
         )  # fmt: skip
 

@@ -23,7 +23,6 @@ from unmask.data.composite import CompositeScenes, SceneConfig, build_maker
 from unmask.models.detector import FaceDetector
 from unmask.training.common import (
     EMA,
-    Budget,
     infinite,
     load_for_promote,
     recalibrate_bn,
@@ -235,7 +234,6 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
         ema = EMA(model, cfg.ema)
         opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
         step, best, spent = resume(run, model, ema, opt)
-        budget = Budget(cfg.steps, cfg.minutes, spent)
         # a resumed run continues with fresh scenes: epochs count on from the images seen so far
         train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
         batches = infinite(train_dl, train_ds)
@@ -249,7 +247,7 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
             run.log(step=step, split="val", **metrics)
             return metrics["recall_0.5"] - metrics["neg_fp_per_image_0.5"]
 
-        return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=10.0)
+        return fit(run, model, ema, opt, cfg, (step, best, spent), step_loss, evaluate, clip=10.0)
 
 
 def rules_key(val: dict, thr: float, min_recall: float | None) -> tuple:

@@ -41,11 +41,10 @@ def teardown(started: bool) -> None:
         dist.destroy_process_group()
 
 
-def shared_run(run: Run | None, create: Callable[[], Run], rank: int, world: int) -> Run:
-    """Rank 0 claims ``run`` (see :meth:`Run.claim`) or calls ``create``; the other ranks learn
-    its folder."""
-    if rank == 0:
-        run = create() if run is None else run.claim()
+def shared_run(hold: Callable[[], Run], rank: int, world: int) -> Run:
+    """Rank 0 calls ``hold`` (e.g. :meth:`Run.held`: the given run claimed, or a new one); the
+    other ranks learn its folder."""
+    run = hold() if rank == 0 else None
     if world > 1:
         import torch.distributed as dist
 

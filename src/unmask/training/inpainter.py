@@ -212,7 +212,7 @@ def train(cfg: InpaintTrainConfig, run: Run | None = None) -> Run:
     rank, world, device, started = distributed.setup(cfg.device)
     seed_everything(cfg.seed)
     run = distributed.shared_run(
-        run, lambda: Run.create("inpainter", cfg, cfg.runs, cfg.tag), rank, world
+        lambda: Run.held(run, "inpainter", cfg, cfg.runs, cfg.tag), rank, world
     )
     with run:  # rank 0 holds the folder until training returns or fails
         _train(cfg, run, rank, world, device)
@@ -304,8 +304,8 @@ def _train(cfg: InpaintTrainConfig, run: Run, rank: int, world: int, device) -> 
         ema.update(g)
         return {**parts, **parts_d}
 
-    signalled = StopOnSignal(enabled=world == 1)  # SIGTERM: save, return, resume later
-    with signalled:
+    # SIGTERM: save the checkpoint and return, to be resumed later
+    with StopOnSignal(enabled=world == 1) as signalled:
         while progress < 1.0 and not signalled.requested:
             lr = cosine_lr(step, cfg.steps, cfg.warmup, 1.0, progress=progress)
             parts = train_step(step, lr)

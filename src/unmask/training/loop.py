@@ -32,8 +32,7 @@ def fit(
     ema: EMA,
     opt: torch.optim.Optimizer,
     cfg,
-    budget: Budget,
-    start: tuple[int, float | None],
+    start: tuple[int, float | None, float],
     step_loss: Callable[[int], tuple[dict, int]],
     evaluate: Callable[[nn.Module, int], float],
     *,
@@ -41,12 +40,14 @@ def fit(
     clip: float | None = None,
     train_mode: Callable[[], object] | None = None,
 ) -> Run:
-    """Train ``model`` until ``budget`` is spent or a SIGTERM arrives, then save and return.
+    """Train ``model`` until its budget (``cfg.steps``, ``cfg.minutes``) is spent or a SIGTERM
+    arrives, then save and return.
 
     Args:
         run: the run folder, claimed by the caller (``with Run.held(...) as run:``).
-        cfg: the trainer's config; read: ``steps``, ``warmup``, ``lr``, ``eval_every``.
-        start: ``(step, best)`` from :func:`~unmask.training.common.resume`.
+        cfg: the trainer's config; read: ``steps``, ``minutes``, ``warmup``, ``lr``,
+            ``eval_every``.
+        start: ``(step, best, spent)`` from :func:`~unmask.training.common.resume`.
         step_loss: ``step -> (parts, images)``: draws the next batch and returns the loss
             terms (``parts["loss"]`` is minimised, every term is logged) and its batch size.
         evaluate: ``(ema_model, step) -> score``: validates the EMA weights and logs what it
@@ -60,7 +61,8 @@ def fit(
         ``run``, with ``checkpoints/last.pt`` holding the step reached.
     """
     train_mode = train_mode or model.train
-    step, best = start
+    step, best, spent = start
+    budget = Budget(cfg.steps, cfg.minutes, spent)
     t0, seen = time.perf_counter(), 0
     train_mode()
     with StopOnSignal() as signalled:

@@ -24,7 +24,6 @@ from unmask.runtime.backend import from_nchw
 from unmask.stages.segment import STAGE_NAMES, choose_postprocess
 from unmask.training.common import (
     EMA,
-    Budget,
     infinite,
     load_for_promote,
     recalibrate_bn,
@@ -230,7 +229,6 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
         ema = EMA(model, cfg.ema)
         opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
         step, best, spent = resume(run, model, ema, opt)
-        budget = Budget(cfg.steps, cfg.minutes, spent)
         batches = infinite(train_dl, mix)
         gen = torch.Generator().manual_seed(cfg.seed + step)
 
@@ -249,7 +247,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
             return float(np.mean(ious))
 
         return fit(
-            run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate, clip=cfg.grad_clip
+            run, model, ema, opt, cfg, (step, best, spent), step_loss, evaluate, clip=cfg.grad_clip
         )
 
 

@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from unmask.models.verifier import FaceVerifier
 from unmask.training.common import (
     EMA,
-    Budget,
     load_for_promote,
     resume,
     seed_everything,
@@ -248,7 +247,6 @@ def train(cfg: VerifierTrainConfig, run: Run | None = None) -> Run:
         opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
         step, best, spent = resume(run, model, ema, opt)
         rng = np.random.default_rng([cfg.seed, step])
-        budget = Budget(cfg.steps, cfg.minutes, spent)
         # faces and non-faces drawn equally often, whatever their counts
         pos, neg = np.nonzero(tr["label"] > 0.5)[0], np.nonzero(tr["label"] <= 0.5)[0]
         if not len(pos) or not len(neg):
@@ -266,7 +264,7 @@ def train(cfg: VerifierTrainConfig, run: Run | None = None) -> Run:
             run.log(step=step, split="val", **metrics)
             return metrics["vetoed_at_keep_0.995"]
 
-        return fit(run, model, ema, opt, cfg, budget, (step, best), step_loss, evaluate)
+        return fit(run, model, ema, opt, cfg, (step, best, spent), step_loss, evaluate)
 
 
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False, overrides=None):

@@ -30,6 +30,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Subset
 
 from unmask.data.dataset import FaceMaskDataset
+from unmask.faces.landmarks import face_outline
 from unmask.runtime.backend import from_nchw
 from unmask.stages.attr import FaceAttributes
 from unmask.stages.inpaint import Inpainter
@@ -45,18 +46,10 @@ ap.add_argument("--sheet", default=None)
 args = ap.parse_args()
 K = args.k
 BANDS = np.array([4, 8, 13, 18, 30, 45, 60])  # age band edges
-OUTLINE = list(range(17)) + list(range(26, 16, -1))  # jaw, then brows right to left
 rng = np.random.default_rng(0)
 judge = FaceAttributes.from_weights(args.judge, name="gender_judge", backend="torch")
 attr = FaceAttributes.from_weights(args.weights, backend="torch")
 stage = Inpainter.from_weights(args.weights, backend="torch")
-
-
-def outline(lm: np.ndarray, side: int) -> np.ndarray:
-    """uint8 {0, 1} ``side x side`` map of the face inside jaw and brows."""
-    m = np.zeros((side, side), np.uint8)
-    cv2.fillPoly(m, [np.round(lm[OUTLINE]).astype(np.int32)], 1)
-    return m
 
 
 def load(ds, idx=None, rebuild=False):
@@ -66,7 +59,8 @@ def load(ds, idx=None, rebuild=False):
     for b in DataLoader(ds if idx is None else Subset(ds, idx), 64, num_workers=0):
         gt = from_nchw(b["clean"])
         out["clean"].append(gt)
-        out["face"].append(np.stack([outline(lm, gt.shape[1]) for lm in b["landmarks"].numpy()]))
+        lms = b["landmarks"].numpy()
+        out["face"].append(np.stack([face_outline(lm, gt.shape[1]) for lm in lms]))
         out["p"].append(judge(gt)[1])
         if rebuild:
             masked = from_nchw(b["masked"])
@@ -110,14 +104,14 @@ ages = np.array([r["age"] for r in test.rows])
 
 
 def pick(i, rule):
-    same = (db == tb[i]) & (dr == tr[i])
-    if rule == "judge-matched":
-        cand = np.flatnonzero(same)
-        return cand[np.argsort(np.abs(d["p"][cand] - t["p"][i]))[:K]]
-    want = tg[i] if rule == "same gender, age, race" else not tg[i]
-    cand = np.flatnonzero(same & (dg == want))
+    want = np.ones(len(dg), bool)  # judge-matched: either gender
+    if rule != "judge-matched":
+        want = dg == (tg[i] if rule == "same gender, age, race" else not tg[i])
+    cand = np.flatnonzero(want & (db == tb[i]) & (dr == tr[i]))
     if len(cand) < K:  # rare: relax race
-        cand = np.flatnonzero((db == tb[i]) & (dg == want))
+        cand = np.flatnonzero(want & (db == tb[i]))
+    if rule == "judge-matched":
+        return cand[np.argsort(np.abs(d["p"][cand] - t["p"][i]))[:K]]
     return rng.choice(cand, K, replace=False)
 
 

@@ -155,7 +155,7 @@ def test_init_weights_starts_from_promoted_generator(tiny_dataset, tmp_path):
     ema = run.load_checkpoint()["ema"]
     gap = max((ema[k].float() - v).abs().max().item() for k, v in start.items())
     assert 0 < gap < 0.05  # one EMA step away from the promoted weights, not a fresh init
-    with pytest.raises(ValueError, match="is not the generator"):
+    with pytest.raises(ValueError, match="is not the network"):
         train(_cfg(tiny_dataset, tmp_path, 1, embed_dim=4, init_weights=str(tmp_path / "w")))
     with pytest.raises(FileNotFoundError, match="no inpainter"):
         train(_cfg(tiny_dataset, tmp_path, 1, init_weights=str(tmp_path / "nowhere")))

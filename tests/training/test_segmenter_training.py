@@ -41,7 +41,9 @@ def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, regi
     from unmask.stages.segment import Segmenter
 
     # the tiny dataset doubles as the "real" set: both mixing and two val sets are exercised
-    run = train(_cfg(tiny_dataset, tmp_path, 2, real=str(tiny_dataset)))
+    cfg = _cfg(tiny_dataset, tmp_path, 2, real=str(tiny_dataset))
+    cfg.dark_prob = 0.5  # the dark-surroundings augmentation is wired in
+    run = train(cfg)
     assert run.folder.name.endswith("-segmenter-unet")
     recs = run.records()
     assert {r.get("set") for r in recs if r.get("split") == "val"} == {"synthetic", "real"}
@@ -56,10 +58,29 @@ def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, regi
     seg = Segmenter.from_weights(tmp_path / "w")
     assert seg.params.threshold == spec["meta"]["postprocess"]["threshold"]
     assert seg(np.zeros((48, 48, 3), np.uint8)).shape == (48, 48)
-    res = evaluate(tmp_path / "w", datasets={"tiny": (str(tiny_dataset), "test")}, timing=False)
-    s = res["sets"]["tiny"]
-    assert s["n"] > 0 and 0 <= s["raw"]["iou"] <= 1 and 0 <= s["post"]["leftover"] <= 1
-    assert "tiny" in markdown(res)
+    sets = {"tiny": (str(tiny_dataset), "test"), "dark": (str(tiny_dataset), "test", "dark")}
+    res = evaluate(tmp_path / "w", datasets=sets, timing=False)
+    for label in sets:
+        s = res["sets"][label]
+        assert s["n"] > 0 and 0 <= s["raw"]["iou"] <= 1 and 0 <= s["post"]["leftover"] <= 1
+        assert f"| {label} |" in markdown(res)
+    with pytest.raises(ValueError, match="unknown variant"):
+        evaluate(tmp_path / "w", datasets={"x": (str(tiny_dataset), "test", "bright")})
+
+
+def test_eval_segmenter_cli_reads_the_dark_variant(tiny_dataset, tmp_path, registered):
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    run = train(_cfg(tiny_dataset, tmp_path, 1))
+    promote(run, tmp_path / "w")
+    args = ["eval", "segmenter", "--weights-dir", str(tmp_path / "w"), "--limit", "2"]
+    args += ["--set", f"plain={tiny_dataset}:test", "--set", f"dark={tiny_dataset}:test:dark"]
+    res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    sets = json.loads((tmp_path / "r.json").read_text())["sets"]
+    assert set(sets) == {"plain", "dark"} and sets["dark"]["n"] == sets["plain"]["n"] == 2
 
 
 def test_maskrcnn_trains_and_promotes(tiny_dataset, tmp_path, registered):
@@ -102,3 +123,19 @@ def test_clean_faces_get_empty_targets_only_where_an_original_exists():
     assert torch.equal(x[3:], masked[3:]) and torch.equal(y[3:], mask[3:])
     x, y = with_clean_faces(batch, 0.0)
     assert torch.equal(x, masked) and torch.equal(y, mask)
+
+
+def test_fine_tune_starts_from_promoted_weights(tiny_dataset, tmp_path, registered):
+    import torch
+
+    promote(train(_cfg(tiny_dataset, tmp_path, 2)), tmp_path / "w", checkpoint="last")
+    start = weights.load_module(weights.find_here("segmenter", tmp_path / "w")).state_dict()
+    cfg = _cfg(tiny_dataset, tmp_path, 1)
+    cfg.init_weights, cfg.lr, cfg.weight_decay, cfg.tag = str(tmp_path / "w"), 0.0, 0.0, "ft"
+    tuned = train(cfg).load_checkpoint()["model"]
+    convs = [k for k, v in start.items() if k.endswith("weight") and v.ndim == 4]
+    assert convs and all(torch.equal(tuned[k], start[k]) for k in convs)  # lr 0: unchanged
+    cfg = _cfg(tiny_dataset, tmp_path, 1)
+    cfg.init_weights, cfg.widths, cfg.tag = str(tmp_path / "w"), [4, 8, 16], "bad"
+    with pytest.raises(ValueError, match="is not the network"):
+        train(cfg)

@@ -66,8 +66,9 @@ def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, input
     "--set",
     "sets",
     multiple=True,
-    metavar="LABEL=DIR:SPLIT",
-    help="Repeatable; default: data/utk256:test and data/realseg256:test.",
+    metavar="LABEL=DIR:SPLIT[:dark]",
+    help="Repeatable; default: data/utk256:test, the same darkened (:dark: black masks "
+    "against dark surroundings) and data/realseg256:test.",
 )
 @click.option("--limit", type=int, help="At most N images per set.")
 @click.option(
@@ -88,8 +89,11 @@ def eval_segmenter(weights_dir, arch, sets, limit, preview, preview_dir, out):
         datasets = {}
         for item in sets:
             label, _, rest = item.partition("=")
+            variant = ()
+            if rest.endswith(":dark"):
+                rest, variant = rest.removesuffix(":dark"), ("dark",)
             folder, sep, split = rest.rpartition(":")
-            datasets[label] = (folder, split) if sep else (rest, "test")
+            datasets[label] = ((folder, split) if sep else (rest, "test")) + variant
     res = run(weights_dir, name, datasets, limit=limit)
     _write(res, markdown(res), out)
     if preview:

@@ -14,15 +14,22 @@ from unmask.runtime.backend import from_nchw
 
 log = logging.getLogger(__name__)
 
-#: The default evaluation sets: label -> (dataset folder, split).
+#: The default evaluation sets: label -> (dataset folder, split[, variant]). The variant
+#: ``"dark"`` scales each crop's mask by 0.18 and its lower surroundings by 0.2
+#: (:func:`unmask.data.darken.darken`): black masks against dark clothes, as on real photos.
 DEFAULT_SETS = {
     "synthetic test": ("data/utk256", "test"),
+    "synthetic test, dark mask and surroundings": ("data/utk256", "test", "dark"),
     "real-label held-out": ("data/realseg256", "test"),
 }
+VARIANTS = ("dark",)
 
 
-def _score_set(seg, folder: str | Path, split: str, size: int, limit: int | None) -> dict:
-    """Score ``seg`` on one split of a dataset folder (crops resized to ``size``)."""
+def _score_set(
+    seg, folder: str | Path, split: str, size: int, limit: int | None, variant: str | None = None
+) -> dict:
+    """Score ``seg`` on one split of a dataset folder (crops resized to ``size``), as stored
+    or as ``variant`` (see :data:`DEFAULT_SETS`)."""
     from torch.utils.data import DataLoader
 
     from unmask.data.dataset import FaceMaskDataset
@@ -36,6 +43,13 @@ def _score_set(seg, folder: str | Path, split: str, size: int, limit: int | None
     for b in DataLoader(ds, 32):
         crops = from_nchw(b["masked"])
         true = b["mask"][:, 0].numpy().astype(np.uint8)
+        if variant == "dark":
+            from unmask.data.darken import darken
+
+            lms = b["landmarks"].numpy()
+            crops = np.stack([darken(c, t, lm) for c, t, lm in zip(crops, true, lms, strict=True)])
+        elif variant is not None:
+            raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS}")
         prob = seg.predict_prob(crops)
         raw.add(prob >= 0.5, true)
         post.add(seg.postprocess(prob), true)
@@ -65,7 +79,8 @@ def evaluate(
     Args:
         weights_dir: folder with ``<name>.safetensors`` / ``.json`` (default lookup otherwise).
         name: ``"segmenter"`` (U-Net) or ``"segmenter_maskrcnn"``.
-        datasets: label -> ``(folder, split)``; default :data:`DEFAULT_SETS`.
+        datasets: label -> ``(folder, split)`` or ``(folder, split, variant)``; default
+            :data:`DEFAULT_SETS`.
         size: side at which crops and true masks are compared (default: the model's side;
             other sides go through the same resizing as the pipeline).
         limit: at most this many images per set (evenly spaced).
@@ -92,9 +107,9 @@ def evaluate(
         "size": size,
         "sets": {},
     }
-    for label, (folder, split) in (datasets or DEFAULT_SETS).items():
+    for label, (folder, split, *variant) in (datasets or DEFAULT_SETS).items():
         log.info("scoring %s (%s, %s)", label, folder, split)
-        res["sets"][label] = _score_set(seg, folder, split, size, limit)
+        res["sets"][label] = _score_set(seg, folder, split, size, limit, *variant)
     if timing:
         from unmask.evaluation.attr import cpu_ms_per_face
 

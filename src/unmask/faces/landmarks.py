@@ -81,3 +81,14 @@ def interocular(points: np.ndarray) -> float:
     """Outer-eye-corner distance (points 36 and 45): the NME normaliser."""
     p = check_landmarks(points)
     return float(np.linalg.norm(p[36] - p[45]))
+
+
+def face_outline(points: np.ndarray, side: int) -> np.ndarray:
+    """The face inside the jaw line and the brows, as a uint8 {0, 1} ``side x side`` map
+    (the polygon jaw 0-16, then brows 26-17; no forehead above the brows)."""
+    import cv2
+
+    p = check_landmarks(points)
+    m = np.zeros((side, side), np.uint8)
+    cv2.fillPoly(m, [np.round(p[list(JAW) + list(BROWS)[::-1]]).astype(np.int32)], 1)
+    return m

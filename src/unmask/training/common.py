@@ -193,6 +193,25 @@ def resume(run, model: nn.Module, ema: EMA, opt) -> tuple[int, float | None, flo
     return ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
 
 
+def init_from_weights(model: nn.Module, ema: EMA, stage: str, folder, arch: str, want: dict):
+    """Start a fine-tune: load the promoted ``stage`` weights in ``folder`` (that folder only)
+    into ``model`` and its EMA copy. They must be the network the config builds: class name
+    ``arch`` with constructor arguments ``want``; else ``ValueError``."""
+    from unmask.runtime import weights
+
+    info = weights.find_here(stage, folder)
+    have = {k: info.args.get(k) for k in want}
+    if info.arch != arch or have != want:
+        raise ValueError(
+            f"init_weights {folder}: {info.arch} {have} is not the network this config builds "
+            f"({arch} {want}); set the architecture options to match"
+        )
+    src = weights.load_module(info).state_dict()
+    model.load_state_dict(src)
+    ema.model.load_state_dict(src)
+    logging.getLogger(__name__).info("%s initialised from %s", stage, info.path)
+
+
 def train_state(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget) -> dict:
     """The resumable state of a single-network run (see :func:`resume`)."""
     return {

@@ -43,6 +43,7 @@ from unmask.training.common import (
     StopOnSignal,
     cosine_lr,
     infinite,
+    init_from_weights,
     keep_best,
     load_for_promote,
     seed_everything,
@@ -142,21 +143,9 @@ def generator_args(cfg: InpaintTrainConfig) -> dict:
 
 def init_generator(g, ema, cfg: InpaintTrainConfig) -> None:
     """Load ``cfg.init_weights`` into the generator and its EMA copy; the architecture there
-    must be the one this config builds."""
-    from unmask.runtime import weights
-
-    info = weights.find_here("inpainter", cfg.init_weights)
+    must be the one this config builds (widths, dilations, embed_dim, guidance)."""
     want = generator_args(cfg)
-    have = {k: info.args.get(k) for k in want}
-    if info.arch != "InpaintGenerator" or have != want:
-        raise ValueError(
-            f"init_weights {cfg.init_weights}: {info.arch} {have} is not the generator this "
-            f"config builds ({want}); set widths, dilations, embed_dim and guidance to match"
-        )
-    src = weights.load_module(info).state_dict()
-    g.load_state_dict(src)
-    ema.model.load_state_dict(src)
-    log.info("generator initialised from %s", info.path)
+    init_from_weights(g, ema, "inpainter", cfg.init_weights, "InpaintGenerator", want)
 
 
 def discriminator_args(cfg: InpaintTrainConfig) -> dict:

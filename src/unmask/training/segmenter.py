@@ -25,6 +25,7 @@ from unmask.stages.segment import STAGE_NAMES, choose_postprocess
 from unmask.training.common import (
     EMA,
     infinite,
+    init_from_weights,
     load_for_promote,
     recalibrate_bn,
     resume,
@@ -60,6 +61,8 @@ class SegTrainConfig:
     pos_weight: float = 2.0
     dice_weight: float = 1.0
     clean_prob: float = 0.15
+    dark_prob: float = 0.0  # share of samples with dark surroundings (unmask.data.darken)
+    init_weights: str | None = None  # fine-tune: start from the promoted weights in this folder
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
     eval_every: int = 1000
@@ -114,8 +117,13 @@ def with_clean_faces(batch: dict, prob: float, rng: torch.Generator | None = Non
 def losses(model, batch: dict, cfg: SegTrainConfig, rng: torch.Generator | None = None) -> dict:
     """U-Net: BCE (positives weighted ``pos_weight``, favouring recall) + soft Dice; Mask R-CNN:
     the sum of torchvision's losses (the whole face mask is one instance). A share
-    ``cfg.clean_prob`` of the synthetic samples is shown unmasked with an empty target."""
+    ``cfg.clean_prob`` of the synthetic samples is shown unmasked with an empty target, and a
+    share ``cfg.dark_prob`` of all samples with dark surroundings (and half of those with a
+    dark mask: :func:`unmask.data.darken.darken_batch`)."""
+    from unmask.data.darken import darken_batch
+
     x, y = with_clean_faces(batch, cfg.clean_prob, rng)
+    x = darken_batch(x, y, batch["landmarks"], cfg.dark_prob, rng)
     if cfg.arch == "maskrcnn":
         from unmask.models.maskrcnn import mask_targets
 
@@ -229,6 +237,9 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
         ema = EMA(model, cfg.ema)
         opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
         step, best, spent = resume(run, model, ema, opt)
+        if step == 0 and cfg.init_weights:
+            stage, arch = STAGE_NAMES[cfg.arch], ARCH_CLASSES[cfg.arch]
+            init_from_weights(model, ema, stage, cfg.init_weights, arch, arch_args(cfg))
         batches = infinite(train_dl, mix)
         gen = torch.Generator().manual_seed(cfg.seed + step)
 

@@ -80,8 +80,8 @@ def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, input
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
 def eval_segmenter(weights_dir, arch, sets, limit, preview, preview_dir, out):
     """IoU/Dice/boundary F (raw), leftover/extra area (post-processed), CPU ms per face."""
+    from unmask.evaluation.segmenter import VARIANTS, markdown, preview_real
     from unmask.evaluation.segmenter import evaluate as run
-    from unmask.evaluation.segmenter import markdown, preview_real
     from unmask.stages.segment import STAGE_NAMES
 
     name, datasets = STAGE_NAMES[arch], None
@@ -90,8 +90,9 @@ def eval_segmenter(weights_dir, arch, sets, limit, preview, preview_dir, out):
         for item in sets:
             label, _, rest = item.partition("=")
             variant = ()
-            if rest.endswith(":dark"):
-                rest, variant = rest.removesuffix(":dark"), ("dark",)
+            head, _, last = rest.rpartition(":")
+            if last in VARIANTS:
+                rest, variant = head, (last,)
             folder, sep, split = rest.rpartition(":")
             datasets[label] = ((folder, split) if sep else (rest, "test")) + variant
     res = run(weights_dir, name, datasets, limit=limit)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unmask.data.darken import darken
 from unmask.metrics.masks import MaskScores
 from unmask.runtime.backend import from_nchw
 
@@ -22,7 +23,8 @@ DEFAULT_SETS = {
     "synthetic test, dark mask and surroundings": ("data/utk256", "test", "dark"),
     "real-label held-out": ("data/realseg256", "test"),
 }
-VARIANTS = ("dark",)
+#: Set variants: name -> ``(crop, true mask, landmarks) -> crop``.
+VARIANTS = {"dark": darken}
 
 
 def _score_set(
@@ -35,6 +37,8 @@ def _score_set(
     from unmask.data.dataset import FaceMaskDataset
     from unmask.training.segmenter import spaced_subset
 
+    if variant is not None and variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose from {sorted(VARIANTS)}")
     ds = FaceMaskDataset(folder, split, size, None)
     rows = ds.rows
     ds = spaced_subset(ds, limit)
@@ -43,13 +47,9 @@ def _score_set(
     for b in DataLoader(ds, 32):
         crops = from_nchw(b["masked"])
         true = b["mask"][:, 0].numpy().astype(np.uint8)
-        if variant == "dark":
-            from unmask.data.darken import darken
-
-            lms = b["landmarks"].numpy()
-            crops = np.stack([darken(c, t, lm) for c, t, lm in zip(crops, true, lms, strict=True)])
-        elif variant is not None:
-            raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS}")
+        if variant is not None:
+            lms, change = b["landmarks"].numpy(), VARIANTS[variant]
+            crops = np.stack([change(c, t, lm) for c, t, lm in zip(crops, true, lms, strict=True)])
         prob = seg.predict_prob(crops)
         raw.add(prob >= 0.5, true)
         post.add(seg.postprocess(prob), true)

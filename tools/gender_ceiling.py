@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader, Subset
 
 from unmask.data.dataset import FaceMaskDataset
 from unmask.faces.landmarks import face_outline
+from unmask.metrics.gender import agreement_groups
 from unmask.runtime.backend import from_nchw
 from unmask.stages.attr import FaceAttributes
 from unmask.stages.inpaint import Inpainter
@@ -120,18 +121,16 @@ def judged(images):
 
 
 n = len(t["clean"])
-verdict, adult = t["p"] >= 0.5, ages >= 18
-sure = np.abs(t["p"] - 0.5) >= 0.3
+verdict = t["p"] >= 0.5
 
 
 def summary(agree):
-    parts = {"all": agree, "adults": agree[adult], "under_18": agree[~adult]}
-    parts["judge_sure"] = agree[sure]
-    return {g: round(float(a.mean()), 4) for g, a in parts.items()}
+    groups = agreement_groups(agree, ages, t["p"])
+    return {g: round(x, 4) for g, x in groups.items() if g != "sure_share"}
 
 
 res = {"dataset": args.dataset, "n": n, "k": K, "donor_pool": len(pool_idx)}
-res["judge_sure_share"] = round(float(sure.mean()), 4)
+res["judge_sure_share"] = round(agreement_groups(verdict, ages, t["p"])["sure_share"], 4)
 res["inpainter"] = summary((judged(t["rebuilt"]) >= 0.5) == verdict)
 show = np.linspace(0, n - 1, 8).astype(int)
 columns = [t["clean"][show], t["rebuilt"][show]]

@@ -14,6 +14,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from unmask.data.dataset import FaceMaskDataset
+from unmask.metrics.gender import agreement_groups
 from unmask.runtime.backend import from_nchw
 from unmask.stages.attr import FaceAttributes
 
@@ -40,10 +41,8 @@ for b in DataLoader(FaceMaskDataset(dataset, "test", 128, None, ()), 64, num_wor
     for k, f in perturb.items():
         same[k].append(verdict == (judge(f(gt))[1] >= 0.5))
     ages.append(b["age"].numpy())
-adult = np.concatenate(ages) >= 18
-res = {"n": int(len(adult))}
+ages = np.concatenate(ages)
+res = {"n": int(len(ages))}
 for k, v in same.items():
-    v = np.concatenate(v)
-    res[k] = {"all": v.mean(), "adults": v[adult].mean(), "under_18": v[~adult].mean()}
-    res[k] = {g: round(float(x), 4) for g, x in res[k].items()}
+    res[k] = {g: round(x, 4) for g, x in agreement_groups(np.concatenate(v), ages).items()}
 print(json.dumps(res))

@@ -59,11 +59,17 @@ def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, regi
     assert seg.params.threshold == spec["meta"]["postprocess"]["threshold"]
     assert seg(np.zeros((48, 48, 3), np.uint8)).shape == (48, 48)
     sets = {"tiny": (str(tiny_dataset), "test"), "dark": (str(tiny_dataset), "test", "dark")}
+    sets["bare"] = (str(tiny_dataset), "test", "clean")
     res = evaluate(tmp_path / "w", datasets=sets, timing=False)
     for label in sets:
         s = res["sets"][label]
-        assert s["n"] > 0 and 0 <= s["raw"]["iou"] <= 1 and 0 <= s["post"]["leftover"] <= 1
+        assert s["n"] > 0 and 0 <= s["raw"]["iou"] <= 1 and 0 <= s["marked"]["share"] <= 1
         assert f"| {label} |" in markdown(res)
+    assert all(0 <= res["sets"][k]["post"]["leftover"] <= 1 for k in ("tiny", "dark"))
+    # unmasked originals: empty targets, so raw IoU is the share of crops left empty
+    bare = res["sets"]["bare"]
+    assert "by_type" not in bare and float(round(bare["raw"]["iou"] * bare["n"], 6)).is_integer()
+    assert bare["raw"]["iou"] == 1.0 or bare["marked"]["area"] > 0
     with pytest.raises(ValueError, match="unknown variant"):
         evaluate(tmp_path / "w", datasets={"x": (str(tiny_dataset), "test", "bright")})
 

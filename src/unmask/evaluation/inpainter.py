@@ -171,6 +171,7 @@ class _Tally:
 
     def row(self, name: str) -> dict:
         from unmask.metrics.fid import frechet_distance, kernel_inception_distance
+        from unmask.metrics.gender import agreement_groups
         from unmask.metrics.images import summarize
 
         row = summarize(self.images[name])
@@ -179,17 +180,11 @@ class _Tally:
         row["identity_n"] = len(self.dlib[name]["identity"])
         if self.judge is not None:
             pj, pg = (np.concatenate(self.p_female[k]) for k in (name, "ground truth"))
-            agree = (pj >= 0.5) == (pg >= 0.5)
-            adult = np.concatenate(self.ages) >= 18
-            row["gender_agreement"] = float(agree.mean())
-            if adult.any():
-                row["gender_agreement_adults"] = float(agree[adult].mean())
-            # where the judge is sure of the ground truth (P >= 0.8 either way): disagreement
-            # there is the inpainter's; elsewhere the judge's own doubt adds to it
-            sure = np.abs(pg - 0.5) >= 0.3
-            row["gender_sure_share"] = float(sure.mean())
-            if sure.any():
-                row["gender_agreement_sure"] = float(agree[sure].mean())
+            groups = agreement_groups((pj >= 0.5) == (pg >= 0.5), np.concatenate(self.ages), pg)
+            row["gender_agreement"] = groups["all"]
+            names = {"adults": "_adults", "judge_sure": "_sure"}
+            row.update({f"gender_agreement{s}": groups[k] for k, s in names.items() if k in groups})
+            row["gender_sure_share"] = groups["sure_share"]
         f, g = (np.concatenate(self.feats[k]) for k in (name, "ground truth"))
         row["fid"] = frechet_distance(f, g)
         if len(f) >= 2:

@@ -15,23 +15,49 @@ from unmask.runtime.backend import from_nchw
 
 log = logging.getLogger(__name__)
 
-#: The default evaluation sets: label -> (dataset folder, split[, variant]). The variant
-#: ``"dark"`` scales each crop's mask by 0.18 and its lower surroundings by 0.2
-#: (:func:`unmask.data.darken.darken`): black masks against dark clothes, as on real photos.
+#: The default evaluation sets: label -> (dataset folder, split[, variant]); variants in
+#: :data:`VARIANTS`.
 DEFAULT_SETS = {
     "synthetic test": ("data/utk256", "test"),
     "synthetic test, dark mask and surroundings": ("data/utk256", "test", "dark"),
+    "synthetic test, unmasked originals": ("data/utk256", "test", "clean"),
     "real-label held-out": ("data/realseg256", "test"),
 }
-#: Set variants: name -> ``(crop, true mask, landmarks) -> crop``.
-VARIANTS = {"dark": darken}
+#: Fraction of the crop a prediction may mark on an unmasked face before it counts as marked.
+MARKED_AT = 0.01
+
+
+def _as_stored(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    true = b["mask"][:, 0].numpy().astype(np.uint8)
+    return from_nchw(b["masked"]), true, np.ones(len(true), bool)
+
+
+def _dark(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    crops, true, keep = _as_stored(b)
+    lms = b["landmarks"].numpy()
+    crops = np.stack([darken(c, t, lm) for c, t, lm in zip(crops, true, lms, strict=True)])
+    return crops, true, keep
+
+
+def _clean(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keep = ((b["clean"] - b["masked"]).abs().flatten(1).amax(1) > 0).numpy()
+    crops = from_nchw(b["clean"][keep])
+    return crops, np.zeros((len(crops), *crops.shape[1:3]), np.uint8), keep
+
+
+#: Set variants: name -> ``batch -> (crops, true masks, which batch rows they are)``.
+#: ``"dark"`` scales each crop's mask by 0.18 and its lower surroundings by 0.2
+#: (:func:`unmask.data.darken.darken`): black masks against dark clothes, as on real photos.
+#: ``"clean"`` shows the unmasked originals (synthetic masks only) with empty targets: any
+#: mark there is a false one, and the pipeline would rebuild a face that was not hidden.
+VARIANTS = {"dark": _dark, "clean": _clean}
 
 
 def _score_set(
     seg, folder: str | Path, split: str, size: int, limit: int | None, variant: str | None = None
 ) -> dict:
     """Score ``seg`` on one split of a dataset folder (crops resized to ``size``), as stored
-    or as ``variant`` (see :data:`DEFAULT_SETS`)."""
+    or as ``variant`` (see :data:`VARIANTS`)."""
     from torch.utils.data import DataLoader
 
     from unmask.data.dataset import FaceMaskDataset
@@ -44,26 +70,34 @@ def _score_set(
     ds = spaced_subset(ds, limit)
     raw, post = MaskScores(), MaskScores(boundary_f=False)
     kinds: list[str] = []  # mask type of each scored image, in scoring order
+    marked: list[np.ndarray] = []  # share of each crop marked after post-processing
     for b in DataLoader(ds, 32):
-        crops = from_nchw(b["masked"])
-        true = b["mask"][:, 0].numpy().astype(np.uint8)
-        if variant is not None:
-            lms, change = b["landmarks"].numpy(), VARIANTS[variant]
-            crops = np.stack([change(c, t, lm) for c, t, lm in zip(crops, true, lms, strict=True)])
+        crops, true, keep = VARIANTS.get(variant, _as_stored)(b)
+        if not len(crops):
+            continue
         prob = seg.predict_prob(crops)
+        pred = seg.postprocess(prob)
         raw.add(prob >= 0.5, true)
-        post.add(seg.postprocess(prob), true)
-        kinds += [rows[i]["mask_type"] for i in b["index"].tolist()]
-    by_type = {}
+        post.add(pred, true)
+        marked.append((pred > 0).mean(axis=(1, 2)))
+        kinds += [rows[i]["mask_type"] for i in b["index"][keep].tolist()]
+    if not kinds:
+        raise ValueError(f"{folder} ({split}) has no crops to score as {variant or 'stored'}")
+    area = np.concatenate(marked)
+    out = {"n": len(kinds), "raw": raw.summary(), "post": post.summary()}
+    out["marked"] = {"area": float(area.mean()), "share": float((area > MARKED_AT).mean())}
+    if variant == "clean":
+        return out
+    out["by_type"] = {}
     for kind in sorted(set(kinds)):
         sel = [k for k, x in enumerate(kinds) if x == kind]
-        by_type[kind] = {
+        out["by_type"][kind] = {
             "n": len(sel),
             "iou": float(np.mean([raw.rows[k]["iou"] for k in sel])),
             "leftover_post": float(np.nanmean([post.rows[k]["leftover"] for k in sel])),
             "extra_area_post": float(np.nanmean([post.rows[k]["extra_area"] for k in sel])),
         }
-    return {"n": len(ds), "raw": raw.summary(), "post": post.summary(), "by_type": by_type}
+    return out
 
 
 def evaluate(
@@ -88,8 +122,11 @@ def evaluate(
     Returns:
         ``{"stage", "arch", "params", "weights_mb", "postprocess", "size", "sets": {label:
         {"n", "raw": {iou, dice, bf, leftover, extra_area, *_pooled}, "post": {...},
-        "by_type": {...}}}, "cpu_ms_per_face": {...}}``; raw = the prediction thresholded at
-        0.5, post = after the stored post-processing.
+        "marked": {"area", "share"}, "by_type": {...}}}, "cpu_ms_per_face": {...}}``; raw =
+        the prediction thresholded at 0.5, post = after the stored post-processing; marked =
+        the mean share of the crop marked after post-processing and the share of crops where
+        it exceeds :data:`MARKED_AT`. ``"clean"`` sets have no ``by_type``; their raw IoU is
+        the share of crops left entirely empty.
     """
     from unmask.runtime import weights
     from unmask.stages.segment import Segmenter
@@ -128,7 +165,10 @@ def markdown(res: dict) -> str:
         "| set | n | IoU | Dice | boundary F | leftover raw | leftover post (pooled) "
         "| extra area post |\n|---|---|---|---|---|---|---|---|\n",
     ]
+    clean = {k: s for k, s in res["sets"].items() if "by_type" not in s}
     for label, s in res["sets"].items():
+        if label in clean:
+            continue
         r, p = s["raw"], s["post"]
         lines.append(
             f"| {label} | {s['n']} | {r['iou']:.4f} | {r['dice']:.4f} | {r['bf']:.4f} | "
@@ -139,6 +179,17 @@ def markdown(res: dict) -> str:
             lines.append(
                 f"| &nbsp;&nbsp;{kind} | {k['n']} | {k['iou']:.4f} | | | | "
                 f"{100 * k['leftover_post']:.2f}% | {100 * k['extra_area_post']:.1f}% |\n"
+            )
+    if clean:
+        lines.append(
+            "\nUnmasked faces (empty targets: every mark is false)\n\n| set | n | left empty "
+            f"(raw) | marked > {MARKED_AT:.0%} of the crop (post) | mean area marked (post) |\n"
+            "|---|---|---|---|---|\n"
+        )
+        for label, s in clean.items():
+            lines.append(
+                f"| {label} | {s['n']} | {s['raw']['iou']:.1%} | {s['marked']['share']:.1%} | "
+                f"{s['marked']['area']:.2%} |\n"
             )
     if "cpu_ms_per_face" in res:
         ms = res["cpu_ms_per_face"]

@@ -34,12 +34,6 @@ def test_shipped_segmenter_finds_synthetic_masks_on_example():
     assert np.mean(ious) > 0.85, ious
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the shipped segmenter predates clean_prob (it never saw an unmasked face "
-    "with an empty target) and marks ~9% of the unmasked example crop, mouth and chin "
-    "(docs/eval_segmenter.md, Session 20)",
-)
 def test_shipped_segmenter_leaves_unmasked_face_empty():
     seg, al, _ = _shipped()
     assert seg(al.crop).mean() < 0.02

@@ -1,0 +1,58 @@
+"""Two segmenters on real masked photos without labels: where does one mark less than the other?
+
+Runs :class:`unmask.Unmasker` with weights folder ``--before`` and with ``--after`` (each
+searched first, the shipped weights as the fallback) on every photo of ``FOLDER`` and compares
+the mask coverage of the first face (share of the aligned crop). Prints JSON: photos with a
+masked face (coverage >= the pipeline's ``min_coverage``) under each, the photos where only one
+finds it, and the coverage ratio after / before over the photos both find.
+
+usage: python tools/segmenter_real_coverage.py --before DIR [--after DIR] [FOLDER] [--limit N]
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from unmask.api import Unmasker
+from unmask.io import ImageError, is_image_path, load_image
+
+ap = argparse.ArgumentParser()
+ap.add_argument("folder", nargs="?", type=Path, default=Path("../shared/data/masked-real-dev"))
+ap.add_argument("--before", required=True)
+ap.add_argument("--after", default=None, help="default: the shipped weights")
+ap.add_argument("--limit", type=int, default=None)
+args = ap.parse_args()
+
+runs = {"before": Unmasker(args.before), "after": Unmasker(args.after)}
+files = sorted(p for p in args.folder.iterdir() if is_image_path(p))[: args.limit]
+cover: dict[str, dict[str, float]] = {}
+for f in files:
+    try:
+        image = load_image(f)
+    except ImageError:
+        continue
+    cover[f.name] = {}
+    for k, u in runs.items():
+        faces = u(image).faces
+        cover[f.name][k] = faces[0].mask_coverage if faces else float("nan")
+
+at = runs["after"].min_coverage
+found = {k: {n for n, c in cover.items() if c[k] >= at} for k in runs}
+both = sorted(found["before"] & found["after"])
+ratio = np.array([cover[n]["after"] / cover[n]["before"] for n in both])
+order = np.argsort(ratio)
+res = {
+    "photos": len(cover),
+    "masked_face_found": {k: len(v) for k, v in found.items()},
+    "only_before": sorted(found["before"] - found["after"]),
+    "only_after": sorted(found["after"] - found["before"]),
+    "coverage_ratio_after_over_before": {
+        "median": round(float(np.median(ratio)), 3),
+        "below_0.8": int((ratio < 0.8).sum()),
+        "above_1.2": int((ratio > 1.2).sum()),
+        "lowest": [(both[i], round(float(ratio[i]), 3)) for i in order[:6]],
+    },
+}
+print(json.dumps(res, indent=1, ensure_ascii=False))

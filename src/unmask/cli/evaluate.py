@@ -66,9 +66,10 @@ def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, input
     "--set",
     "sets",
     multiple=True,
-    metavar="LABEL=DIR:SPLIT[:dark]",
+    metavar="LABEL=DIR:SPLIT[:dark|:clean]",
     help="Repeatable; default: data/utk256:test, the same darkened (:dark: black masks "
-    "against dark surroundings) and data/realseg256:test.",
+    "against dark surroundings), its unmasked originals (:clean: every mark is false) and "
+    "data/realseg256:test.",
 )
 @click.option("--limit", type=int, help="At most N images per set.")
 @click.option(

@@ -162,10 +162,13 @@ def markdown(res: dict) -> str:
         f"{res['weights_mb']} MB); compared at {res['size']} px; post-processing: threshold "
         f"{pp['threshold']}, dilation {pp['dilate'] * res['size']:.1f} px, fill holes "
         f"{pp['fill_holes']}\n\n",
-        "| set | n | IoU | Dice | boundary F | leftover raw | leftover post (pooled) "
-        "| extra area post |\n|---|---|---|---|---|---|---|---|\n",
     ]
     clean = {k: s for k, s in res["sets"].items() if "by_type" not in s}
+    if len(clean) < len(res["sets"]):
+        lines.append(
+            "| set | n | IoU | Dice | boundary F | leftover raw | leftover post (pooled) "
+            "| extra area post |\n|---|---|---|---|---|---|---|---|\n"
+        )
     for label, s in res["sets"].items():
         if label in clean:
             continue

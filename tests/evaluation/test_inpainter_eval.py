@@ -129,3 +129,18 @@ def test_eval_cli_rejects_a_malformed_also(tiny_dataset):
     assert res.exit_code == 2 and "LABEL=DIR" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(cli, [*args[:4], "--label", " "])
     assert res.exit_code == 2 and "--label" in res.output and "Traceback" not in res.output
+
+
+def test_mixed_conditioning_takes_one_input_from_the_dataset(tiny_dataset, tmp_path):
+    """``teacher-landmarks`` conditions on the dataset's landmarks (zero conditioning error),
+    ``teacher-gender`` on the attr network's (its error); unknown modes are refused."""
+    w = _weights(tmp_path / "w")
+    weights.save(w, "attr", FaceAttrNet(**ATTR), "FaceAttrNet", ATTR, {"gender_temperature": 1})
+    kw = dict(attr_dir=w, judge_dir=tmp_path / "none", limit=2, identity_limit=0)
+    kw["timing_repeats"] = 0
+    lm = evaluate(tiny_dataset, w, conditioning="teacher-landmarks", **kw)
+    gen = evaluate(tiny_dataset, w, conditioning="teacher-gender", **kw)
+    assert lm["conditioning"] == "teacher-landmarks" and lm["conditioning_nme"]["all"] == 0
+    assert gen["conditioning_nme"]["all"] > 0
+    with pytest.raises(ValueError, match="conditioning must be one of"):
+        evaluate(tiny_dataset, w, conditioning="oracle", **kw)

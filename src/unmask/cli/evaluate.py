@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from unmask.evaluation.inpainter import CONDITIONING
+
 
 @click.group("eval")
 def evaluate() -> None:
@@ -176,9 +178,11 @@ def eval_detector(
 @click.option("--split", default="test", show_default=True)
 @click.option(
     "--conditioning",
-    type=click.Choice(["predicted", "teacher"]),
+    type=click.Choice(CONDITIONING),
     default="predicted",
     show_default=True,
+    help="Landmarks and gender for the learned models: predicted on the masked crop (the "
+    "pipeline), the dataset's teacher landmarks and label, or one of the two from the dataset.",
 )
 @click.option("--limit", type=int, default=None, help="Evaluate the first N samples only.")
 @click.option(

@@ -10,7 +10,8 @@ and ground truth; identity similarity (cosine of dlib face-recognition embedding
 Fréchet distance / KID on our own network's features (the judge's when present, else attr's).
 Learned models are conditioned the way the pipeline does it: landmarks and calibrated P(female)
 predicted by the ``attr`` stage on the masked crop (``conditioning="teacher"`` uses the
-manifest's teacher landmarks and labels instead).
+manifest's teacher landmarks and labels instead; ``"teacher-landmarks"`` and
+``"teacher-gender"`` replace only one of the two, to tell their effects apart).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from unmask.evaluation.inpainter_report import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Where the learned models' landmarks and P(female) come from (see the module docstring).
+CONDITIONING = ("predicted", "teacher", "teacher-landmarks", "teacher-gender")
 
 
 def opencv_inpaint(crop: np.ndarray, mask: np.ndarray, method: str) -> np.ndarray:
@@ -199,7 +203,7 @@ def _networks(attr_dir, judge_dir, conditioning: str, notes: list[str]):
 
     attr = (
         FaceAttributes.from_weights(attr_dir, backend="torch")
-        if conditioning == "predicted"
+        if conditioning != "teacher"
         else None
     )
     judge = None
@@ -243,7 +247,9 @@ def evaluate(
         others: ``(label, folder)`` pairs of further inpainters to put beside them (e.g. a
             fine-tuned candidate); labels must differ from the other rows'.
         judge_dir: folder with ``gender_judge.*``; attr_dir: folder with ``attr.*``.
-        conditioning: ``"predicted"`` (attr on the masked crop, as the pipeline) or ``"teacher"``.
+        conditioning: ``"predicted"`` (attr on the masked crop, as the pipeline), ``"teacher"``
+            (the manifest's landmarks and gender label), or one of the two from the manifest:
+            ``"teacher-landmarks"``, ``"teacher-gender"``.
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
             that get the (slow) dlib identity embeddings (``None`` = all).
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).
@@ -256,8 +262,8 @@ def evaluate(
     from unmask.runtime.backend import from_nchw
     from unmask.stages.inpaint import Inpainter
 
-    if conditioning not in ("predicted", "teacher"):
-        raise ValueError("conditioning must be 'predicted' or 'teacher'")
+    if conditioning not in CONDITIONING:
+        raise ValueError(f"conditioning must be one of {', '.join(CONDITIONING)}")
     models = [(label, weights_dir)]
     models += [("L1-only baseline", l1_dir)] if l1_dir else []
     models += [(f"unguided ablation s{i}", d) for i, d in enumerate(ablation_dirs)]
@@ -287,11 +293,12 @@ def evaluate(
         hole_px[0] += int(masks.sum())
         hole_px[1] += int(scored.sum())
         true_lm.append(b["landmarks"][:k].numpy())
-        if attr is not None:
-            lm, p = attr(masked)
-        else:
+        lm, p = attr(masked) if attr is not None else (None, None)
+        if conditioning in ("teacher", "teacher-landmarks"):
+            lm = true_lm[-1]
+        if conditioning in ("teacher", "teacher-gender"):
             g = b["gender"][:k].numpy()
-            lm, p = true_lm[-1], np.where(g >= 0, g, 0.5).astype(np.float32)
+            p = np.where(g >= 0, g, 0.5).astype(np.float32)
         probe = probe or (masked[0], masks[0], lm[0])
         cond_lm.append(lm)
         outs = {name: inp.batch(masked, masks, lm, p) for name, inp in learned.items()}

@@ -40,7 +40,9 @@ def _dark(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _clean(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    keep = ((b["clean"] - b["masked"]).abs().flatten(1).amax(1) > 0).numpy()
+    from unmask.training.segmenter import has_unmasked_original
+
+    keep = has_unmasked_original(b).numpy()
     crops = from_nchw(b["clean"][keep])
     return crops, np.zeros((len(crops), *crops.shape[1:3]), np.uint8), keep
 

@@ -100,6 +100,12 @@ def build_model(cfg: SegTrainConfig) -> torch.nn.Module:
     return MaskSegNet(**arch_args(cfg))
 
 
+def has_unmasked_original(batch: dict) -> torch.Tensor:
+    """bool ``(N,)``: which samples of a ``FaceMaskDataset`` batch have an unmasked original
+    (synthetic masks); real-label photos have none, their ``clean`` equals ``masked``."""
+    return (batch["clean"] - batch["masked"]).abs().flatten(1).amax(1) > 0
+
+
 def with_clean_faces(batch: dict, prob: float, rng: torch.Generator | None = None):
     """Inputs and targets where a share ``prob`` of the samples that have an unmasked original
     (synthetic masks; real-label photos have none: their ``clean`` equals ``masked``) is
@@ -108,8 +114,7 @@ def with_clean_faces(batch: dict, prob: float, rng: torch.Generator | None = Non
     x, y = batch["masked"], batch["mask"]
     if prob <= 0:
         return x, y
-    has_clean = (batch["clean"] - x).abs().flatten(1).amax(1) > 0
-    use = has_clean & (torch.rand(x.shape[0], generator=rng) < prob)
+    use = has_unmasked_original(batch) & (torch.rand(x.shape[0], generator=rng) < prob)
     x = torch.where(use[:, None, None, None], batch["clean"], x)
     return x, torch.where(use[:, None, None, None], torch.zeros_like(y), y)
 

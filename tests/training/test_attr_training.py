@@ -2,6 +2,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from unmask.models.face_attr import FaceAttrNet
@@ -154,3 +155,27 @@ def test_gender_fine_tune_keeps_frozen_modules_and_mixes(tiny_dataset, tmp_path)
         k for k in init if k.startswith(("gender_head.", "encoder.stages.1.")) and "weight" in k
     ]
     assert free and not any(torch.equal(trained[k], init[k]) for k in free)
+
+
+def test_fine_tune_starts_from_one_member_of_an_ensemble(tiny_dataset, tmp_path):
+    from unmask.training.ensemble import promote as promote_ensemble
+
+    cfg = _cfg(tiny_dataset, tmp_path, 1)
+    folders = []
+    for i in range(2):
+        torch.manual_seed(i)
+        net = FaceAttrNet(**arch_args(cfg)).eval()
+        old = {k: v for k, v in arch_args(cfg).items() if k not in ("gender_pool", "age_head")}
+        weights.save(tmp_path / f"m{i}", "attr", net, "FaceAttrNet", old, {"run": f"r{i}"})
+        folders.append(tmp_path / f"m{i}")
+    promote_ensemble(folders, tiny_dataset, tmp_path / "e")  # members predate two options
+    want = weights.load_module(weights.find("attr", tmp_path / "e")).members[1].state_dict()
+    cfg.init_weights, cfg.init_member, cfg.lr, cfg.weight_decay = str(tmp_path / "e"), 1, 0.0, 0.0
+    tuned = train(cfg).load_checkpoint()["model"]
+    convs = [k for k, v in want.items() if k.endswith("weight") and v.ndim == 4]
+    assert convs and all(torch.equal(tuned[k], want[k]) for k in convs)  # lr 0: member 1
+    for member, match in ((2, "no member 2"), (None, "is not the network")):
+        cfg = _cfg(tiny_dataset, tmp_path, 1)
+        cfg.init_weights, cfg.init_member, cfg.tag = str(tmp_path / "e"), member, f"bad{member}"
+        with pytest.raises(ValueError, match=match):
+            train(cfg)

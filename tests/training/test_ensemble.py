@@ -19,8 +19,8 @@ def _member(folder, seed):
 
 def test_ensemble_averages_its_members(tmp_path):
     nets = [_member(tmp_path / f"m{i}", i) for i in range(2)]
-    model, infos = build([tmp_path / "m0", tmp_path / "m1"])
-    assert [i.meta["run"] for i in infos] == ["r0", "r1"]
+    model, picked = build([tmp_path / "m0", tmp_path / "m1"])
+    assert [p["meta"]["run"] for p in picked] == ["r0", "r1"]
     x = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         got, outs = model(x), [n(x) for n in nets]
@@ -62,3 +62,20 @@ def test_promoted_int8_ensemble_runs_in_the_stage(tmp_path, tiny_dataset):
     crops = (np.random.default_rng(0).random((2, 40, 40, 3)) * 255).astype(np.uint8)
     lm, p = stage(crops)
     assert lm.shape == (2, 68, 2) and np.all((p > 0) & (p < 1))
+
+
+def test_a_member_of_an_ensemble_joins_a_new_one(tmp_path, tiny_dataset):
+    nets = [_member(tmp_path / f"m{i}", i) for i in range(3)]
+    promote([tmp_path / "m0", tmp_path / "m1"], tiny_dataset, tmp_path / "e")
+    old = weights.find("attr", tmp_path / "e")
+    model, picked = build([tmp_path / "m2", f"{tmp_path / 'e'}#1"], landmark_members=[0])
+    assert [p["meta"]["run"] for p in picked] == ["r2", "r1"]
+    assert model.temperatures == [1.0, old.args["temperatures"][1]]
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(model.members[1](x), nets[1](x))
+    path = promote([tmp_path / "m2", f"{tmp_path / 'e'}#1"], tiny_dataset, tmp_path / "e2")
+    assert [m["run"] for m in weights.find("attr", path.parent).meta["members"]] == ["r2", "r1"]
+    for bad in (f"{tmp_path / 'e'}#2", f"{tmp_path / 'm0'}#0", f"{tmp_path / 'e'}#x"):
+        with pytest.raises(ValueError, match="no member"):
+            build([bad])

@@ -164,7 +164,7 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
 
 
 @train.command()
-@click.argument("members", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.argument("members", nargs=-1, required=True)
 @click.option("--dataset", required=True, type=click.Path(file_okay=False), help="Built dataset.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Weights folder.")
 @click.option("--exclude-kind", "exclude", multiple=True, help="Mask kind the members never saw.")
@@ -178,8 +178,9 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
     help="Index of a member whose landmarks are averaged (repeatable; default all).",
 )
 def ensemble(members, dataset, out, exclude, fp16, int8, lm_from):
-    """Average the attr networks in MEMBERS (weights folders) into one attr weights file,
-    its gender temperature fitted on the validation split of --dataset."""
+    """Average the attr networks in MEMBERS (weights folders, or FOLDER#K for member K of an
+    ensemble) into one attr weights file, its gender temperature fitted on the validation
+    split of --dataset."""
     from unmask.training.ensemble import promote as promote_ensemble
 
     lm = list(lm_from) or None

@@ -18,6 +18,7 @@ from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
 from unmask.training.common import (
     EMA,
     infinite,
+    init_from_weights,
     load_for_promote,
     recalibrate_bn,
     resume,
@@ -54,6 +55,10 @@ class AttrTrainConfig:
     freeze_bn: bool = True  # False: frozen modules still normalise with batch statistics
     mixup: float = 0.0
     label_smoothing: float = 0.0
+    # fine-tune: start from the promoted attr weights in this folder; for an ensemble, from
+    # its member init_member
+    init_weights: str | None = None
+    init_member: int | None = None
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
     eval_every: int = 1000
@@ -191,6 +196,11 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         ema = EMA(model, cfg.ema)
         opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
         step, best, spent = resume(run, model, ema, opt)
+        if step == 0 and cfg.init_weights:
+            want = arch_args(cfg)
+            init_from_weights(
+                model, ema, "attr", cfg.init_weights, "FaceAttrNet", want, cfg.init_member
+            )
         gen = torch.Generator().manual_seed(cfg.seed + step)
         batches = infinite(train_dl, train_ds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import math
 import os
@@ -193,23 +194,48 @@ def resume(run, model: nn.Module, ema: EMA, opt) -> tuple[int, float | None, flo
     return ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
 
 
-def init_from_weights(model: nn.Module, ema: EMA, stage: str, folder, arch: str, want: dict):
+def init_from_weights(
+    model: nn.Module,
+    ema: EMA,
+    stage: str,
+    folder,
+    arch: str,
+    want: dict,
+    member: int | None = None,
+):
     """Start a fine-tune: load the promoted ``stage`` weights in ``folder`` (that folder only)
     into ``model`` and its EMA copy. They must be the network the config builds: class name
-    ``arch`` with constructor arguments ``want``; else ``ValueError``."""
+    ``arch`` with constructor arguments ``want``; else ``ValueError``. With ``member``, the
+    weights are an ensemble (``args["members"]``, module ``.members``) and member ``member``
+    is the network loaded; arguments it does not store take the constructor's defaults."""
     from unmask.runtime import weights
 
     info = weights.find_here(stage, folder)
-    have = {k: info.args.get(k) for k in want}
-    if info.arch != arch or have != want:
+    found, args = info.arch, info.args
+    if member is not None:
+        members = args.get("members") or []
+        if not 0 <= member < len(members):
+            raise ValueError(
+                f"init_weights {folder}: {info.arch} has {len(members)} members, no member {member}"
+            )
+        found, args = arch, {**_defaults(model), **members[member]}
+    have = {k: args.get(k) for k in want}
+    if found != arch or have != want:
         raise ValueError(
-            f"init_weights {folder}: {info.arch} {have} is not the network this config builds "
+            f"init_weights {folder}: {found} {have} is not the network this config builds "
             f"({arch} {want}); set the architecture options to match"
         )
-    src = weights.load_module(info).state_dict()
+    module = weights.load_module(info)
+    src = (module if member is None else module.members[member]).state_dict()
     model.load_state_dict(src)
     ema.model.load_state_dict(src)
     logging.getLogger(__name__).info("%s initialised from %s", stage, info.path)
+
+
+def _defaults(model: nn.Module) -> dict:
+    """The constructor defaults of ``model``'s class (for weights that predate an option)."""
+    params = inspect.signature(type(model).__init__).parameters.values()
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
 
 
 def train_state(model: nn.Module, ema: EMA, opt, step: int, best, budget: Budget) -> dict:

@@ -18,22 +18,52 @@ log = logging.getLogger(__name__)
 
 def build(
     members: list[str | Path], landmark_members: list[int] | None = None
-) -> tuple[FaceAttrEnsemble, list]:
-    """The ensemble of the ``attr`` weights in each folder of ``members`` (landmarks from
+) -> tuple[FaceAttrEnsemble, list[dict]]:
+    """The ensemble of the ``attr`` networks named by ``members`` (landmarks from
     ``landmark_members``, default all; each gender logit divided by its member's own
-    temperature), and their :class:`~unmask.runtime.weights.WeightsInfo`."""
+    temperature), and for each member its ``args``, ``meta`` and ``temperature``.
+
+    A member is a folder with a FaceAttrNet ``attr.safetensors``, or ``FOLDER#K``: member K
+    of the ensemble in FOLDER (to keep some members of a shipped ensemble and replace others).
+    """
+    picked = [_member(m) for m in members]
+    temperatures = [p["temperature"] for p in picked]
+    model = FaceAttrEnsemble([p["args"] for p in picked], landmark_members, temperatures)
+    for net, p in zip(model.members, picked, strict=True):
+        net.load_state_dict(p.pop("state"))
+    return model.eval(), picked
+
+
+def _member(spec: str | Path) -> dict:
+    """``args``, ``meta``, ``temperature`` and ``state`` (state dict) of one member spec."""
     from unmask.runtime import weights
 
-    infos = [weights.find("attr", m) for m in members]
-    for m, info in zip(members, infos, strict=True):
-        here = info.path is not None and info.path.parent.resolve() == Path(m).resolve()
+    folder, index = Path(spec), None
+    if not folder.exists() and "#" in folder.name:
+        name, _, index = folder.name.rpartition("#")
+        folder = folder.with_name(name)
+    info = weights.find("attr", folder)
+    here = info.path is not None and info.path.parent.resolve() == folder.resolve()
+    if index is None:
         if info.arch != "FaceAttrNet" or not here:
-            raise ValueError(f"{m}: no FaceAttrNet attr.safetensors in this folder")
-    temperatures = [info.meta.get("gender_temperature", 1.0) for info in infos]
-    model = FaceAttrEnsemble([info.args for info in infos], landmark_members, temperatures)
-    for net, info in zip(model.members, infos, strict=True):
-        net.load_state_dict(weights.load_module(info).state_dict())
-    return model.eval(), infos
+            raise ValueError(f"{spec}: no FaceAttrNet attr.safetensors in this folder")
+        return {
+            "args": info.args,
+            "meta": info.meta,
+            "state": weights.load_module(info).state_dict(),
+            "temperature": info.meta.get("gender_temperature", 1.0),
+        }
+    n = len(info.args.get("members", [])) if info.arch == "FaceAttrEnsemble" and here else 0
+    k = int(index) if index.isdigit() else -1
+    if not 0 <= k < n:
+        raise ValueError(f"{spec}: no member {index} of a FaceAttrEnsemble in {folder}")
+    meta = {"licence": info.meta.get("licence", ""), **info.meta.get("members", [{}] * n)[k]}
+    return {
+        "args": info.args["members"][k],
+        "meta": meta,
+        "state": weights.load_module(info).members[k].state_dict(),
+        "temperature": info.args["temperatures"][k],
+    }
 
 
 def promote(
@@ -51,8 +81,8 @@ def promote(
     from unmask.runtime import weights
     from unmask.training.attr import AttrTrainConfig, calibrate
 
-    model, infos = build(members, landmark_members)
-    metas = [info.meta for info in infos]
+    model, picked = build(members, landmark_members)
+    metas = [p["meta"] for p in picked]
     cfg = AttrTrainConfig(dataset=str(dataset), exclude_kinds=list(exclude_kinds))
     cfg.size = model.image_size
     temperature = calibrate(model, cfg, flip=True)
@@ -67,7 +97,7 @@ def promote(
         "licence": metas[0].get("licence", ""),
     }
     args = {
-        "members": [info.args for info in infos],
+        "members": [p["args"] for p in picked],
         "landmark_members": model.landmark_members,
         "temperatures": model.temperatures,
     }

@@ -144,3 +144,20 @@ def test_mixed_conditioning_takes_one_input_from_the_dataset(tiny_dataset, tmp_p
     assert gen["conditioning_nme"]["all"] > 0
     with pytest.raises(ValueError, match="conditioning must be one of"):
         evaluate(tiny_dataset, w, conditioning="oracle", **kw)
+
+
+def test_landmark_mix_moves_the_conditioning_towards_the_teacher(tiny_dataset, tmp_path):
+    """``landmark_mix`` scales the conditioning landmarks' error (a diagnostic); it needs
+    predicted landmarks and a share in [0, 1]."""
+    w = _weights(tmp_path / "w")
+    weights.save(w, "attr", FaceAttrNet(**ATTR), "FaceAttrNet", ATTR, {"gender_temperature": 1})
+    kw = dict(attr_dir=w, judge_dir=tmp_path / "none", limit=2, identity_limit=0)
+    kw["timing_repeats"] = 0
+    full = evaluate(tiny_dataset, w, **kw)["conditioning_nme"]["all"]
+    half = evaluate(tiny_dataset, w, landmark_mix=0.5, **kw)
+    assert half["landmark_mix"] == 0.5 and full > 0
+    assert half["conditioning_nme"]["all"] == pytest.approx(full / 2, rel=1e-4)
+    with pytest.raises(ValueError, match="needs predicted landmarks"):
+        evaluate(tiny_dataset, w, conditioning="teacher-landmarks", landmark_mix=0.5, **kw)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        evaluate(tiny_dataset, w, landmark_mix=1.5, **kw)

@@ -184,6 +184,13 @@ def eval_detector(
     help="Landmarks and gender for the learned models: predicted on the masked crop (the "
     "pipeline), the dataset's teacher landmarks and label, or one of the two from the dataset.",
 )
+@click.option(
+    "--landmark-mix",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Diagnostic: move the predicted landmarks this share of the way to the teacher's.",
+)
 @click.option("--limit", type=int, default=None, help="Evaluate the first N samples only.")
 @click.option(
     "--identity-limit",
@@ -208,6 +215,7 @@ def eval_inpainter(
     attr_dir,
     split,
     conditioning,
+    landmark_mix,
     limit,
     identity_limit,
     out,
@@ -236,6 +244,7 @@ def eval_inpainter(
         attr_dir=attr_dir,
         split=split,
         conditioning=conditioning,
+        landmark_mix=landmark_mix,
         limit=limit,
         identity_limit=identity_limit or None,
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,

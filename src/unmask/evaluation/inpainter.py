@@ -229,6 +229,7 @@ def evaluate(
     attr_dir: str | Path | None = None,
     split: str = "test",
     conditioning: str = "predicted",
+    landmark_mix: float = 0.0,
     limit: int | None = None,
     identity_limit: int | None = 500,
     teacher_size: int = 256,
@@ -250,6 +251,9 @@ def evaluate(
         conditioning: ``"predicted"`` (attr on the masked crop, as the pipeline), ``"teacher"``
             (the manifest's landmarks and gender label), or one of the two from the manifest:
             ``"teacher-landmarks"``, ``"teacher-gender"``.
+        landmark_mix: a diagnostic: move the predicted landmarks this share of the way to the
+            teacher's (0 = predicted, 1 = teacher), to measure how the metrics depend on the
+            landmark error (with ``"predicted"`` or ``"teacher-gender"`` conditioning).
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
             that get the (slow) dlib identity embeddings (``None`` = all).
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).
@@ -264,6 +268,10 @@ def evaluate(
 
     if conditioning not in CONDITIONING:
         raise ValueError(f"conditioning must be one of {', '.join(CONDITIONING)}")
+    if not 0 <= landmark_mix <= 1:
+        raise ValueError(f"landmark_mix must lie in [0, 1], not {landmark_mix}")
+    if landmark_mix and conditioning in ("teacher", "teacher-landmarks"):
+        raise ValueError(f"landmark_mix needs predicted landmarks, not {conditioning!r}")
     models = [(label, weights_dir)]
     models += [("L1-only baseline", l1_dir)] if l1_dir else []
     models += [(f"unguided ablation s{i}", d) for i, d in enumerate(ablation_dirs)]
@@ -296,6 +304,8 @@ def evaluate(
         lm, p = attr(masked) if attr is not None else (None, None)
         if conditioning in ("teacher", "teacher-landmarks"):
             lm = true_lm[-1]
+        elif landmark_mix and lm is not None:
+            lm = lm + landmark_mix * (true_lm[-1] - lm)
         if conditioning in ("teacher", "teacher-gender"):
             g = b["gender"][:k].numpy()
             p = np.where(g >= 0, g, 0.5).astype(np.float32)
@@ -323,6 +333,7 @@ def evaluate(
         "samples": seen,
         "size": size,
         "conditioning": conditioning,
+        "landmark_mix": landmark_mix,
         "feature_net": feat_name,
         "no_teacher_box": no_box,
         "hole_inside_share": hole_px[1] / max(1, hole_px[0]),

@@ -90,11 +90,13 @@ def markdown(res: dict) -> str:
         cells = [fmt.format(row[k]).replace("%", "") if k in row else "-" for _, k, fmt in cols]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     n_id = max((r.get("identity_n", 0) for r in res["rows"].values()), default=0)
+    mix = res.get("landmark_mix", 0)
+    moved = f" (landmarks moved {mix:.0%} of the way to the teacher's)" if mix else ""
     lines += [
         "",
         f"{res['samples']} {res['split']} crops at {res['size']} px; conditioning: "
-        f"{res['conditioning']}. Sharpness = mean |Laplacian| of output / ground truth inside the "
-        "eroded hole (1 = right amount of detail). NME: dlib teacher on the output vs. on the "
+        f"{res['conditioning']}{moved}. Sharpness = mean |Laplacian| of output / ground truth "
+        "inside the eroded hole (1 = right amount of detail). NME: dlib teacher on the output vs. on the "
         "ground truth, same box. Identity: dlib face-recognition embeddings of output vs. ground "
         f"truth on {n_id} crops; match = distance < {DLIB_SAME_PERSON}. FID/KID are computed on "
         f"features of our own {net} network, not Inception: compare rows, not papers.",

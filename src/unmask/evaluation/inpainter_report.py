@@ -96,10 +96,11 @@ def markdown(res: dict) -> str:
         "",
         f"{res['samples']} {res['split']} crops at {res['size']} px; conditioning: "
         f"{res['conditioning']}{moved}. Sharpness = mean |Laplacian| of output / ground truth "
-        "inside the eroded hole (1 = right amount of detail). NME: dlib teacher on the output vs. "
-        "on the ground truth, same box. Identity: dlib face-recognition embeddings of output vs. ground "
-        f"truth on {n_id} crops; match = distance < {DLIB_SAME_PERSON}. FID/KID are computed on "
-        f"features of our own {net} network, not Inception: compare rows, not papers.",
+        "inside the eroded hole (1 = right amount of detail). NME: dlib teacher on the output "
+        "vs. on the ground truth, same box. Identity: dlib face-recognition embeddings of output "
+        f"vs. ground truth on {n_id} crops; match = distance < {DLIB_SAME_PERSON}. FID/KID are "
+        f"computed on features of our own {net} network, not Inception: compare rows, not "
+        "papers.",
     ]
     sure = next(
         (r["gender_sure_share"] for r in res["rows"].values() if "gender_sure_share" in r), None

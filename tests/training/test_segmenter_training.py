@@ -42,7 +42,7 @@ def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, regi
 
     # the tiny dataset doubles as the "real" set: both mixing and two val sets are exercised
     cfg = _cfg(tiny_dataset, tmp_path, 2, real=str(tiny_dataset))
-    cfg.dark_prob = 0.5  # the dark-surroundings augmentation is wired in
+    cfg.dark_prob = cfg.light_prob = 0.5  # both mask-colour augmentations are wired in
     run = train(cfg)
     assert run.folder.name.endswith("-segmenter-unet")
     recs = run.records()

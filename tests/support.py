@@ -34,6 +34,18 @@ def require_dlib() -> None:
         pytest.skip(str(exc))
 
 
+def mean_face_with_mask(side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean face's 68 landmarks (pixel xy at ``side``) and a uint8 ``side x side`` box
+    mask over its lower face, nose tip to below the chin (1 = mask)."""
+    from unmask.faces.align import MEAN_68
+    from unmask.faces.landmarks import NOSE_TIP
+
+    lm = (MEAN_68 * side).astype(np.float32)
+    mask = np.zeros((side, side), np.uint8)
+    mask[int(lm[NOSE_TIP, 1]) : int(lm[8, 1]) + 2, int(lm[3, 0]) : int(lm[13, 0])] = 1
+    return lm, mask
+
+
 def make_tiny_dataset(root: Path, n_faces: int = 12, size: int = 64, seed: int = 0) -> Path:
     """Write a synthetic dataset in the `unmask data build` format (random textures, mean-shape
     landmarks with jitter, a box mask over the lower face, the bottom 15 % of each crop marked

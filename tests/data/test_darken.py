@@ -2,18 +2,15 @@ import numpy as np
 import pytest
 import torch
 
+from support import mean_face_with_mask
 from unmask.data.darken import MASK_GAIN, SURROUND_GAIN, darken, darken_batch, lower_surroundings
-from unmask.faces.align import MEAN_68
 from unmask.faces.landmarks import NOSE_TIP, face_outline
 
 S = 64
 
 
 def _face():
-    lm = (MEAN_68 * S).astype(np.float32)
-    mask = np.zeros((S, S), np.uint8)
-    mask[int(lm[NOSE_TIP, 1]) : int(lm[8, 1]) + 2, int(lm[3, 0]) : int(lm[13, 0])] = 1
-    return lm, mask
+    return mean_face_with_mask(S)
 
 
 def test_face_outline_covers_the_nose_and_not_the_corners():

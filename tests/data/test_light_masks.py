@@ -1,18 +1,15 @@
 import numpy as np
 import torch
 
+from support import mean_face_with_mask
 from unmask.data.light_masks import TONES, light_mask_batch, recolour_mask, skin_tone
-from unmask.faces.align import MEAN_68
 from unmask.faces.landmarks import NOSE_TIP
 
 S = 64
 
 
 def _face():
-    lm = (MEAN_68 * S).astype(np.float32)
-    mask = np.zeros((S, S), np.uint8)
-    mask[int(lm[NOSE_TIP, 1]) : int(lm[8, 1]) + 2, int(lm[3, 0]) : int(lm[13, 0])] = 1
-    return lm, mask
+    return mean_face_with_mask(S)
 
 
 def _image(seed=0):

@@ -51,13 +51,7 @@ def light_mask_batch(x, y, landmarks, prob: float, generator=None, blur_px: floa
     in a light tone: half of them in the face's own skin tone (times a gain in [0.9, 1.1]), the
     rest in one of :data:`TONES`.
 
-    Args:
-        x: float32 ``N x 3 x S x S`` RGB in [0, 1] (not modified).
-        y: ``N x 1 x S x S`` target masks (1 = face mask).
-        landmarks: ``N x 68 x 2`` pixel xy in the crop.
-        prob: share of samples changed; generator: ``torch.Generator`` for the draws.
-    Returns:
-        A new tensor like ``x``.
+    Arguments and result as :func:`unmask.data.darken.darken_batch`.
     """
     import torch
 

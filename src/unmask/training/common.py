@@ -206,30 +206,30 @@ def init_from_weights(
     """Start a fine-tune: load the promoted ``stage`` weights in ``folder`` (that folder only)
     into ``model`` and its EMA copy. They must be the network the config builds: class name
     ``arch`` with constructor arguments ``want``; else ``ValueError``. With ``member``, the
-    weights are an ensemble (``args["members"]``, module ``.members``) and member ``member``
-    is the network loaded; arguments it does not store take the constructor's defaults."""
+    weights are an attr ensemble and its member ``member`` is loaded
+    (:func:`unmask.training.ensemble.member_weights`); arguments it does not store take the
+    constructor's defaults."""
     from unmask.runtime import weights
 
-    info = weights.find_here(stage, folder)
-    found, args = info.arch, info.args
-    if member is not None:
-        members = args.get("members") or []
-        if not 0 <= member < len(members):
-            raise ValueError(
-                f"init_weights {folder}: {info.arch} has {len(members)} members, no member {member}"
-            )
-        found, args = arch, {**_defaults(model), **members[member]}
+    if member is None:
+        info = weights.find_here(stage, folder)
+        found, args, src = info.arch, info.args, None
+    else:
+        from unmask.training.ensemble import member_weights
+
+        picked = member_weights(folder, member)
+        found, args, src = arch, {**_defaults(model), **picked["args"]}, picked["state"]
     have = {k: args.get(k) for k in want}
     if found != arch or have != want:
         raise ValueError(
             f"init_weights {folder}: {found} {have} is not the network this config builds "
             f"({arch} {want}); set the architecture options to match"
         )
-    module = weights.load_module(info)
-    src = (module if member is None else module.members[member]).state_dict()
+    if src is None:
+        src = weights.load_module(info).state_dict()
     model.load_state_dict(src)
     ema.model.load_state_dict(src)
-    logging.getLogger(__name__).info("%s initialised from %s", stage, info.path)
+    logging.getLogger(__name__).info("%s initialised from %s (member %s)", stage, folder, member)
 
 
 def _defaults(model: nn.Module) -> dict:

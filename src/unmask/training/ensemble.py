@@ -42,21 +42,31 @@ def _member(spec: str | Path) -> dict:
     if not folder.exists() and "#" in folder.name:
         name, _, index = folder.name.rpartition("#")
         folder = folder.with_name(name)
+    if index is not None:
+        return member_weights(folder, int(index) if index.isdigit() else -1)
     info = weights.find("attr", folder)
     here = info.path is not None and info.path.parent.resolve() == folder.resolve()
-    if index is None:
-        if info.arch != "FaceAttrNet" or not here:
-            raise ValueError(f"{spec}: no FaceAttrNet attr.safetensors in this folder")
-        return {
-            "args": info.args,
-            "meta": info.meta,
-            "state": weights.load_module(info).state_dict(),
-            "temperature": info.meta.get("gender_temperature", 1.0),
-        }
+    if info.arch != "FaceAttrNet" or not here:
+        raise ValueError(f"{spec}: no FaceAttrNet attr.safetensors in this folder")
+    return {
+        "args": info.args,
+        "meta": info.meta,
+        "state": weights.load_module(info).state_dict(),
+        "temperature": info.meta.get("gender_temperature", 1.0),
+    }
+
+
+def member_weights(folder: str | Path, k: int) -> dict:
+    """Member ``k`` of the ``FaceAttrEnsemble`` whose ``attr`` weights are in ``folder`` (that
+    folder only): its constructor ``args``, ``meta`` (run, step, licence), own gender
+    ``temperature`` and ``state`` (state dict). ``ValueError`` when there is no such member."""
+    from unmask.runtime import weights
+
+    info = weights.find("attr", folder)
+    here = info.path is not None and info.path.parent.resolve() == Path(folder).resolve()
     n = len(info.args.get("members", [])) if info.arch == "FaceAttrEnsemble" and here else 0
-    k = int(index) if index.isdigit() else -1
     if not 0 <= k < n:
-        raise ValueError(f"{spec}: no member {index} of a FaceAttrEnsemble in {folder}")
+        raise ValueError(f"{folder}: no member {k} of a FaceAttrEnsemble in this folder")
     meta = {"licence": info.meta.get("licence", ""), **info.meta.get("members", [{}] * n)[k]}
     return {
         "args": info.args["members"][k],

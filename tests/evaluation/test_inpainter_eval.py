@@ -157,6 +157,10 @@ def test_landmark_mix_moves_the_conditioning_towards_the_teacher(tiny_dataset, t
     half = evaluate(tiny_dataset, w, landmark_mix=0.5, **kw)
     assert half["landmark_mix"] == 0.5 and full > 0
     assert half["conditioning_nme"]["all"] == pytest.approx(full / 2, rel=1e-4)
+    jaw = evaluate(tiny_dataset, w, landmark_mix=1.0, mix_points="jaw", **kw)
+    assert 0 < jaw["conditioning_nme"]["all"] < full and jaw["mix_points"] == "jaw"
+    with pytest.raises(ValueError, match="mix_points"):
+        evaluate(tiny_dataset, w, landmark_mix=1.0, mix_points="ears", **kw)
     with pytest.raises(ValueError, match="needs predicted landmarks"):
         evaluate(tiny_dataset, w, conditioning="teacher-landmarks", landmark_mix=0.5, **kw)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from unmask.evaluation.inpainter import CONDITIONING
+from unmask.evaluation.inpainter import CONDITIONING, MIX_POINTS
 
 
 @click.group("eval")
@@ -191,6 +191,13 @@ def eval_detector(
     show_default=True,
     help="Diagnostic: move the predicted landmarks this share of the way to the teacher's.",
 )
+@click.option(
+    "--mix-points",
+    type=click.Choice(list(MIX_POINTS)),
+    default="all",
+    show_default=True,
+    help="The points --landmark-mix moves.",
+)
 @click.option("--limit", type=int, default=None, help="Evaluate the first N samples only.")
 @click.option(
     "--identity-limit",
@@ -216,6 +223,7 @@ def eval_inpainter(
     split,
     conditioning,
     landmark_mix,
+    mix_points,
     limit,
     identity_limit,
     out,
@@ -245,6 +253,7 @@ def eval_inpainter(
         split=split,
         conditioning=conditioning,
         landmark_mix=landmark_mix,
+        mix_points=mix_points,
         limit=limit,
         identity_limit=identity_limit or None,
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,

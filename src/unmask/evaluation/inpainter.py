@@ -28,11 +28,14 @@ from unmask.evaluation.inpainter_report import (
     acceptance,
     comparison_sheet,
 )
+from unmask.faces.landmarks import JAW, MOUTH, NOSE
 
 log = logging.getLogger(__name__)
 
 #: Where the learned models' landmarks and P(female) come from (see the module docstring).
 CONDITIONING = ("predicted", "teacher", "teacher-landmarks", "teacher-gender")
+#: Point groups (iBUG indices) that ``landmark_mix`` can move alone.
+MIX_POINTS = {"all": tuple(range(68)), "jaw": JAW, "nose": NOSE, "mouth": MOUTH}
 
 
 def opencv_inpaint(crop: np.ndarray, mask: np.ndarray, method: str) -> np.ndarray:
@@ -230,6 +233,7 @@ def evaluate(
     split: str = "test",
     conditioning: str = "predicted",
     landmark_mix: float = 0.0,
+    mix_points: str = "all",
     limit: int | None = None,
     identity_limit: int | None = 500,
     teacher_size: int = 256,
@@ -254,6 +258,8 @@ def evaluate(
         landmark_mix: a diagnostic: move the predicted landmarks this share of the way to the
             teacher's (0 = predicted, 1 = teacher), to measure how the metrics depend on the
             landmark error (with ``"predicted"`` or ``"teacher-gender"`` conditioning).
+        mix_points: the points ``landmark_mix`` moves: a key of :data:`MIX_POINTS` (``"all"``,
+            ``"jaw"``, ``"nose"``, ``"mouth"``), to tell which group carries the metric.
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
             that get the (slow) dlib identity embeddings (``None`` = all).
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).
@@ -272,6 +278,9 @@ def evaluate(
         raise ValueError(f"landmark_mix must lie in [0, 1], not {landmark_mix}")
     if landmark_mix and conditioning in ("teacher", "teacher-landmarks"):
         raise ValueError(f"landmark_mix needs predicted landmarks, not {conditioning!r}")
+    if mix_points not in MIX_POINTS:
+        raise ValueError(f"mix_points must be one of {', '.join(MIX_POINTS)}")
+    moved = np.asarray(MIX_POINTS[mix_points])
     models = [(label, weights_dir)]
     models += [("L1-only baseline", l1_dir)] if l1_dir else []
     models += [(f"unguided ablation s{i}", d) for i, d in enumerate(ablation_dirs)]
@@ -305,7 +314,8 @@ def evaluate(
         if conditioning in ("teacher", "teacher-landmarks"):
             lm = true_lm[-1]
         elif landmark_mix and lm is not None:
-            lm = lm + landmark_mix * (true_lm[-1] - lm)
+            lm = lm.copy()
+            lm[:, moved] += landmark_mix * (true_lm[-1][:, moved] - lm[:, moved])
         if conditioning in ("teacher", "teacher-gender"):
             g = b["gender"][:k].numpy()
             p = np.where(g >= 0, g, 0.5).astype(np.float32)
@@ -334,6 +344,7 @@ def evaluate(
         "size": size,
         "conditioning": conditioning,
         "landmark_mix": landmark_mix,
+        "mix_points": mix_points,
         "feature_net": feat_name,
         "no_teacher_box": no_box,
         "hole_inside_share": hole_px[1] / max(1, hole_px[0]),

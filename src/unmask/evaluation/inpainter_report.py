@@ -91,7 +91,9 @@ def markdown(res: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     n_id = max((r.get("identity_n", 0) for r in res["rows"].values()), default=0)
     mix = res.get("landmark_mix", 0)
-    moved = f" (landmarks moved {mix:.0%} of the way to the teacher's)" if mix else ""
+    points = res.get("mix_points", "all")
+    which = "landmarks" if points == "all" else f"{points} landmarks"
+    moved = f" ({which} moved {mix:.0%} of the way to the teacher's)" if mix else ""
     lines += [
         "",
         f"{res['samples']} {res['split']} crops at {res['size']} px; conditioning: "

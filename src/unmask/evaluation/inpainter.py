@@ -28,14 +28,20 @@ from unmask.evaluation.inpainter_report import (
     acceptance,
     comparison_sheet,
 )
-from unmask.faces.landmarks import JAW, MOUTH, NOSE
+from unmask.faces.landmarks import JAW, MOUTH, NOSE, VISIBLE
 
 log = logging.getLogger(__name__)
 
 #: Where the learned models' landmarks and P(female) come from (see the module docstring).
 CONDITIONING = ("predicted", "teacher", "teacher-landmarks", "teacher-gender")
 #: Point groups (iBUG indices) that ``landmark_mix`` can move alone.
-MIX_POINTS = {"all": tuple(range(68)), "jaw": JAW, "nose": NOSE, "mouth": MOUTH}
+MIX_POINTS = {
+    "all": tuple(range(68)),
+    "jaw": JAW,
+    "nose": NOSE,
+    "mouth": MOUTH,
+    "visible": VISIBLE,  # brows and eyes
+}
 
 
 def opencv_inpaint(crop: np.ndarray, mask: np.ndarray, method: str) -> np.ndarray:
@@ -259,7 +265,8 @@ def evaluate(
             teacher's (0 = predicted, 1 = teacher), to measure how the metrics depend on the
             landmark error (with ``"predicted"`` or ``"teacher-gender"`` conditioning).
         mix_points: the points ``landmark_mix`` moves: a key of :data:`MIX_POINTS` (``"all"``,
-            ``"jaw"``, ``"nose"``, ``"mouth"``), to tell which group carries the metric.
+            ``"jaw"``, ``"nose"``, ``"mouth"``, ``"visible"``: brows and eyes), to tell which
+            group carries the metric.
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
             that get the (slow) dlib identity embeddings (``None`` = all).
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).

@@ -85,9 +85,15 @@ def find_here(stage: str, folder: str | Path) -> WeightsInfo:
     """Like :func:`find`, but only ``folder`` itself counts (no fallback to ``$UNMASK_HOME`` or
     the shipped weights) and it must hold ``.safetensors`` weights; else ``FileNotFoundError``."""
     info = find(stage, folder)
-    if info.path is None or info.path.parent.resolve() != Path(folder).resolve():
+    if not is_here(info, folder):
         raise FileNotFoundError(f"no {stage}.safetensors + {stage}.json in {folder}")
     return info
+
+
+def is_here(info: WeightsInfo, folder: str | Path) -> bool:
+    """Whether ``info`` (from :func:`find`) has ``.safetensors`` weights in ``folder`` itself,
+    not in a fallback folder."""
+    return info.path is not None and info.path.parent.resolve() == Path(folder).resolve()
 
 
 def build_module(arch: str, args: dict):

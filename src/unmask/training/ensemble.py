@@ -45,8 +45,7 @@ def _member(spec: str | Path) -> dict:
     if index is not None:
         return member_weights(folder, int(index) if index.isdigit() else -1)
     info = weights.find("attr", folder)
-    here = info.path is not None and info.path.parent.resolve() == folder.resolve()
-    if info.arch != "FaceAttrNet" or not here:
+    if info.arch != "FaceAttrNet" or not weights.is_here(info, folder):
         raise ValueError(f"{spec}: no FaceAttrNet attr.safetensors in this folder")
     return {
         "args": info.args,
@@ -63,8 +62,8 @@ def member_weights(folder: str | Path, k: int) -> dict:
     from unmask.runtime import weights
 
     info = weights.find("attr", folder)
-    here = info.path is not None and info.path.parent.resolve() == Path(folder).resolve()
-    n = len(info.args.get("members", [])) if info.arch == "FaceAttrEnsemble" and here else 0
+    here = info.arch == "FaceAttrEnsemble" and weights.is_here(info, folder)
+    n = len(info.args.get("members", [])) if here else 0
     if not 0 <= k < n:
         raise ValueError(f"{folder}: no member {k} of a FaceAttrEnsemble in this folder")
     meta = {"licence": info.meta.get("licence", ""), **info.meta.get("members", [{}] * n)[k]}

@@ -71,3 +71,21 @@ def test_maskrcnn_default_size_fits_in_16_mb_fp16():
 
     n = sum(p.numel() for p in MaskRCNNSegmenter(128).parameters())
     assert n * 2 < 16 * 2**20
+
+
+def test_segmenter_ensemble_averages_member_probabilities():
+    from unmask.models.segmenter import MaskSegEnsemble
+
+    tiny = {"widths": (4, 8, 8), "blocks": 1}
+    torch.manual_seed(0)
+    model = MaskSegEnsemble([tiny, tiny]).eval()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        got = torch.sigmoid(model(x))
+        want = (torch.sigmoid(model.members[0](x)) + torch.sigmoid(model.members[1](x))) / 2
+    assert got.shape == (2, 1, 32, 32)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="stride"):
+        MaskSegEnsemble([tiny, {"widths": (4, 8, 8, 8), "blocks": 1}])
+    with pytest.raises(ValueError, match="at least one"):
+        MaskSegEnsemble([])

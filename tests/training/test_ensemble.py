@@ -79,3 +79,61 @@ def test_a_member_of_an_ensemble_joins_a_new_one(tmp_path, tiny_dataset):
     for bad in (f"{tmp_path / 'e'}#2", f"{tmp_path / 'm0'}#0", f"{tmp_path / 'e'}#x"):
         with pytest.raises(ValueError, match="no member"):
             build([bad])
+
+
+SEG = {"widths": [4, 8, 8], "blocks": 1}
+
+
+def _segmenter(folder, seed):
+    from unmask.models.segmenter import MaskSegNet
+
+    torch.manual_seed(seed)
+    net = MaskSegNet(**SEG).eval()
+    meta = {"run": f"s{seed}", "step": 2, "image_size": 32, "licence": "test"}
+    weights.save(folder, "segmenter", net, "MaskSegNet", SEG, meta)
+    return net
+
+
+def test_segmenter_ensemble_is_promoted_exported_and_run_by_the_stage(tmp_path, tiny_dataset):
+    from unmask.runtime.export import export_stage
+    from unmask.stages.segment import Segmenter
+    from unmask.training.ensemble import promote_segmenter
+
+    nets = [_segmenter(tmp_path / f"s{i}", i) for i in range(2)]
+    path = promote_segmenter([tmp_path / "s0", tmp_path / "s1"], tiny_dataset, tmp_path / "e")
+    info = weights.find("segmenter", tmp_path / "e")
+    assert path.parent == tmp_path / "e" and info.arch == "MaskSegEnsemble"
+    assert [m["run"] for m in info.meta["members"]] == ["s0", "s1"]
+    assert 0.2 <= info.meta["postprocess"]["threshold"] <= 0.5
+    assert set(info.meta["val_raw"]) == {"synthetic"} and info.meta["licence"] == "test"
+    crops = (np.random.default_rng(0).random((2, 32, 32, 3)) * 255).astype(np.uint8)
+    x = torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255
+    with torch.no_grad():
+        want = (torch.sigmoid(nets[0](x)) + torch.sigmoid(nets[1](x)))[:, 0].numpy() / 2
+    torch_stage = Segmenter.from_weights(tmp_path / "e", backend="torch")
+    np.testing.assert_allclose(torch_stage.predict_prob(crops), want, atol=1e-4)
+    report = export_stage("segmenter", tmp_path / "e")
+    assert max(report.max_abs_diff.values()) < 1e-2
+    onnx_stage = Segmenter.from_weights(tmp_path / "e", backend="onnx")
+    np.testing.assert_allclose(onnx_stage.predict_prob(crops), want, atol=1e-2)
+    assert onnx_stage(crops).shape == (2, 32, 32)
+    with pytest.raises(ValueError, match="no MaskSegNet"):
+        promote_segmenter([tmp_path / "e"], tiny_dataset, tmp_path / "e2")
+
+
+def test_train_ensemble_cli_refuses_options_of_the_other_stage(tmp_path, tiny_dataset):
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    _segmenter(tmp_path / "s0", 0)
+    args = ["train", "ensemble", str(tmp_path / "s0"), "--dataset", str(tiny_dataset)]
+    res = CliRunner().invoke(
+        cli, [*args, "--out", str(tmp_path / "o"), "--stage", "segmenter", "--int8"]
+    )
+    assert res.exit_code == 2 and "attr ensembles only" in res.output
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "o"), "--real", str(tmp_path)])
+    assert res.exit_code == 2 and "segmenter ensembles only" in res.output
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "o"), "--stage", "segmenter"])
+    assert res.exit_code == 0, res.output
+    assert weights.find("segmenter", tmp_path / "o").arch == "MaskSegEnsemble"

@@ -165,24 +165,55 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
 
 @train.command()
 @click.argument("members", nargs=-1, required=True)
+@click.option(
+    "--stage",
+    type=click.Choice(["attr", "segmenter"]),
+    default="attr",
+    show_default=True,
+    help="What the members are.",
+)
 @click.option("--dataset", required=True, type=click.Path(file_okay=False), help="Built dataset.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Weights folder.")
+@click.option(
+    "--real",
+    type=click.Path(file_okay=False),
+    help="Segmenter: real pixel labels (`data realseg`), also used to choose post-processing.",
+)
 @click.option("--exclude-kind", "exclude", multiple=True, help="Mask kind the members never saw.")
 @click.option("--fp16/--fp32", default=False, show_default=True)
-@click.option("--int8", is_flag=True, help="Store conv/linear weights as int8 (per channel).")
+@click.option("--int8", is_flag=True, help="attr: store conv/linear weights as int8.")
 @click.option(
     "--landmarks-from",
     "lm_from",
     multiple=True,
     type=int,
-    help="Index of a member whose landmarks are averaged (repeatable; default all).",
+    help="attr: index of a member whose landmarks are averaged (repeatable; default all).",
 )
-def ensemble(members, dataset, out, exclude, fp16, int8, lm_from):
-    """Average the attr networks in MEMBERS (weights folders, or FOLDER#K for member K of an
-    ensemble) into one attr weights file, its gender temperature fitted on the validation
-    split of --dataset."""
-    from unmask.training.ensemble import promote as promote_ensemble
+def ensemble(members, stage, dataset, out, real, exclude, fp16, int8, lm_from):
+    """Average the networks in MEMBERS into one weights file.
 
-    lm = list(lm_from) or None
-    path = promote_ensemble(list(members), dataset, out, tuple(exclude), fp16, int8, lm)
+    attr: MEMBERS are weights folders, or FOLDER#K for member K of an ensemble; the gender
+    temperature is fitted on the validation split of --dataset. segmenter: MEMBERS are weights
+    folders; their probabilities are averaged and the post-processing is chosen on the
+    validation splits of --dataset and --real."""
+    from unmask.training import ensemble as ens
+
+    if stage == "segmenter":
+        extra = [
+            o
+            for o, v in (
+                ("--exclude-kind", exclude),
+                ("--int8", int8),
+                ("--landmarks-from", lm_from),
+            )
+            if v
+        ]
+        if extra:
+            raise click.UsageError(f"{', '.join(extra)} apply to attr ensembles only")
+        path = ens.promote_segmenter(list(members), dataset, out, real, fp16=fp16)
+    elif real:
+        raise click.UsageError("--real applies to segmenter ensembles only")
+    else:
+        lm = list(lm_from) or None
+        path = ens.promote(list(members), dataset, out, tuple(exclude), fp16, int8, lm)
     click.echo(f"wrote {path}")

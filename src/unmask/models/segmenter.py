@@ -117,6 +117,38 @@ class MaskSegNet(nn.Module):
         return self.head(y)
 
 
+class MaskSegEnsemble(nn.Module):
+    """Several :class:`MaskSegNet` members run on the same crop, their probabilities averaged.
+
+    Two segmenters that miss different masks (one light masks, the other dark ones) cover
+    each other: a pixel one member is sure of and the other doubts lands near 0.5, above the
+    usual thresholds, while skin both reject stays low.
+
+    Args:
+        members: constructor arguments of each member (the same ``widths`` depth, so the same
+            input stride).
+
+    Input and output as :class:`MaskSegNet`: ``N x 3 x S x S`` float32 RGB in [0, 1] ->
+    ``N x 1 x S x S`` float32 logits of the mean member probability (clamped to
+    ``[1e-6, 1 - 1e-6]`` before the logit).
+    """
+
+    def __init__(self, members: list[dict]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(MaskSegNet(**m) for m in members)
+        strides = {m.stride for m in self.members}
+        if len(strides) > 1:
+            raise ValueError(f"members differ in input stride: {sorted(strides)}")
+        self.stride = strides.pop()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        prob = torch.stack([torch.sigmoid(m(x)) for m in self.members]).mean(0)
+        prob = prob.clamp(1e-6, 1 - 1e-6)
+        return torch.log(prob) - torch.log1p(-prob)
+
+
 def fuse_conv_bn(model: nn.Module) -> nn.Module:
     """Fold every BatchNorm2d that directly follows a Conv2d inside an ``nn.Sequential`` into
     the conv (eval-mode inference only; the same outputs up to rounding, fewer ops).

@@ -32,6 +32,7 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "FaceAttrNet": (("image",), ("landmarks", "gender_logit")),
     "FaceAttrEnsemble": (("image",), ("landmarks", "gender_logit")),
     "MaskSegNet": (("image",), ("logits",)),
+    "MaskSegEnsemble": (("image",), ("logits",)),
     "MaskRCNNSegmenter": (("image",), ("logits",)),
     "FaceDetector": (("image",), ("heatmap", "box", "keypoints")),
     "InpaintGenerator": (("image", "mask", "landmark_map", "gender"), ("restored",)),

@@ -18,6 +18,7 @@ ARCHITECTURES = {
     "FaceAttrNet": "unmask.models.face_attr:FaceAttrNet",
     "FaceAttrEnsemble": "unmask.models.face_attr:FaceAttrEnsemble",
     "MaskSegNet": "unmask.models.segmenter:MaskSegNet",
+    "MaskSegEnsemble": "unmask.models.segmenter:MaskSegEnsemble",
     "MaskRCNNSegmenter": "unmask.models.maskrcnn:MaskRCNNSegmenter",
     "FaceDetector": "unmask.models.detector:FaceDetector",
     "InpaintGenerator": "unmask.models.inpainter:InpaintGenerator",

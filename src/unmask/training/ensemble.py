@@ -1,9 +1,14 @@
-"""Average several trained ``attr`` networks into one (``unmask train ensemble``).
+"""Average several trained networks of one stage into one (``unmask train ensemble``).
 
-Each member is a promoted weights folder of :class:`~unmask.models.face_attr.FaceAttrNet`; the
-result is one :class:`~unmask.models.face_attr.FaceAttrEnsemble` with the same inputs and
-outputs, so every stage, the ONNX export and the evaluation run it unchanged. Its gender
-temperature is fitted anew on the validation split, with the flip averaging the stage uses.
+``attr``: each member is a promoted weights folder of
+:class:`~unmask.models.face_attr.FaceAttrNet`; the result is one
+:class:`~unmask.models.face_attr.FaceAttrEnsemble` with the same inputs and outputs, so every
+stage, the ONNX export and the evaluation run it unchanged. Its gender temperature is fitted anew
+on the validation split, with the flip averaging the stage uses.
+
+``segmenter``: each member is a promoted :class:`~unmask.models.segmenter.MaskSegNet`; the
+result is a :class:`~unmask.models.segmenter.MaskSegEnsemble` (mean probability) whose
+post-processing is chosen anew on the validation sets, as ``train promote`` does for one network.
 """
 
 from __future__ import annotations
@@ -36,23 +41,25 @@ def build(
 
 def _member(spec: str | Path) -> dict:
     """``args``, ``meta``, ``temperature`` and ``state`` (state dict) of one member spec."""
-    from unmask.runtime import weights
-
     folder, index = Path(spec), None
     if not folder.exists() and "#" in folder.name:
         name, _, index = folder.name.rpartition("#")
         folder = folder.with_name(name)
     if index is not None:
         return member_weights(folder, int(index) if index.isdigit() else -1)
-    info = weights.find("attr", folder)
-    if info.arch != "FaceAttrNet" or not weights.is_here(info, folder):
-        raise ValueError(f"{spec}: no FaceAttrNet attr.safetensors in this folder")
-    return {
-        "args": info.args,
-        "meta": info.meta,
-        "state": weights.load_module(info).state_dict(),
-        "temperature": info.meta.get("gender_temperature", 1.0),
-    }
+    picked = folder_weights("attr", "FaceAttrNet", folder)
+    return {**picked, "temperature": picked["meta"].get("gender_temperature", 1.0)}
+
+
+def folder_weights(stage: str, arch: str, folder: str | Path) -> dict:
+    """``args``, ``meta`` and ``state`` (state dict) of the ``arch`` network whose ``stage``
+    weights lie in ``folder`` itself (not a fallback); ``ValueError`` otherwise."""
+    from unmask.runtime import weights
+
+    info = weights.find(stage, folder)
+    if info.arch != arch or not weights.is_here(info, folder):
+        raise ValueError(f"{folder}: no {arch} {stage}.safetensors in this folder")
+    return {"args": info.args, "meta": info.meta, "state": weights.load_module(info).state_dict()}
 
 
 def member_weights(folder: str | Path, k: int) -> dict:
@@ -111,3 +118,52 @@ def promote(
         "temperatures": model.temperatures,
     }
     return weights.save(out, "attr", model, "FaceAttrEnsemble", args, meta, fp16, int8)
+
+
+def promote_segmenter(
+    members: list[str | Path],
+    dataset: str | Path,
+    out: str | Path,
+    real: str | Path | None = None,
+    val_limit: int | None = 500,
+    fp16: bool = False,
+) -> Path:
+    """Write ``out/segmenter.*``: the :class:`~unmask.models.segmenter.MaskSegEnsemble` of the
+    segmenters in ``members`` (folders holding a promoted MaskSegNet ``segmenter.safetensors``),
+    its post-processing chosen on the validation splits of ``dataset`` and ``real`` (at most
+    ``val_limit`` crops each, evenly spaced) by
+    :func:`~unmask.stages.segment.choose_postprocess`."""
+    from torch.utils.data import DataLoader
+
+    from unmask.models.segmenter import MaskSegEnsemble
+    from unmask.runtime import weights
+    from unmask.stages.segment import choose_postprocess
+    from unmask.training.segmenter import SegTrainConfig, predict, raw_metrics, val_sets
+
+    picked = [folder_weights("segmenter", "MaskSegNet", m) for m in members]
+    sizes = {p["meta"].get("image_size", 128) for p in picked}
+    if len(sizes) > 1:
+        raise ValueError(f"members differ in input size: {sorted(sizes)}")
+    model = MaskSegEnsemble([p["args"] for p in picked])
+    for net, p in zip(model.members, picked, strict=True):
+        net.load_state_dict(p["state"])
+    model.eval()
+    cfg = SegTrainConfig(dataset=str(dataset), real=str(real) if real else None)
+    cfg.size, cfg.val_limit = sizes.pop(), val_limit
+    preds = {k: predict(model, DataLoader(v, 32)) for k, v in val_sets(cfg).items()}
+    params, report = choose_postprocess(preds)
+    log.info("segmenter ensemble of %d: %s", len(picked), params)
+    metas = [p["meta"] for p in picked]
+    meta = {
+        "stage": "segmenter",
+        "arch": "unet",
+        "members": [{k: m.get(k) for k in ("run", "step", "postprocess")} for m in metas],
+        "image_size": cfg.size,
+        "postprocess": params.to_dict(),
+        "postprocess_val": report,
+        "val_raw": {k: raw_metrics(p) for k, p in preds.items()},
+        "data": {"synthetic": str(dataset), "real": cfg.real},
+        "licence": metas[0].get("licence", ""),
+    }
+    args = {"members": [p["args"] for p in picked]}
+    return weights.save(out, "segmenter", model, "MaskSegEnsemble", args, meta, fp16)

@@ -170,7 +170,8 @@ class Segmenter:
 
     Args:
         model: a segmenter network whose ``forward`` maps ``N x 3 x S x S`` float RGB in [0, 1]
-            to ``N x 1 x S x S`` logits (:class:`~unmask.models.segmenter.MaskSegNet` or
+            to ``N x 1 x S x S`` logits (:class:`~unmask.models.segmenter.MaskSegNet`,
+            :class:`~unmask.models.segmenter.MaskSegEnsemble` or
             :class:`~unmask.models.maskrcnn.MaskRCNNSegmenter`), or a net of
             :mod:`unmask.runtime.backend` running one.
         image_size: the model's input side.

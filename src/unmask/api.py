@@ -25,6 +25,8 @@ from unmask.types import FaceResult, Result
 log = logging.getLogger(__name__)
 
 SEGMENTERS = {"default": "segmenter", "unet": "segmenter", "maskrcnn": "segmenter_maskrcnn"}
+#: Default share of the aligned crop the mask must cover for a face to count as masked.
+MIN_COVERAGE = 0.03
 GENDERS = ("female", "male")
 
 
@@ -80,7 +82,7 @@ class Unmasker:
         detector: str = "auto",
         segmenter: str = "default",
         crop_size: int = 256,
-        min_coverage: float = 0.03,
+        min_coverage: float = MIN_COVERAGE,
         max_faces: int = 20,
         backend: str = "auto",
         passes: int = 1,

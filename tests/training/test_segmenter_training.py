@@ -70,6 +70,9 @@ def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, regi
     bare = res["sets"]["bare"]
     assert "by_type" not in bare and float(round(bare["raw"]["iou"] * bare["n"], 6)).is_integer()
     assert bare["raw"]["iou"] == 1.0 or bare["marked"]["area"] > 0
+    # a face the pipeline would rebuild (marked >= 3 %) is also marked over 1 %
+    assert 0 <= bare["marked"]["rebuilt"] <= bare["marked"]["share"] <= 1
+    assert "rebuilt by the pipeline" in markdown(res)
     with pytest.raises(ValueError, match="unknown variant"):
         evaluate(tmp_path / "w", datasets={"x": (str(tiny_dataset), "test", "bright")})
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unmask.api import MIN_COVERAGE
 from unmask.data.darken import darken
 from unmask.metrics.masks import MaskScores
 from unmask.runtime.backend import from_nchw
@@ -87,7 +88,11 @@ def _score_set(
         raise ValueError(f"{folder} ({split}) has no crops to score as {variant or 'stored'}")
     area = np.concatenate(marked)
     out = {"n": len(kinds), "raw": raw.summary(), "post": post.summary()}
-    out["marked"] = {"area": float(area.mean()), "share": float((area > MARKED_AT).mean())}
+    out["marked"] = {
+        "area": float(area.mean()),
+        "share": float((area > MARKED_AT).mean()),
+        "rebuilt": float((area >= MIN_COVERAGE).mean()),
+    }
     if variant == "clean":
         return out
     out["by_type"] = {}
@@ -124,11 +129,13 @@ def evaluate(
     Returns:
         ``{"stage", "arch", "params", "weights_mb", "postprocess", "size", "sets": {label:
         {"n", "raw": {iou, dice, bf, leftover, extra_area, *_pooled}, "post": {...},
-        "marked": {"area", "share"}, "by_type": {...}}}, "cpu_ms_per_face": {...}}``; raw =
-        the prediction thresholded at 0.5, post = after the stored post-processing; marked =
-        the mean share of the crop marked after post-processing and the share of crops where
-        it exceeds :data:`MARKED_AT`. ``"clean"`` sets have no ``by_type``; their raw IoU is
-        the share of crops left entirely empty.
+        "marked": {"area", "share", "rebuilt"}, "by_type": {...}}}, "cpu_ms_per_face":
+        {...}}``; raw = the prediction thresholded at 0.5, post = after the stored
+        post-processing; marked = the mean share of the crop marked after post-processing, the
+        share of crops where it exceeds :data:`MARKED_AT`, and the share where it reaches
+        :data:`unmask.api.MIN_COVERAGE`, so that the pipeline would rebuild the face.
+        ``"clean"`` sets have no ``by_type``; their raw IoU is the share of crops left entirely
+        empty.
     """
     from unmask.runtime import weights
     from unmask.stages.segment import Segmenter
@@ -188,13 +195,14 @@ def markdown(res: dict) -> str:
     if clean:
         lines.append(
             "\nUnmasked faces (empty targets: every mark is false)\n\n| set | n | left empty "
-            f"(raw) | marked > {MARKED_AT:.0%} of the crop (post) | mean area marked (post) |\n"
-            "|---|---|---|---|---|\n"
+            f"(raw) | marked > {MARKED_AT:.0%} of the crop (post) | mean area marked (post) | "
+            f"rebuilt by the pipeline (marked >= {MIN_COVERAGE:.0%}) |\n"
+            "|---|---|---|---|---|---|\n"
         )
         for label, s in clean.items():
             lines.append(
                 f"| {label} | {s['n']} | {s['raw']['iou']:.1%} | {s['marked']['share']:.1%} | "
-                f"{s['marked']['area']:.2%} |\n"
+                f"{s['marked']['area']:.2%} | {s['marked']['rebuilt']:.1%} |\n"
             )
     if "cpu_ms_per_face" in res:
         ms = res["cpu_ms_per_face"]

@@ -176,11 +176,13 @@ class Segmenter:
             :mod:`unmask.runtime.backend` running one.
         image_size: the model's input side.
         params: post-processing parameters.
-        batch: crops per forward pass in :meth:`predict_prob`.
+        batch: crops per forward pass in :meth:`predict_prob`. With the shipped two-network
+            segmenter on ONNX Runtime, 32 crops take 5.7 ms each at batch 8 or 32, but the
+            process grows by 215 MB at batch 8 and 669 MB at batch 32 (session 22).
     """
 
     def __init__(
-        self, model, image_size: int, params: PostParams | None = None, batch: int = 32
+        self, model, image_size: int, params: PostParams | None = None, batch: int = 8
     ) -> None:
         self.net = as_net(model, "MaskSegNet")
         self.image_size = int(image_size)

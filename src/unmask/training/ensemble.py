@@ -148,8 +148,8 @@ def promote_segmenter(
     for net, p in zip(model.members, picked, strict=True):
         net.load_state_dict(p["state"])
     model.eval()
-    cfg = SegTrainConfig(dataset=str(dataset), real=str(real) if real else None)
-    cfg.size, cfg.val_limit = sizes.pop(), val_limit
+    real = str(real) if real else None
+    cfg = SegTrainConfig(str(dataset), real, size=sizes.pop(), val_limit=val_limit)
     preds = {k: predict(model, DataLoader(v, 32)) for k, v in val_sets(cfg).items()}
     params, report = choose_postprocess(preds)
     log.info("segmenter ensemble of %d: %s", len(picked), params)
@@ -162,7 +162,7 @@ def promote_segmenter(
         "postprocess": params.to_dict(),
         "postprocess_val": report,
         "val_raw": {k: raw_metrics(p) for k, p in preds.items()},
-        "data": {"synthetic": str(dataset), "real": cfg.real},
+        "data": {"synthetic": str(dataset), "real": real},
         "licence": metas[0].get("licence", ""),
     }
     args = {"members": [p["args"] for p in picked]}

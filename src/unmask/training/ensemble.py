@@ -133,12 +133,9 @@ def promote_segmenter(
     its post-processing chosen on the validation splits of ``dataset`` and ``real`` (at most
     ``val_limit`` crops each, evenly spaced) by
     :func:`~unmask.stages.segment.choose_postprocess`."""
-    from torch.utils.data import DataLoader
-
     from unmask.models.segmenter import MaskSegEnsemble
     from unmask.runtime import weights
-    from unmask.stages.segment import choose_postprocess
-    from unmask.training.segmenter import SegTrainConfig, predict, raw_metrics, val_sets
+    from unmask.training.segmenter import SegTrainConfig, postprocess_meta
 
     picked = [folder_weights("segmenter", "MaskSegNet", m) for m in members]
     sizes = {p["meta"].get("image_size", 128) for p in picked}
@@ -147,21 +144,15 @@ def promote_segmenter(
     model = MaskSegEnsemble([p["args"] for p in picked])
     for net, p in zip(model.members, picked, strict=True):
         net.load_state_dict(p["state"])
-    model.eval()
     real = str(real) if real else None
     cfg = SegTrainConfig(str(dataset), real, size=sizes.pop(), val_limit=val_limit)
-    preds = {k: predict(model, DataLoader(v, 32)) for k, v in val_sets(cfg).items()}
-    params, report = choose_postprocess(preds)
-    log.info("segmenter ensemble of %d: %s", len(picked), params)
     metas = [p["meta"] for p in picked]
     meta = {
         "stage": "segmenter",
         "arch": "unet",
         "members": [{k: m.get(k) for k in ("run", "step", "postprocess")} for m in metas],
         "image_size": cfg.size,
-        "postprocess": params.to_dict(),
-        "postprocess_val": report,
-        "val_raw": {k: raw_metrics(p) for k, p in preds.items()},
+        **postprocess_meta(model, cfg),
         "data": {"synthetic": str(dataset), "real": real},
         "licence": metas[0].get("licence", ""),
     }

@@ -11,6 +11,7 @@ weights' metadata.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,8 @@ from unmask.training.common import (
 )
 from unmask.training.loop import fit
 from unmask.training.runs import Run
+
+log = logging.getLogger(__name__)
 
 ARCH_CLASSES = {"unet": "MaskSegNet", "maskrcnn": "MaskRCNNSegmenter"}
 
@@ -288,12 +291,6 @@ def promote(
     model.load_state_dict(ckpt["ema"])
     _, loader = train_loader(cfg)
     recalibrate_bn(model if cfg.arch == "unet" else _Backbone(model), loader)
-    model.eval()
-    preds = {
-        k: predict(model, DataLoader(v, 32, num_workers=cfg.workers))
-        for k, v in val_sets(cfg).items()
-    }
-    params, report = choose_postprocess(preds)
     stage = STAGE_NAMES[cfg.arch]
     meta = {
         "stage": stage,
@@ -301,10 +298,27 @@ def promote(
         "run": run.folder.name,
         "step": ckpt["step"],
         "image_size": cfg.size,
-        "postprocess": params.to_dict(),
-        "postprocess_val": report,
-        "val_raw": {k: raw_metrics(p) for k, p in preds.items()},
+        **postprocess_meta(model, cfg),
         "data": {"synthetic": cfg.dataset, "real": cfg.real, "real_weight": cfg.real_weight},
         "licence": "non-commercial research (trained on UTKFace + MaskedFace-Net/FFHQ labels)",
     }
     return weights.save(out, stage, model, ARCH_CLASSES[cfg.arch], arch_args(cfg), meta, fp16)
+
+
+def postprocess_meta(model: torch.nn.Module, cfg: SegTrainConfig) -> dict:
+    """The weights-metadata entries ``postprocess`` (chosen by
+    :func:`~unmask.stages.segment.choose_postprocess` on the validation sets of ``cfg``),
+    ``postprocess_val`` (its report) and ``val_raw`` (:func:`raw_metrics` per set) of a
+    segmenter network; ``model`` is put in eval mode."""
+    model.eval()
+    preds = {
+        k: predict(model, DataLoader(v, 32, num_workers=cfg.workers))
+        for k, v in val_sets(cfg).items()
+    }
+    params, report = choose_postprocess(preds)
+    log.info("post-processing chosen on validation: %s", params)
+    return {
+        "postprocess": params.to_dict(),
+        "postprocess_val": report,
+        "val_raw": {k: raw_metrics(p) for k, p in preds.items()},
+    }

@@ -12,13 +12,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
+#: Start of the skip reason of every test that needs ../shared/data (counted in the summary).
+SHARED_SKIP = "shared data not available"
 
 
 def shared_path(*parts: str) -> Path:
     """A path under ../shared/data, skipping the test when it is absent."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared data not available: {path}")
+        pytest.skip(f"{SHARED_SKIP}: {path}")
     return path
 
 

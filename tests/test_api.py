@@ -56,7 +56,7 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(
     result pasted into the photo."""
     import cv2
 
-    from unmask.data.preview import example_face
+    from unmask.demo import example_face
     from unmask.faces.align import align, inside_photo, repad
     from unmask.faces.detect import Detection
     from unmask.faces.landmarks import five_from_68

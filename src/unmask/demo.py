@@ -1,14 +1,39 @@
 """The built-in demo: mask the example photo with the synthetic mask engine, rebuild it with
 the full pipeline, and lay out ground truth | masked input | detected mask | result.
 
-The example is scikit-image's astronaut photo (public domain, shipped inside scikit-image) with
-68 teacher landmarks stored in the package, so the demo needs no files and no dlib. The rebuilt
-face is a plausible synthesis, not the person's real face.
+The example is the astronaut photo (NASA, public domain; the one scikit-image ships), stored
+losslessly in ``unmask/assets`` with its 68 teacher landmarks, so the demo needs no files, no
+dlib and no scikit-image. The rebuilt face is a plausible synthesis, not the person's real face.
 """
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import numpy as np
+
+
+def example_face() -> tuple[np.ndarray, np.ndarray]:
+    """The built-in unmasked example photo and its 68 teacher landmarks.
+
+    Returns:
+        ``(image, landmarks)``: ``512 x 512 x 3`` uint8 RGB and ``(68, 2)`` float32 pixel xy in
+        iBUG order (from dlib's 68-point predictor on this photo).
+    """
+    from PIL import Image
+
+    assets = resources.files("unmask.assets")
+    meta = json.loads(assets.joinpath("astronaut.json").read_text())
+    with assets.joinpath(meta["image"]).open("rb") as f, Image.open(f) as im:
+        image = np.asarray(im.convert("RGB"))
+    return image, np.asarray(meta["landmarks"], np.float32)
+
+
+def example_photo(seed: int = 3) -> np.ndarray:
+    """The built-in example with a synthetic face mask drawn on it, ready for an
+    :class:`~unmask.Unmasker`: ``512 x 512 x 3`` uint8 RGB. ``seed`` picks the mask."""
+    return masked_example(seed)[1]
 
 
 def masked_example(seed: int = 3, size: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -21,7 +46,6 @@ def masked_example(seed: int = 3, size: int = 256) -> tuple[np.ndarray, np.ndarr
         ``(original, masked, mask)``: the photo and the masked photo, ``H x W x 3`` uint8 RGB,
         and the drawn mask ``H x W`` uint8 {0, 1} in the photo grid.
     """
-    from unmask.data.preview import example_face
     from unmask.faces.align import align
     from unmask.faces.landmarks import five_from_68
     from unmask.faces.paste import paste_back, photo_mask

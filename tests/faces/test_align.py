@@ -49,7 +49,10 @@ def test_default_padding_is_the_training_crops_blur_not_edge_streaks():
     assert rep[bottom].std(axis=0).mean() < 1.0  # every row the same: streaks
     streaks = rep[bottom].std(axis=1).mean()  # the edge row's noise, column by column
     assert streaks > 20 and blur[bottom].std(axis=1).mean() < streaks / 3
-    assert np.array_equal(blur[:40], rep[:40])  # inside the photo nothing changes
+    # Inside the photo nothing changes, up to one grey level of rounding (OpenCV 5 rounds
+    # the two border modes' bilinear sums differently in a few pixels); a streak is tens.
+    inside = np.abs(blur[:40].astype(int) - rep[:40])
+    assert inside.max() <= 1 and (inside > 0).mean() < 0.01
     with pytest.raises(ValueError, match="border"):
         align(photo, five_from_68(lm), 128, border="zeros")
 

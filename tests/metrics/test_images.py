@@ -60,3 +60,19 @@ def test_summarize_pools_sharpness():
     assert s["n"] == 2 and s["psnr_hole"] > 50
     expected = (recs[0]["lap_out"] + recs[1]["lap_out"]) / (2 * recs[0]["lap_gt"])
     assert s["sharpness"] == pytest.approx(expected)
+
+
+def test_ssim_equals_scikit_image_on_noisy_photos():
+    skm = pytest.importorskip("skimage.metrics", reason="scikit-image is in the train extra")
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (40, 56, 3)).astype(np.uint8)
+    img = np.clip(img.astype(int) // 2 + np.arange(56)[None, :, None] * 2, 0, 255).astype(np.uint8)
+    noisy = np.clip(img + rng.normal(0, 25, img.shape), 0, 255).astype(np.uint8)
+    mask = np.zeros((40, 56), np.uint8)
+    mask[5:30, 10:50] = 1
+    _, ref = skm.structural_similarity(
+        noisy / 255.0, img / 255.0, channel_axis=2, data_range=1.0, gaussian_weights=True,
+        sigma=1.5, use_sample_covariance=False, full=True,
+    )
+    assert ssim(noisy, img, mask) == pytest.approx(float(ref[mask > 0].mean()), abs=1e-9)
+    assert ssim(noisy, img) == pytest.approx(float(ref.mean()), abs=1e-9)

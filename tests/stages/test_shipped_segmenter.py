@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from unmask.data.preview import example_face
+from unmask.demo import example_face
 from unmask.faces.align import align
 from unmask.faces.landmarks import five_from_68
 from unmask.masking.procedural import ProceduralMasks

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from unmask.demo import example_face
 from unmask.viz import draw_landmarks, grid
-
-
-def example_face() -> tuple[np.ndarray, np.ndarray]:
-    """The built-in example: scikit-image's astronaut photo (public domain) and its 68 teacher
-    landmarks shipped with the package. Returns ``(image 512x512x3 uint8 RGB, (68, 2) xy)``."""
-    from skimage import data as skdata
-
-    meta = json.loads(resources.files("unmask.assets").joinpath("astronaut.json").read_text())
-    return skdata.astronaut(), np.asarray(meta["landmarks"], np.float32)
 
 
 def preview_example(count: int = 8, templates: str | None = None, seed: int = 0) -> np.ndarray:

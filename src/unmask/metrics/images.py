@@ -48,25 +48,39 @@ def psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -
     return 100.0 if mse <= 1e-10 else float(10 * np.log10(1.0 / mse))
 
 
-def ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Mean of the SSIM map (Gaussian window sigma 1.5, Wang et al.'s constants, per channel) over
-    the mask pixels; NaN if empty."""
-    from skimage.metrics import structural_similarity
+def ssim_map(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """SSIM map of Wang et al. (2004), ``H x W`` float64, the mean over the RGB channels.
 
+    Gaussian window sigma 1.5 truncated at 3.5 sigma (11 taps), mirrored borders, constants
+    ``(0.01 L)^2`` and ``(0.03 L)^2`` for data range L = 1, population (not sample) variances;
+    equal to scikit-image's ``structural_similarity(..., gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, data_range=1, full=True)`` map averaged over channels.
+    """
+    import cv2
+
+    x, y = _unit(pred), _unit(target)
+    if x.ndim == 2:
+        x, y = x[..., None], y[..., None]
+
+    def blur(a: np.ndarray) -> np.ndarray:
+        out = cv2.GaussianBlur(a, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+        return out.reshape(a.shape)
+
+    c1, c2 = 0.01**2, 0.03**2
+    ux, uy = blur(x), blur(y)
+    vx = blur(x * x) - ux * ux
+    vy = blur(y * y) - uy * uy
+    vxy = blur(x * y) - ux * uy
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    return s.mean(axis=2)
+
+
+def ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Mean of :func:`ssim_map` over the mask pixels; NaN if empty."""
     sel = _sel(mask, np.shape(pred))
     if not sel.any():
         return float("nan")
-    _, smap = structural_similarity(
-        _unit(pred),
-        _unit(target),
-        channel_axis=2,
-        data_range=1.0,
-        gaussian_weights=True,
-        sigma=1.5,
-        use_sample_covariance=False,
-        full=True,
-    )
-    return float(smap[sel].mean())
+    return float(ssim_map(pred, target)[sel].mean())
 
 
 def erode(mask: np.ndarray, radius: int) -> np.ndarray:

@@ -8,6 +8,8 @@ import pytest
 
 from support import SHARED, SHARED_SKIP, make_tiny_dataset, shared_path
 
+_SHARED_LINE = pytest.StashKey[str]()
+
 
 @pytest.fixture
 def face_files() -> list[Path]:
@@ -21,16 +23,21 @@ def tiny_dataset(tmp_path: Path) -> Path:
     return make_tiny_dataset(tmp_path / "ds")
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    """One line saying how many tests skipped because ../shared/data is absent: a suite run
-    without it is partial."""
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """Count the tests skipped because ../shared/data is absent (printed last, at unconfigure)."""
     skipped = terminalreporter.stats.get("skipped", [])
     shared = sum(SHARED_SKIP in str(getattr(r, "longrepr", "")) for r in skipped)
-    if shared:
-        terminalreporter.write_line(
-            f"{shared} of {len(skipped)} skipped tests need the shared data ({SHARED} is "
-            "absent): this run is partial",
-            yellow=True,
-        )
-    elif SHARED.exists():
-        terminalreporter.write_line(f"shared data found at {SHARED}: no test skipped for it")
+    config.stash[_SHARED_LINE] = (
+        f"{shared} of {len(skipped)} skipped tests need the shared data ({SHARED} is absent): "
+        "this run is partial"
+        if shared
+        else f"no test skipped for want of shared data ({SHARED})"
+    )
+
+
+def pytest_unconfigure(config) -> None:
+    line = config.stash.get(_SHARED_LINE, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if line and reporter is not None:
+        reporter.write_line(line, yellow="partial" in line)

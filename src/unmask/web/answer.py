@@ -27,19 +27,27 @@ def b64png(image: np.ndarray) -> str:
     return base64.b64encode(png(image)).decode("ascii")
 
 
-def overlay_preview(result, max_side: int = PREVIEW_SIDE) -> tuple[np.ndarray, np.ndarray]:
-    """(original, mask + landmarks + boxes overlay), both shrunk to at most ``max_side``."""
+def _shrink(image: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np.ndarray:
+    import cv2
+
+    if image.shape[1] == size[0] and image.shape[0] == size[1]:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_AREA)
+
+
+def previews(result, max_side: int = PREVIEW_SIDE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(original, mask + landmarks + boxes overlay, restored), shrunk to at most ``max_side``
+    before anything is drawn, so that a large photo costs no full-size float copies."""
     import cv2
 
     from unmask.viz import draw_landmarks, overlay_mask
 
     h, w = result.image.shape[:2]
     s = min(1.0, max_side / max(h, w))
-    image, mask = result.image, result.mask
-    if s < 1.0:
-        size = (max(1, round(w * s)), max(1, round(h * s)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    image = _shrink(result.image, size)
+    restored = _shrink(result.restored, size)
+    mask = _shrink(np.asarray(result.mask).astype(np.uint8), size, nearest=True)
     out = overlay_mask(image, mask)
     thick = max(1, round(max(image.shape[:2]) / 300))
     for face in result.faces:
@@ -47,15 +55,25 @@ def overlay_preview(result, max_side: int = PREVIEW_SIDE) -> tuple[np.ndarray, n
         x1, y1, x2, y2 = (int(round(float(v) * s)) for v in face.box)
         colour = (255, 0, 255) if face.masked else (0, 200, 255)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
-    return image, out
+    return image, out, restored
+
+
+def sheet(panels: list[np.ndarray], height: int = 384) -> np.ndarray:
+    """``panels`` side by side at ``height`` pixels with 4-pixel white gaps (the layout of
+    :func:`unmask.batch.compare_sheet`)."""
+    gap = np.full((height, 4, 3), 255, np.uint8)
+    row = []
+    for img in panels:
+        h, w = img.shape[:2]
+        row += [_shrink(img, (max(1, round(w * height / h)), height)), gap]
+    return np.concatenate(row[:-1], axis=1)
 
 
 def payload(result) -> dict:
     """The JSON answer for one processed photo."""
-    from unmask.batch import compare_sheet
-
-    original, overlay = overlay_preview(result)
+    original, overlay, restored = previews(result)
     faces = [f.to_json() for f in result.faces]
+    mask = np.asarray(result.mask)
     return {
         "size": [int(result.image.shape[1]), int(result.image.shape[0])],
         "faces": faces,
@@ -64,8 +82,8 @@ def payload(result) -> dict:
         "note": NOTE,
         "images": {
             "restored": b64png(result.restored),
-            "mask": b64png((np.asarray(result.mask) > 0).astype(np.uint8) * 255),
-            "compare": b64png(compare_sheet(result)),
+            "mask": b64png(np.where(mask > 0, np.uint8(255), np.uint8(0))),
+            "compare": b64png(sheet([original, overlay, restored])),
             "original": b64png(original),
             "overlay": b64png(overlay),
         },

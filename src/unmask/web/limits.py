@@ -10,6 +10,8 @@ reads the upload, so at most ``workers + queue`` uploads are held in memory and 
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
+import ctypes.util
 import logging
 import math
 import os
@@ -20,6 +22,24 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 _MAX_RETRY_AFTER_S = 120
+_LIBC = None
+
+
+def trim_heap() -> bool:
+    """Hand the C heap's free memory back to the system (glibc ``malloc_trim``; returns whether
+    it ran). A photo's arrays are freed when its job ends, but glibc keeps freed blocks of
+    worker threads' arenas mapped; trimming keeps the idle server's memory near its idle size."""
+    global _LIBC
+    if _LIBC is None:
+        name = ctypes.util.find_library("c")
+        try:
+            _LIBC = ctypes.CDLL(name) if name else False
+        except OSError:
+            _LIBC = False
+    if not _LIBC or not hasattr(_LIBC, "malloc_trim"):
+        return False
+    _LIBC.malloc_trim(0)
+    return True
 
 
 def default_workers(cpus: int | None = None) -> int:
@@ -138,6 +158,7 @@ class WorkPool:
         try:
             return fn(*args)
         finally:
+            trim_heap()
             dt = time.perf_counter() - t
             with self._lock:
                 self._running -= 1

@@ -178,3 +178,24 @@ def test_serve_loopback_says_no_token(fake_uvicorn):
     r = CliRunner().invoke(serve, [])
     assert r.exit_code == 0, r.output
     assert "no token required" in r.output
+
+
+@pytest.mark.parametrize("token_required", [False, True])
+def test_page_script_parses(tmp_path, token_required):
+    """The page's inline script is valid JavaScript with and without the token field (the
+    browser test runs it; this needs only Node.js)."""
+    import re
+    import shutil
+    import subprocess
+
+    from unmask.web import page
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    html = page.render(15, 25, "0", token_required=token_required)
+    script = re.search(r"<script>(.*)</script>", html, re.S).group(1)
+    (tmp_path / "page.js").write_text(script)
+    r = subprocess.run([node, "--check", str(tmp_path / "page.js")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert ('id="token"' in html) and ("NEEDS_TOKEN = " + str(token_required).lower() in html)

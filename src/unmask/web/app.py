@@ -210,7 +210,7 @@ def create_app(
         try:
             body, faces, masked = await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
         except asyncio.TimeoutError:
-            if future.cancelled():  # never reached a worker
+            if future.cancel() or future.cancelled():  # never reached a worker: dropped
                 wait = pool.retry_after()
                 return busy(wait, f"server busy: the photo waited {timeout_s:g} s for a worker")
             log.warning("%s: still processing after %g s", filename, timeout_s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 
 import numpy as np
 
@@ -90,8 +91,10 @@ def payload(result) -> dict:
     }
 
 
-def payload_json(result, server_ms: float) -> bytes:
-    """:func:`payload` with ``timings_ms["server"]`` set, encoded as compact UTF-8 JSON."""
+def payload_json(result, since: float) -> bytes:
+    """:func:`payload` encoded as compact UTF-8 JSON, with ``timings_ms["server"]`` the time
+    from ``since`` (a ``time.perf_counter()`` value: when the photo was queued) to the end of
+    drawing and encoding its images."""
     body = payload(result)
-    body["timings_ms"]["server"] = round(server_ms, 1)
+    body["timings_ms"]["server"] = round(1000 * (time.perf_counter() - since), 1)
     return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()

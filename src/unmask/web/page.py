@@ -31,8 +31,8 @@ text-align:center;cursor:pointer;color:var(--muted)}
 .drop strong{color:var(--accent)}
 .vh{position:absolute;width:1px;height:1px;opacity:0;overflow:hidden}
 label.sel{display:flex;flex-direction:column;gap:3px;font-size:13px;color:var(--muted)}
-select,button,.btn{font:inherit;padding:9px 16px;border-radius:8px;border:1px solid var(--line);
-background:#fff;color:var(--ink)}
+select,input,button,.btn{font:inherit;padding:9px 16px;border-radius:8px;
+border:1px solid var(--line);background:#fff;color:var(--ink)}
 button{background:var(--accent);border-color:var(--accent);color:#fff;cursor:pointer}
 button:disabled{opacity:.45;cursor:default}
 .limits{font-size:13px;color:var(--muted);margin-top:10px}
@@ -78,6 +78,9 @@ accept="image/*"><strong>Choose a photo</strong> or drop it here<br>
 <label class="sel">Gender of the rebuilt face
 <select id="gender" name="gender"><option value="">Auto (predicted)</option>
 <option value="female">Female</option><option value="male">Male</option></select></label>
+<label class="sel" id="token-box" hidden>Access token
+<input id="token" type="password" autocomplete="off" placeholder="from the server's operator">
+</label>
 <button id="go" type="submit" disabled>Unmask</button>
 </form>
 <div class="limits">JPEG, PNG, WebP, BMP, TIFF and more, up to __MAX_UPLOAD_MB__ MB and
@@ -108,8 +111,14 @@ and landmarks (<span class="dot" style="background:#28ff28"></span>visible,
 <script>
 (() => {
   "use strict";
-  const MAX_MB = __MAX_UPLOAD_MB__, MB = 1048576;
+  const MAX_MB = __MAX_UPLOAD_MB__, MB = 1048576, NEEDS_TOKEN = __TOKEN_REQUIRED__;
   const $ = (id) => document.getElementById(id);
+  const KEY = "unmask-token";
+  if (NEEDS_TOKEN) {  // kept for this tab only, sent as "Authorization: Bearer ..."
+    $("token-box").hidden = false;
+    $("token").value = sessionStorage.getItem(KEY) || "";
+    $("token").addEventListener("change", () => sessionStorage.setItem(KEY, $("token").value));
+  }
   let file = null, busy = false, urls = [];
   const pct = (x) => (100 * x).toFixed(x < 0.1 ? 1 : 0) + "%";
   const human = (n) => n < MB ? `${Math.max(1, Math.round(n / 1024))} KB`
@@ -144,12 +153,22 @@ and landmarks (<span class="dot" style="background:#28ff28"></span>visible,
     if ($("gender").value) form.append("gender", $("gender").value);
     setBusy(true);
     try {
-      const r = await fetch("api/unmask?format=json", {method: "POST", body: form});
+      const headers = {};
+      if (NEEDS_TOKEN) {
+        const token = $("token").value.trim();
+        if (!token) throw new Error("this server needs an access token: paste it first");
+        sessionStorage.setItem(KEY, token);
+        headers.Authorization = "Bearer " + token;
+      }
+      const r = await fetch("api/unmask?format=json", {method: "POST", body: form, headers});
       let data = null;
       try { data = await r.json(); } catch (_) { /* not JSON */ }
       if (!r.ok) {
         let d = data && data.detail;
         if (typeof d !== "string") d = d ? JSON.stringify(d) : `server error ${r.status}`;
+        if (r.status === 503 && r.headers.get("Retry-After")) {
+          d = `the server is busy; try again in ${r.headers.get("Retry-After")} s`;
+        }
         throw new Error(d);
       }
       render(data);
@@ -216,10 +235,14 @@ def _num(x: float) -> str:
     return f"{float(x):g}"
 
 
-def render(max_upload_mb: float, max_megapixels: float, version: str) -> str:
-    """The page with the server's limits and version filled in."""
+def render(
+    max_upload_mb: float, max_megapixels: float, version: str, token_required: bool = False
+) -> str:
+    """The page with the server's limits and version filled in; with ``token_required`` it
+    shows an access-token field (kept in the tab's sessionStorage, sent as a bearer token)."""
     return (
         _PAGE.replace("__MAX_UPLOAD_MB__", _num(max_upload_mb))
         .replace("__MAX_MEGAPIXELS__", _num(max_megapixels))
+        .replace("__TOKEN_REQUIRED__", "true" if token_required else "false")
         .replace("__VERSION__", version)
     )

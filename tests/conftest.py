@@ -23,7 +23,6 @@ def tiny_dataset(tmp_path: Path) -> Path:
     return make_tiny_dataset(tmp_path / "ds")
 
 
-
 def pytest_terminal_summary(terminalreporter, config) -> None:
     """Count the tests skipped because ../shared/data is absent (printed last, at unconfigure)."""
     skipped = terminalreporter.stats.get("skipped", [])

@@ -39,3 +39,19 @@ def test_demo_cli_writes_a_sheet_and_never_overwrites(tmp_path, backend):
 
     with Image.open(out) as im:
         assert im.height == 384 and im.width > 4 * 384  # four panels
+
+
+def test_demo_writes_the_masked_example_beside_an_existing_file(tmp_path):
+    from PIL import Image
+
+    from unmask.demo import example_photo
+
+    weights = make_tiny_weights(tmp_path / "w")
+    mine = tmp_path / "photo.png"
+    mine.write_bytes(b"the user's own file")
+    args = ["demo", "-o", str(tmp_path / "sheet.png"), "--masked", str(mine)]
+    result = CliRunner().invoke(cli, [*args, "--weights-dir", str(weights), "--backend", "torch"])
+    assert result.exit_code == 0, result.output
+    assert mine.read_bytes() == b"the user's own file"
+    with Image.open(tmp_path / "photo-2.png") as im:
+        assert np.array_equal(np.asarray(im), example_photo(3))

@@ -68,11 +68,10 @@ class Unmasker:
             PyTorch), ``"onnx"`` or ``"torch"``.
         passes: inpainting passes per face whose crop reaches past the photo's edge. A further
             pass pastes the result into the photo, cuts the crop again (its padding now mirrors
-            the rebuilt face instead of a Telea fill) and rebuilds the hole once more. With the
-            inpainter shipped since session 16, trained on crops padded that way, a second pass
-            costs 0.36 dB in the hole (standard error 0.05) and gains 1.5 points of gender
-            agreement on 400 test faces (``tools/mask_padding_check.py``), so the default is
-            one; crops wholly inside the photo always get one pass.
+            the rebuilt face instead of a Telea fill) and rebuilds the hole once more. The shipped
+            inpainter was trained on crops padded that way; a second pass costs 0.36 dB in the
+            hole (standard error 0.05) and gains 1.5 points of gender agreement on 400 test
+            faces, so the default is one; crops wholly inside the photo always get one pass.
     """
 
     def __init__(

@@ -54,8 +54,7 @@ def bench_backend(
     import cv2
 
     from unmask.api import Unmasker
-    from unmask.demo import example_face
-    from unmask.demo import masked_example
+    from unmask.demo import example_face, masked_example
     from unmask.faces.align import align
     from unmask.faces.landmarks import five_from_68
 

@@ -53,7 +53,8 @@ class FaceResult:
         return self.alignment.crop
 
     def to_json(self) -> dict:
-        """The report fields of this face (see DESIGN.md "Contracts")."""
+        """The report fields of this face (the per-face entries of ``report.json``, see
+        docs/usage.md)."""
         return {
             "bbox": [round(float(v), 1) for v in self.box],
             "score": round(float(self.score), 4),

@@ -71,8 +71,14 @@ def test_ssim_equals_scikit_image_on_noisy_photos():
     mask = np.zeros((40, 56), np.uint8)
     mask[5:30, 10:50] = 1
     _, ref = skm.structural_similarity(
-        noisy / 255.0, img / 255.0, channel_axis=2, data_range=1.0, gaussian_weights=True,
-        sigma=1.5, use_sample_covariance=False, full=True,
+        noisy / 255.0,
+        img / 255.0,
+        channel_axis=2,
+        data_range=1.0,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        full=True,
     )
     assert ssim(noisy, img, mask) == pytest.approx(float(ref[mask > 0].mean()), abs=1e-9)
     assert ssim(noisy, img) == pytest.approx(float(ref.mean()), abs=1e-9)

@@ -61,7 +61,7 @@ def data() -> None:
     show_default=True,
     help="Out-of-photo padding of masked crops: made from the photo wearing the mask, as the "
     "pipeline does ('masked'), or mirrored from the unmasked photo, which shows the hidden "
-    "face below the mask ('clean': datasets before session 15).",
+    "face below the mask and so leaks the answer into the padding ('clean').",
 )
 def build(
     faces_dir, out, labels, csv_path, size, variants, mix, templates, seed, workers, limit, padding

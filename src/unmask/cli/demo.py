@@ -1,4 +1,4 @@
-"""``unmask demo``: rebuild a masked example made from a photo scikit-image ships."""
+"""``unmask demo``: rebuild the built-in masked example (the astronaut photo, public domain)."""
 
 from __future__ import annotations
 
@@ -19,21 +19,28 @@ from unmask.cli.options import pipeline_options
     help="Sheet to write; an existing file is kept and -2, -3... is appended instead.",
 )
 @click.option("--seed", default=3, show_default=True, help="Seed of the drawn mask.")
+@click.option(
+    "--masked",
+    type=click.Path(dir_okay=False),
+    help="Also write the masked example photo here (an input to try `unmask run` on); an "
+    "existing file is kept and -2, -3... is appended instead.",
+)
 @pipeline_options
-def demo(out: str, seed: int, pipeline: dict) -> None:
+def demo(out: str, seed: int, masked: str | None, pipeline: dict) -> None:
     """Mask the astronaut photo with the synthetic mask engine, rebuild it, and write a sheet:
     ground truth | masked input | detected mask and landmarks | result.
 
     No input files are needed. The rebuilt face is a plausible synthesis, not the real face.
     """
     from unmask.api import Unmasker
-    from unmask.demo import demo_sheet
-    from unmask.io import save_image, unique_stem
+    from unmask.demo import demo_sheet, example_photo
+    from unmask.io import save_image
 
-    target = Path(out)
-    if target.exists():
-        taken = {p.stem.casefold() for p in target.parent.glob(f"*{target.suffix}")}
-        target = target.with_name(unique_stem(target.stem, taken) + target.suffix)
+    if masked:
+        path = _free(Path(masked))
+        save_image(path, example_photo(seed), overwrite=False)
+        click.echo(f"wrote {path}")
+    target = _free(Path(out))
     sheet, result = demo_sheet(Unmasker(**pipeline), seed)
     save_image(target, sheet, overwrite=False)
     if not result.faces:
@@ -46,3 +53,13 @@ def demo(out: str, seed: int, pipeline: dict) -> None:
             f"{ms:.0f} ms after detection"
         )
     click.echo(f"wrote {target}")
+
+
+def _free(target: Path) -> Path:
+    """``target``, or the first free ``<stem>-2``, ``-3``... beside it: a file is never replaced."""
+    from unmask.io import unique_stem
+
+    if not target.exists():
+        return target
+    taken = {p.stem.casefold() for p in target.parent.glob(f"*{target.suffix}")}
+    return target.with_name(unique_stem(target.stem, taken) + target.suffix)

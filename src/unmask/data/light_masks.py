@@ -1,8 +1,8 @@
 """Light and skin-toned masks, for segmenter training.
 
 A segmenter that has seen unmasked faces with empty targets learns that a light, skin-toned
-lower face is skin; on real photos it then leaves parts of white and beige masks unmarked
-(`docs/eval_segmenter.md`, *Session 20*). :func:`recolour_mask` makes such masks from any
+lower face is skin; on real photos it then leaves parts of white and beige masks
+unmarked. :func:`recolour_mask` makes such masks from any
 labelled crop: it paints the mask in a new tone while keeping its shading (folds, seams,
 shadow), softened at the edge. The labels do not change.
 """

@@ -12,9 +12,8 @@ can take the second look instead of, or after, the detector (:func:`verifier_loo
 
 The second look can only veto: scores never rise (a box that a vetoed one used to suppress in
 non-maximum suppression can still appear).
-(Averaging the two looks, a geometric mean, was tried first: on validation it cut false faces,
-on test it let clusters of tiny boxes through by raising candidates whose second look was
-confident; docs/eval_detector.md, session 9.)
+A veto rather than an average of the two looks: an average can raise a candidate whose second
+look is confident, which lets clusters of tiny boxes through.
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ class Segmenter:
         params: post-processing parameters.
         batch: crops per forward pass in :meth:`predict_prob`. With the shipped two-network
             segmenter on ONNX Runtime, 32 crops take 5.7 ms each at batch 8 or 32, but the
-            process grows by 215 MB at batch 8 and 669 MB at batch 32 (session 22).
+            process grows by 215 MB at batch 8 and 669 MB at batch 32.
     """
 
     def __init__(

@@ -20,6 +20,7 @@ import numpy as np
 
 from unmask.faces.align import align, inside_photo, repad, warp_to_crop
 from unmask.faces.paste import paste_back, photo_mask
+from unmask.stages.finish import FinishConfig
 from unmask.types import FaceResult, Result
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ SEGMENTERS = {"default": "segmenter", "unet": "segmenter", "maskrcnn": "segmente
 #: Default share of the aligned crop the mask must cover for a face to count as masked.
 MIN_COVERAGE = 0.03
 GENDERS = ("female", "male")
+#: How a rebuilt crop meets the photo: ``"inside"`` fades it in over 1 % of the crop's side
+#: inside the hole (no pixel outside the hole changes); ``"outside"`` fades it out over 2 %
+#: beyond the hole (every hole pixel fully replaced, a band of visible face repainted).
+SEAMS = {"inside": 0.008, "outside": 0.02}
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -72,6 +77,11 @@ class Unmasker:
             inpainter was trained on crops padded that way; a second pass costs 0.36 dB in the
             hole (standard error 0.05) and gains 1.5 points of gender agreement on 400 test
             faces, so the default is one; crops wholly inside the photo always get one pass.
+        finish: photo-resolution finishing of each rebuilt face (the visible skin's tone and
+            grain, :mod:`unmask.stages.finish`): ``True``, ``False`` or a ``FinishConfig``.
+        hole_margin: how far the segmented mask is grown into the hole, as a fraction of the
+            crop's side; ``None`` = the margin the inpainter was trained with.
+        seam: ``"inside"`` or ``"outside"`` (see :data:`SEAMS`).
     """
 
     def __init__(
@@ -85,6 +95,9 @@ class Unmasker:
         max_faces: int = 20,
         backend: str = "auto",
         passes: int = 1,
+        finish: bool | FinishConfig = True,
+        hole_margin: float | None = 0.0,
+        seam: str = "inside",
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -103,6 +116,13 @@ class Unmasker:
         if int(passes) < 1:
             raise ValueError(f"passes must be at least 1, got {passes}")
         self.passes = int(passes)
+        if finish is True:
+            finish = FinishConfig()
+        self.finish = finish or None
+        if seam not in SEAMS:
+            raise ValueError(f"unknown seam {seam!r}: use {', '.join(SEAMS)}")
+        self.seam = seam
+        self.hole_margin = hole_margin
         self._stages: dict = {}
 
     # -- lazily loaded stages -------------------------------------------------------------
@@ -220,10 +240,27 @@ class Unmasker:
                 continue
             faces.append(face)
             if face.masked:
-                restored = paste_back(restored, face.restored, face.alignment, face.crop_mask)
+                before = restored
+                restored = self._paste(restored, face.restored, face.alignment, face.crop_mask)
+                if self.finish is not None:
+                    restored = self._finish(before, restored, face, len(faces))
                 union |= face.mask
         total = 1000 * (time.perf_counter() - t0)
         return Result(image, restored, faces, union, {"detect": t_det, "total": total})
+
+    def _paste(self, photo, restored, alignment, mask) -> np.ndarray:
+        width = SEAMS[self.seam]
+        return paste_back(photo, restored, alignment, mask, width, self.seam == "inside")
+
+    def _finish(self, before, pasted, face: FaceResult, seed: int) -> np.ndarray:
+        """Tone and grain of the photo-resolution finishing (:mod:`unmask.stages.finish`)."""
+        from unmask.stages.finish import finish_face, skin_region
+
+        al = face.alignment
+        photo_side = al.size / np.sqrt(abs(np.linalg.det(al.matrix[:, :2])))
+        model_px = photo_side / self.inpainter.image_size
+        skin = skin_region(before.shape[:2], face.landmarks)
+        return finish_face(before, pasted, face.mask, model_px, self.finish, skin, seed)
 
     def _face(self, image: np.ndarray, det, gender: str | None) -> FaceResult:
         times = {}
@@ -239,7 +276,7 @@ class Unmasker:
         coverage = float(crop_mask.mean())
         masked = coverage >= self.min_coverage
         if masked:
-            crop_mask = self.inpainter.hole(crop_mask)
+            crop_mask = self.inpainter.hole(crop_mask, self.hole_margin)
         times["segment"] = 1000 * (time.perf_counter() - t)
         predicted = "female" if p >= 0.5 else "male"
         g = gender or predicted

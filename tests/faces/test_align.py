@@ -111,3 +111,25 @@ def test_paste_back_changes_only_the_masked_region():
     far = cv2.dilate(pm, np.ones((15, 15), np.uint8)) == 0
     assert np.array_equal(out[far], photo[far])
     assert inner.sum() < photo.shape[0] * photo.shape[1]
+
+
+def test_an_inside_seam_changes_nothing_outside_the_hole_and_fills_its_core():
+    import cv2
+
+    rng = np.random.default_rng(3)
+    photo = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
+    lm = MEAN_68 * 120 + np.array([150.0, 80.0])
+    al = align(photo, five_from_68(lm), 128)
+    mask = np.zeros((128, 128), np.uint8)
+    mask[70:110, 30:100] = 1
+    restored = np.full((128, 128, 3), 7, np.uint8)
+    out = paste_back(photo, restored, al, mask, feather=0.04, inside=True)
+    pm = photo_mask(al, mask, photo.shape[:2])
+    changed = np.abs(out.astype(int) - photo).max(-1) > 0
+    # only the hole and the one-pixel rim that bilinear warping of its edge touches
+    assert not (changed & (cv2.dilate(pm, np.ones((3, 3), np.uint8)) == 0)).any()
+    core = cv2.erode(pm, np.ones((15, 15), np.uint8)).astype(bool)
+    assert core.any() and np.abs(out[core].astype(int) - 7).max() <= 1
+    # the outside seam, by contrast, repaints a band beyond the hole
+    wide = paste_back(photo, restored, al, mask, feather=0.04)
+    assert ((np.abs(wide.astype(int) - photo).max(-1) > 0) & (pm == 0)).sum() > changed.sum() // 10

@@ -13,6 +13,7 @@ from unmask import __version__
 from unmask.cli.bench import bench
 from unmask.cli.data import data
 from unmask.cli.demo import demo
+from unmask.cli.eval_photos import eval_photos
 from unmask.cli.evaluate import evaluate
 from unmask.cli.export import export
 from unmask.cli.run import run
@@ -34,6 +35,7 @@ def cli(verbose: int) -> None:
 
 cli.add_command(data)
 cli.add_command(train)
+evaluate.add_command(eval_photos)
 cli.add_command(evaluate)
 cli.add_command(run)
 cli.add_command(serve)

@@ -41,6 +41,7 @@ def paste_back(
     alignment: Alignment,
     mask: np.ndarray,
     feather: float = 0.02,
+    inside: bool = False,
 ) -> np.ndarray:
     """Blend ``restored`` into ``photo`` inside ``mask``.
 
@@ -51,6 +52,8 @@ def paste_back(
         mask: ``S x S`` uint8/bool, 1 = rebuilt region.
         feather: soft-edge width as a fraction of the crop side; the alpha is 1 on the mask and
             falls to 0 within this distance outside it, so every hole pixel is fully replaced.
+        inside: put the soft edge inside the mask instead (the alpha rises from 0 at the mask's
+            edge to 1 at ``feather`` inside it), so no pixel outside the mask changes.
     Returns:
         ``H x W x 3`` uint8 RGB; pixels where the warped alpha is 0 are bit-identical to ``photo``.
     """
@@ -59,9 +62,14 @@ def paste_back(
     size = restored.shape[0]
     m = (np.asarray(mask) > 0).astype(np.uint8)
     r = max(1, int(round(feather * size)))
-    grown = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    dist = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)
-    alpha = np.where(m > 0, 1.0, np.clip(1.0 - dist / r, 0.0, 1.0) * grown).astype(np.float32)
+    if inside:
+        dist = cv2.distanceTransform(np.pad(m, 1, constant_values=1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+        alpha = np.clip(dist / (r + 1), 0.0, 1.0).astype(np.float32)
+    else:
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        dist = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)
+        alpha = np.where(m > 0, 1.0, np.clip(1.0 - dist / r, 0.0, 1.0) * cv2.dilate(m, disk))
+        alpha = alpha.astype(np.float32)
     h, w = photo.shape[:2]
     inv = alignment.inverse
     a = cv2.warpAffine(alpha, inv, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)

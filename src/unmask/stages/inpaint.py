@@ -78,15 +78,17 @@ class Inpainter:
             meta.get("hole_margin", 0.0),
         )
 
-    def hole(self, mask: np.ndarray) -> np.ndarray:
+    def hole(self, mask: np.ndarray, margin: float | None = None) -> np.ndarray:
         """The region to rebuild for a face-mask map: ``mask`` (uint8 ``S x S`` or
-        ``N x S x S``, nonzero = face mask) grown by ``hole_margin * S`` pixels, so that the soft
-        edge, cast shadow and ear-loop pixels a binary mask map leaves out are rebuilt too.
+        ``N x S x S``, nonzero = face mask) grown by ``margin * S`` pixels (default: the
+        ``hole_margin`` the model was trained with), so that the soft edge, cast shadow and
+        ear-loop pixels a binary mask map leaves out are rebuilt too.
         Returns uint8 in {0, 1}, same shape."""
         from unmask.stages.segment import dilate
 
         mask = np.asarray(mask)
-        return dilate(mask, hole_radius(self.hole_margin, mask.shape[-1]))
+        margin = self.hole_margin if margin is None else margin
+        return dilate(mask, hole_radius(margin, mask.shape[-1]))
 
     @property
     def guided(self) -> bool:

@@ -1,0 +1,90 @@
+"""``unmask eval photos``: the rebuilt face at the photo's own resolution, against the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: The pipeline without photo-resolution finishing, with the trained hole margin and a seam
+#: painted outside the hole: the row every change is measured against.
+PLAIN = {"finish": False, "hole_margin": None, "seam": "outside"}
+
+
+@click.command("photos")
+@click.option(
+    "--faces",
+    default="../shared/data/faces-utk",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Unmasked face photos; the set is made from their held-out split.",
+)
+@click.option(
+    "--templates",
+    default="../shared/data/mask-templates",
+    show_default=True,
+    help="MaskTheFace templates drawn beside the procedural masks ('' = procedural only).",
+)
+@click.option(
+    "--set-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where the masked test set is kept (made on first use, reused after).",
+)
+@click.option("--split", type=click.Choice(["test", "val"]), default="test", show_default=True)
+@click.option("--limit", type=int, default=400, show_default=True, help="Photos in the set.")
+@click.option("--weights-dir", type=click.Path(file_okay=False), help="Candidate weights folder.")
+@click.option("--no-identity", is_flag=True, help="Skip dlib's embeddings (faster).")
+@click.option(
+    "--real",
+    type=click.Path(exists=True, file_okay=False),
+    help="Real masked photos: no-reference detail and seam figures, and the contact sheet.",
+)
+@click.option("--sheet", type=click.Path(dir_okay=False), help="Contact sheet PNG (with --real).")
+@click.option("--seed", default=0, show_default=True, help="Which 12 real photos the sheet shows.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
+def eval_photos(
+    faces, templates, set_dir, split, limit, weights_dir, no_identity, real, sheet, seed, out
+):
+    """The pipeline as shipped, without its photo-resolution finishing and tight seam, a
+    candidate weights folder and OpenCV Telea, on held-out photos with pasted masks (ear loops
+    included), scored at the photo's own resolution."""
+    from tqdm import tqdm
+
+    from unmask.api import Unmasker
+    from unmask.cli.evaluate import _write
+    from unmask.evaluation import photos
+
+    set_dir = Path(set_dir)
+    if not (set_dir / "index.json").is_file():
+        click.echo(f"building the {split} set in {set_dir} ...")
+        photos.build_set(faces, set_dir, split, limit, templates or None)
+    shipped = Unmasker()
+    plain = Unmasker(**PLAIN)
+    plain._stages = shipped._stages  # the same networks, loaded once
+    variants = {"shipped": shipped, "plain": plain}
+    if weights_dir:
+        variants["candidate"] = Unmasker(weights_dir=weights_dir)
+    variants["telea"] = None
+    with tqdm(desc="photos", unit="photo", leave=False) as bar:
+
+        def progress(i, n):
+            bar.total = n
+            bar.update(1)
+
+        res = photos.evaluate(set_dir, variants, limit, not no_identity, progress)
+    md = photos.markdown(res)
+    if real:
+        res["reference"] = photos.reference_detail(set_dir, limit)
+        res["real"] = {n: photos.real_photos(u, real) for n, u in variants.items() if u}
+        md += "\n" + photos.real_markdown(res["reference"], res["real"])
+        if sheet:
+            from unmask.io import iter_inputs, load_image, save_image
+
+            items = iter_inputs([real])
+            chosen = photos.pick(len(items), 12, seed)
+            images = [load_image(items[i].path) for i in chosen]
+            save_image(sheet, photos.contact_sheet(images, [shipped(im) for im in images]))
+            names = ", ".join(items[i].path.name for i in chosen)
+            md += f"\nContact sheet: {sheet} (photos {names})\n"
+    _write(res, md, out)

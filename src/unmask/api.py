@@ -254,13 +254,12 @@ class Unmasker:
 
     def _finish(self, before, pasted, face: FaceResult, seed: int) -> np.ndarray:
         """Tone and grain of the photo-resolution finishing (:mod:`unmask.stages.finish`)."""
-        from unmask.stages.finish import finish_face, skin_region
+        from unmask.stages.finish import finish_face
 
         al = face.alignment
         photo_side = al.size / np.sqrt(abs(np.linalg.det(al.matrix[:, :2])))
         model_px = photo_side / self.inpainter.image_size
-        skin = skin_region(before.shape[:2], face.landmarks)
-        return finish_face(before, pasted, face.mask, model_px, self.finish, skin, seed)
+        return finish_face(before, pasted, face.mask, model_px, self.finish, face.landmarks, seed)
 
     def _face(self, image: np.ndarray, det, gender: str | None) -> FaceResult:
         times = {}

@@ -96,7 +96,8 @@ def skin_ring(hole: np.ndarray, width: float, gap: float = 2.0, skin=None) -> np
     import cv2
 
     m = (np.asarray(hole) > 0).astype(np.uint8)
-    ring = (cv2.dilate(m, _disk(width)) > 0) & (cv2.dilate(m, _disk(max(1.0, gap))) == 0)
+    d = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)  # distance to the hole
+    ring = (d <= width) & (d > max(1.0, gap))
     return ring if skin is None else ring & (np.asarray(skin) > 0)
 
 
@@ -132,11 +133,11 @@ def boundary_step(
     import cv2
 
     m = (hole > 0).astype(np.uint8)
-    k = _disk(band)
-    outer = (cv2.dilate(m, k) - m).astype(np.float32)
+    outer = ((m == 0) & (cv2.distanceTransform(1 - m, cv2.DIST_L2, 3) <= band)).astype(np.float32)
     if skin is not None:
         outer *= np.asarray(skin) > 0
-    inner = (m - cv2.erode(m, k)).astype(np.float32)
+    inside = cv2.distanceTransform(np.pad(m, 1, constant_values=1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    inner = ((m > 0) & (inside <= band)).astype(np.float32)
     sigma = max(1.0, band)
 
     def local_mean(img, w):
@@ -145,7 +146,7 @@ def boundary_step(
         return num / np.maximum(den, 1e-6)
 
     step = local_mean(_lab(original), outer) - local_mean(_lab(rebuilt), inner)
-    edge = (m - cv2.erode(m, _disk(1))).astype(np.float32)
+    edge = ((m > 0) & (inside < 1.5)).astype(np.float32)
     edge *= cv2.GaussianBlur(outer, (0, 0), sigma) > 0.2  # stretches with skin outside
     return step, edge
 
@@ -193,13 +194,13 @@ def grain_field(
 
     inside = cv2.erode(ring.astype(np.uint8), np.ones((p, p), np.uint8), anchor=(0, 0))
     cy, cx = np.nonzero(inside[: h - p + 1, : w - p + 1])
-    ys, xs = np.nonzero(hole)
-    if len(cy) == 0 or len(ys) == 0:
+    bx, by, bw, bh = cv2.boundingRect(hole.astype(np.uint8))
+    if len(cy) == 0 or bw == 0:
         return out
     win = np.outer(np.hanning(p + 2)[1:-1], np.hanning(p + 2)[1:-1]).astype(np.float32)
     step = max(1, p // 2)
-    for y in range(max(0, ys.min() - p // 2), min(h - p, ys.max()) + 1, step):
-        for x in range(max(0, xs.min() - p // 2), min(w - p, xs.max()) + 1, step):
+    for y in range(max(0, by - p // 2), min(h - p, by + bh - 1) + 1, step):
+        for x in range(max(0, bx - p // 2), min(w - p, bx + bw - 1) + 1, step):
             j = int(rng.integers(len(cy)))
             sy, sx = cy[j], cx[j]
             out[y : y + p, x : x + p] += source[sy : sy + p, sx : sx + p] * win[..., None]
@@ -213,7 +214,7 @@ def finish_face(
     hole: np.ndarray,
     model_px: float,
     cfg: FinishConfig = FinishConfig(),
-    skin: np.ndarray | None = None,
+    landmarks: np.ndarray | None = None,
     seed: int = 0,
 ) -> np.ndarray:
     """Give one rebuilt face the visible skin's tone and grain.
@@ -224,24 +225,28 @@ def finish_face(
         hole: ``H x W`` uint8, 1 = the rebuilt region of this face.
         model_px: photo pixels per pixel of the inpainter's model grid.
         cfg: the settings.
-        skin: ``H x W`` bool, where visible skin may be sampled (e.g. the face's hull without
-            the eyes and brows); default: everywhere around the hole.
+        landmarks: ``(68, 2)`` photo pixel xy of the face; visible skin is then sampled only
+            from :func:`skin_region` (default: anywhere around the hole).
         seed: seed of the grain's patch choice (the same input gives the same output).
     Returns:
         ``H x W x 3`` uint8 RGB; pixels outside ``hole`` are those of ``rebuilt``.
     """
+    import cv2
+
     m = (np.asarray(hole) > 0).astype(np.uint8)
     area = int(m.sum())
     if area == 0 or (not cfg.tone and cfg.grain <= 0):
         return rebuilt
     size = float(np.sqrt(area))
-    ys, xs = np.nonzero(m)
+    bx, by, bw, bh = cv2.boundingRect(m)
     pad = int(np.ceil(size * (cfg.ring + cfg.band))) + 8
-    y1, y2 = max(0, ys.min() - pad), min(m.shape[0], ys.max() + pad + 1)
-    x1, x2 = max(0, xs.min() - pad), min(m.shape[1], xs.max() + pad + 1)
+    y1, y2 = max(0, by - pad), min(m.shape[0], by + bh + pad)
+    x1, x2 = max(0, bx - pad), min(m.shape[1], bx + bw + pad)
     box = (slice(y1, y2), slice(x1, x2))
     o, r, mb = original[box], rebuilt[box].astype(np.float32), m[box]
-    sk = None if skin is None else np.asarray(skin)[box]
+    sk = None
+    if landmarks is not None:
+        sk = skin_region(mb.shape, np.asarray(landmarks, np.float32) - [x1, y1])
     if cfg.tone:
         band = max(2, int(round(cfg.band * size)))
         lab = _lab(r) + tone_offset(o, rebuilt[box], mb, band, sk)
@@ -253,7 +258,8 @@ def finish_face(
         hp_out = _highpass(r, sigma)
         hole_b = mb > 0
         if ring.sum() > 16:
-            field = grain_field(hp_src, ring, hole_b, int(round(6 * sigma)) + 4, rng=_rng(seed))
+            rng = np.random.default_rng(seed)
+            field = grain_field(hp_src, ring, hole_b, int(round(6 * sigma)) + 4, rng)
             want = float(np.mean(hp_src[ring] ** 2))
             have = float(np.mean(hp_out[hole_b] ** 2))
             got = float(np.mean(field[hole_b] ** 2))
@@ -264,10 +270,6 @@ def finish_face(
     fin = np.clip(r + 0.5, 0, 255).astype(np.uint8)
     out[box] = np.where(mb[..., None] > 0, fin, rebuilt[box])
     return out
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
 
 
 def skin_region(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
@@ -290,9 +292,8 @@ def skin_region(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     out = np.zeros(shape, np.uint8)
     cv2.fillConvexPoly(out, hull, 1)
     r = max(2, int(0.06 * np.linalg.norm(lm[16] - lm[0])))
+    parts = np.ones(shape, np.uint8)
     for group in (BROWS[:5], BROWS[5:], EYES[:6], EYES[6:]):
-        pts = cv2.convexHull(lm[list(group)].astype(np.int32))
-        holes = np.zeros(shape, np.uint8)
-        cv2.fillConvexPoly(holes, pts, 1)
-        out[cv2.dilate(holes, _disk(r)) > 0] = 0
+        cv2.fillConvexPoly(parts, cv2.convexHull(lm[list(group)].astype(np.int32)), 0)
+    out[cv2.distanceTransform(parts, cv2.DIST_L2, 3) <= r] = 0
     return out > 0

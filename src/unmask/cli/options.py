@@ -10,9 +10,9 @@ BACKEND_HELP = "auto: ONNX Runtime on the CPU where .onnx weights exist, else Py
 
 
 def pipeline_options(func):
-    """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector`` and ``--segmenter``;
-    the command receives them as one ``pipeline`` dict of :class:`~unmask.api.Unmasker`
-    keyword arguments."""
+    """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector``, ``--segmenter``,
+    ``--finish``, ``--seam`` and ``--hole-margin``; the command receives them as one
+    ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword arguments."""
     options = [
         click.option(
             "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
@@ -42,8 +42,38 @@ def pipeline_options(func):
             default="default",
             show_default=True,
         ),
+        click.option(
+            "--finish/--no-finish",
+            default=True,
+            show_default=True,
+            help="Give each rebuilt face the grain of the visible skin at the photo's resolution.",
+        ),
+        click.option(
+            "--seam",
+            type=click.Choice(["inside", "outside"]),
+            default="inside",
+            show_default=True,
+            help="Fade the rebuilt face in inside the hole (nothing outside it changes) or "
+            "out beyond it.",
+        ),
+        click.option(
+            "--hole-margin",
+            type=click.FloatRange(0, 0.1),
+            default=0.0,
+            show_default=True,
+            help="Grow the segmented mask by this share of the aligned crop's side.",
+        ),
     ]
-    keys = ("weights_dir", "device", "backend", "detector", "segmenter")
+    keys = (
+        "weights_dir",
+        "device",
+        "backend",
+        "detector",
+        "segmenter",
+        "finish",
+        "seam",
+        "hole_margin",
+    )
 
     @functools.wraps(func)  # keeps options declared below this decorator
     def wrapper(**kwargs):

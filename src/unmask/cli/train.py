@@ -1,7 +1,8 @@
 """``unmask train <stage>`` and ``unmask train promote`` (needs ``pip install 'unmask[train]'``).
 
 Every stage takes ``--dataset DIR`` plus ``--set key=value`` overrides of its typed config
-(unknown keys are rejected), ``--config FILE.json``, and ``--resume RUN_FOLDER``.
+(unknown keys are rejected), ``--config FILE.json`` (the recipes in the repository's
+``configs/``; repeatable, later files win, ``--set`` wins over all), and ``--resume RUN_FOLDER``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ def _parse_sets(items: tuple[str, ...]) -> dict:
     return out
 
 
+def _read_config(path: str) -> dict:
+    data = json.loads(Path(path).read_text())
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path}: expected a JSON object", param_hint="--config")
+    return data
+
+
 @click.group()
 def train() -> None:
     """Train a stage on a built dataset (run folders under ./runs, resumable)."""
@@ -43,7 +51,11 @@ def train() -> None:
 @click.argument("stage", type=click.Choice(sorted(STAGES)))
 @click.option("--dataset", type=click.Path(file_okay=False), help="Built dataset folder.")
 @click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="JSON file of config keys."
+    "--config",
+    "config_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of config keys, e.g. a recipe from configs/ (repeatable; later files win).",
 )
 @click.option("--set", "sets", multiple=True, help="Config override key=value (JSON value).")
 @click.option("--resume", type=click.Path(file_okay=False), help="Run folder to continue.")
@@ -53,7 +65,7 @@ def train() -> None:
     type=click.Path(file_okay=False),
     help="segmenter: aligned real-label folder from `unmask data realseg`.",
 )
-def run_stage(stage, dataset, config_file, sets, resume, arch, real):
+def run_stage(stage, dataset, config_files, sets, resume, arch, real):
     """Train STAGE (also reachable as `unmask train STAGE`)."""
     import importlib
 
@@ -70,8 +82,8 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     if resume:
         run = Run(resume).claim() if rank0 else Run(resume)
         data = run.config()
-    if config_file:
-        data.update(json.loads(Path(config_file).read_text()))
+    for config_file in config_files:
+        data.update(_read_config(config_file))
     if dataset:
         data["dataset"] = dataset
     if arch:
@@ -140,7 +152,14 @@ for _alias, _stage in ALIASES.items():
     multiple=True,
     help="Promotion-time config override key=value (JSON value), e.g. flip_tta=true.",
 )
-def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
+@click.option(
+    "--config",
+    "config_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of promotion-time overrides, e.g. configs/detector/promote.json.",
+)
+def promote(run_folder, out, checkpoint, fp16, int8, name, sets, config_files):
     """Export a run's EMA weights (+ calibration) to a weights folder."""
     import importlib
 
@@ -153,7 +172,11 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
         raise click.UsageError(f"--name applies to attr runs only, not {stage}")
     mod = importlib.import_module(STAGES[stage][0])
     extra = {"name": name} if name else {}
-    path = mod.promote(run, Path(out), checkpoint, fp16, overrides=_parse_sets(sets), **extra)
+    overrides: dict = {}
+    for config_file in config_files:
+        overrides.update(_read_config(config_file))
+    overrides.update(_parse_sets(sets))
+    path = mod.promote(run, Path(out), checkpoint, fp16, overrides=overrides, **extra)
     if int8:
         info = weights.find(path.stem, path.parent)
         module = weights.load_module(info)

@@ -79,7 +79,7 @@ def evaluate(
     name: str = "attr",
     inputs: str = "masked",
 ) -> dict:
-    """All metrics of issue #3 on ``split`` of a built dataset.
+    """All gender and landmark metrics on ``split`` of a built dataset.
 
     Args:
         dataset: built dataset folder.

@@ -247,7 +247,7 @@ def evaluate(
     sheet_rows: int = 8,
     timing_repeats: int = 20,
 ) -> dict:
-    """All metrics of issue #6 on ``split`` of a built dataset; optionally write the comparison
+    """All inpainting metrics on ``split`` of a built dataset; optionally write the comparison
     sheet PNG to ``sheet_path``.
 
     Args:

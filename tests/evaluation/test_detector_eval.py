@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
+from unmask.detection.net import NetDetector
 from unmask.evaluation.detector import dlib_predict, evaluate
 from unmask.evaluation.detector_report import markdown
 from unmask.models.detector import FaceDetector
-from unmask.stages.detector import NetDetector
 
 
 def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
@@ -92,7 +92,7 @@ def _fake_detector_sets():
 
 
 def test_choose_threshold_finds_the_small_face_rule():
-    from unmask.evaluation.detector import choose_threshold
+    from unmask.validation.detector import choose_threshold
 
     predict, scenes, negs = _fake_detector_sets()
     thr, val = choose_threshold(predict, scenes, negs, max_fp=0.1)
@@ -109,7 +109,7 @@ def test_choose_threshold_finds_the_small_face_rule():
 
 
 def test_bars_margin_widens_the_error_of_clustered_false_faces():
-    from unmask.evaluation.detector import bars_margin
+    from unmask.validation.detector import bars_margin
 
     spread = [1] * 10 + [0] * 90  # 10 boxes on 10 of 100 pictures
     cluster = [5, 5] + [0] * 98  # 10 boxes on 2 pictures

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.faces.detect import Detection
+from unmask.detection.base import Detection
+from unmask.detection.net import NetDetector
 from unmask.runtime import weights
-from unmask.stages.detector import NetDetector
 from unmask.training.detector import DetectorTrainConfig, focal_loss, giou, promote, train
 from unmask.training.runs import Run
 

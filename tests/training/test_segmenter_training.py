@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from unmask.runtime import weights
-from unmask.stages.segment import choose_postprocess
 from unmask.training.runs import Run
 from unmask.training.segmenter import SegTrainConfig, promote, train
+from unmask.validation.segmenter import choose_postprocess
 
 
 def _cfg(ds, tmp_path, steps, arch="unet", real=None):

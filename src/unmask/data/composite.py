@@ -497,7 +497,7 @@ class CompositeScenes(Dataset):
         return self.maker(np.random.default_rng([self.seed, self.epoch, i]))
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        from unmask.stages.detector import letterbox
+        from unmask.detection.decode import letterbox
 
         sc = self.scene(i)
         size, cap = self.maker.cfg.size, self.maker.cfg.max_objects

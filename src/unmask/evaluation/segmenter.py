@@ -41,7 +41,7 @@ def _dark(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _clean(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from unmask.training.segmenter import has_unmasked_original
+    from unmask.validation.segmenter import has_unmasked_original
 
     keep = has_unmasked_original(b).numpy()
     crops = from_nchw(b["clean"][keep])
@@ -64,7 +64,7 @@ def _score_set(
     from torch.utils.data import DataLoader
 
     from unmask.data.dataset import FaceMaskDataset
-    from unmask.training.segmenter import spaced_subset
+    from unmask.validation.segmenter import spaced_subset
 
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {sorted(VARIANTS)}")

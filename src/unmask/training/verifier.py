@@ -112,9 +112,9 @@ def mine(det, maker, n: int, seed: int, cfg: VerifierTrainConfig) -> dict[str, n
         float32 ``N`` (1 = face), ``side`` float32 ``N`` letterbox side, ``mined`` bool ``N``
         (False for the jittered true faces).
     """
+    from unmask.detection.decode import letterbox_sides
+    from unmask.detection.zoom import zoom_crop
     from unmask.metrics.detection import box_iou
-    from unmask.stages.detector import letterbox_sides
-    from unmask.stages.detector_zoom import zoom_crop
 
     out = cfg.image_size + MARGIN
     context = cfg.context * out / cfg.image_size
@@ -170,7 +170,7 @@ def mined_sets(cfg: VerifierTrainConfig, run: Run) -> tuple[dict, dict]:
 
 def _detector(cfg: VerifierTrainConfig):
     """The proposing detector with its own second looks switched off."""
-    from unmask.stages.detector import NetDetector
+    from unmask.detection.net import NetDetector
 
     det = NetDetector.from_weights(cfg.detector)
     det.zoom_side = det.verify_side = 0.0

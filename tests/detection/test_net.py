@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.faces.detect import Detection
+from unmask.detection.base import Detection
+from unmask.detection.decode import decode, letterbox, nms, small_face_penalty
+from unmask.detection.net import NetDetector
 from unmask.models.detector import FaceDetector
-from unmask.stages.detector import NetDetector, decode, letterbox, nms, small_face_penalty
 
 
 def test_letterbox_maps_points_consistently():

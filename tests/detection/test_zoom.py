@@ -2,15 +2,15 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.models.detector import FaceDetector
-from unmask.stages.detector import NetDetector
-from unmask.stages.detector_zoom import (
+from unmask.detection.net import NetDetector
+from unmask.detection.zoom import (
     ZOOM_FLOOR,
     detector_look,
     expected_box,
     second_look,
     zoom_crop,
 )
+from unmask.models.detector import FaceDetector
 
 
 def test_zoom_crop_puts_the_candidate_in_the_expected_box():
@@ -70,9 +70,9 @@ def test_detector_with_zoom_only_lowers_small_candidates():
 
 
 def test_verifier_look_gives_one_probability_per_crop_in_one_batch():
+    from unmask.detection.zoom import verifier_look
     from unmask.models.verifier import FaceVerifier
     from unmask.runtime.backend import as_net
-    from unmask.stages.detector_zoom import verifier_look
 
     calls = []
 

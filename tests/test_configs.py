@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -15,16 +14,15 @@ CONFIGS = sorted((REPO / "configs").glob("*/*.json"))
 
 
 def _config_class(stage: str):
-    from unmask.cli.train import STAGES
+    from unmask import registry
 
-    mod, cls = STAGES[stage]
-    return getattr(importlib.import_module(mod), cls)
+    return registry.train_config(stage)
 
 
 def test_there_are_recipes_for_every_trained_stage() -> None:
-    from unmask.cli.train import STAGES
+    from unmask import registry
 
-    assert {p.parent.name for p in CONFIGS} == set(STAGES)
+    assert {p.parent.name for p in CONFIGS} == set(registry.trainable())
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(REPO)) for p in CONFIGS])

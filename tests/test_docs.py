@@ -51,20 +51,18 @@ def command_lines(code: str) -> list[str]:
 
 
 def _stage_config_fields(stage: str) -> set[str]:
-    import importlib
+    from unmask import registry
 
-    from unmask.cli.train import STAGES
-
-    mod, cls = STAGES[stage]
-    return {f.name for f in dataclasses.fields(getattr(importlib.import_module(mod), cls))}
+    return {f.name for f in dataclasses.fields(registry.train_config(stage))}
 
 
 def check_cli(line: str) -> None:
     """Parse one ``unmask ...`` line against the click command tree; raise AssertionError."""
     import click
 
+    from unmask import registry
     from unmask.cli.main import cli
-    from unmask.cli.train import ALIASES, STAGES, run_stage
+    from unmask.cli.train import ALIASES, run_stage
 
     args = shlex.split(line)
     if args[0] == "torchrun":
@@ -81,7 +79,11 @@ def check_cli(line: str) -> None:
         assert sub is not None, f"{line}: no command {' '.join([*path, rest[0]])}"
         cmd, path, rest = sub, [*path, rest[0]], rest[1:]
     stage = None
-    if path[:2] == ["unmask", "train"] and len(path) == 3 and path[2] in {*STAGES, *ALIASES}:
+    if (
+        path[:2] == ["unmask", "train"]
+        and len(path) == 3
+        and path[2] in {*registry.STAGES, *ALIASES}
+    ):
         stage = ALIASES.get(path[2], path[2])
         cmd, rest = run_stage, [stage, *rest]
     names = {o: p for p in cmd.params for o in (*p.opts, *p.secondary_opts)}

@@ -12,13 +12,6 @@ ATTR = dict(image_size=32, widths=(8, 8, 16, 16), blocks=1, head_channels=4)
 TINY = dict(widths=[4, 8, 8, 8], dilations=[1, 2], embed_dim=8)
 
 
-@pytest.fixture(autouse=True)
-def _registry(monkeypatch):
-    monkeypatch.setitem(
-        weights.ARCHITECTURES, "InpaintGenerator", "unmask.models.inpainter:InpaintGenerator"
-    )
-
-
 def _weights(folder, guided=True, seed=0):
     torch.manual_seed(seed)
     args = dict(landmark_channels=5 if guided else 0, gender_film=guided, **TINY)

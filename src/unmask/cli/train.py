@@ -13,13 +13,7 @@ from pathlib import Path
 
 import click
 
-STAGES = {
-    "attr": ("unmask.training.attr", "AttrTrainConfig"),
-    "segmenter": ("unmask.training.segmenter", "SegTrainConfig"),
-    "detector": ("unmask.training.detector", "DetectorTrainConfig"),
-    "inpainter": ("unmask.training.inpainter", "InpaintTrainConfig"),
-    "verifier": ("unmask.training.verifier", "VerifierTrainConfig"),
-}
+from unmask import registry
 
 
 def _parse_sets(items: tuple[str, ...]) -> dict:
@@ -48,7 +42,7 @@ def train() -> None:
 
 
 @train.command("run")
-@click.argument("stage", type=click.Choice(sorted(STAGES)))
+@click.argument("stage", type=click.Choice(sorted(registry.trainable())))
 @click.option("--dataset", type=click.Path(file_okay=False), help="Built dataset folder.")
 @click.option(
     "--config",
@@ -72,9 +66,8 @@ def run_stage(stage, dataset, config_files, sets, resume, arch, real):
     from unmask.config import from_dict
     from unmask.training.runs import Run
 
-    mod_name, cls_name = STAGES[stage]
-    mod = importlib.import_module(mod_name)
-    cls = getattr(mod, cls_name)
+    mod = importlib.import_module(registry.STAGES[stage].trainer)
+    cls = registry.train_config(stage)
     run = None
     data: dict = {}
     # under torchrun only rank 0 holds the folder and writes its config; the others follow it
@@ -121,7 +114,7 @@ def _stage_command(stage: str, name: str | None = None) -> click.Command:
     return cmd
 
 
-for _stage in STAGES:
+for _stage in registry.trainable():
     train.add_command(_stage_command(_stage))
 for _alias, _stage in ALIASES.items():
     train.add_command(_stage_command(_stage, _alias))
@@ -170,7 +163,7 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets, config_files):
     stage = run.folder.name.split("-")[1]
     if name and stage != "attr":
         raise click.UsageError(f"--name applies to attr runs only, not {stage}")
-    mod = importlib.import_module(STAGES[stage][0])
+    mod = importlib.import_module(registry.STAGES[stage].trainer)
     extra = {"name": name} if name else {}
     overrides: dict = {}
     for config_file in config_files:

@@ -16,44 +16,22 @@ Examples::
 
 from __future__ import annotations
 
+from unmask import registry
 from unmask.detection.base import Detector
 
 
-def _trained(**kwargs) -> Detector:
-    from unmask.detection.net import NetDetector
-
-    return NetDetector.from_weights(**kwargs)
-
-
-def _dlib(kind: str):
-    def make(**kwargs) -> Detector:
-        from unmask.detection.dlib_detector import DlibDetector
-
-        return DlibDetector(kind, **kwargs)
-
-    return make
-
-
-def _aligned(**kwargs) -> Detector:
-    from unmask.detection.base import AlignedInput
-
-    return AlignedInput()
-
-
-_BACKENDS = {"unmask": _trained, "hog": _dlib("hog"), "cnn": _dlib("cnn"), "aligned": _aligned}
-
-
 def available() -> list[str]:
-    """Names of the detector backends."""
-    return sorted(_BACKENDS)
+    """Names of the detector backends (:data:`unmask.registry.DETECTORS`)."""
+    return sorted(registry.DETECTORS)
 
 
 def create(name: str, **kwargs) -> Detector:
-    """Build the detector backend called ``name`` (see :func:`available`)."""
+    """Build the detector backend called ``name`` (see :func:`available`); ``kwargs`` go to the
+    trained detector (``weights_dir``, ``device``, ``backend``)."""
     try:
-        factory = _BACKENDS[name]
+        target, fixed = registry.DETECTORS[name]
     except KeyError:
         raise ValueError(
             f"unknown detector {name!r}; choose from {', '.join(available())}"
         ) from None
-    return factory(**kwargs)
+    return registry.resolve(target)(**fixed, **kwargs)

@@ -1,6 +1,6 @@
 """Before | after sheet of the pipeline on real masked photos (no ground truth exists).
 
-usage: python tools/real_dev_sheet.py OUT.png [PHOTO_DIR] [N_PHOTOS] [WEIGHTS_DIR]
+usage: python research/real_dev_sheet.py OUT.png [PHOTO_DIR] [N_PHOTOS] [WEIGHTS_DIR]
     [--start K] [--holes]
 
 Runs :class:`unmask.Unmasker` on ``N_PHOTOS`` photos (sorted names, from the ``K``-th) and

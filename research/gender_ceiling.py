@@ -16,7 +16,7 @@ The gender judge reads each composite and the ground truth. Donors (``K`` per cr
 It measures the judge and the data: the agreement a rebuild would get if it drew someone
 else's real face, of the right gender, where the mask was.
 
-usage: python tools/gender_ceiling.py [--dataset D] [--judge J] [--weights W] [--k K]
+usage: python research/gender_ceiling.py [--dataset D] [--judge J] [--weights W] [--k K]
     [--limit N] [--pool N] [--sheet OUT.png]   (prints JSON; the sheet: ground truth, the
     inpainter's output, then the first donor composite of each rule, for 8 crops)
 """

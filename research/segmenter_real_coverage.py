@@ -9,7 +9,7 @@ it also draws, for the photos of ``--photos`` (default: the six lowest ratios), 
 aligned crop with the hole the inpainter fills (magenta) under ``--before``, ``--after`` and
 each ``--also`` folder, one photo a row.
 
-usage: python tools/segmenter_real_coverage.py --before DIR [--after DIR] [FOLDER] [--limit N]
+usage: python research/segmenter_real_coverage.py --before DIR [--after DIR] [FOLDER] [--limit N]
     [--sheet OUT.png [--photos A,B,...] [--also DIR ...]]
 """
 

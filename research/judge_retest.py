@@ -2,7 +2,7 @@
 that keeps the face (JPEG q75 round trip; a 2-pixel shift) flips its verdict. This is the
 noise floor under the inpainter's gender-agreement figure.
 
-usage: python tools/judge_retest.py [DATASET] [JUDGE_DIR]   (prints JSON)
+usage: python research/judge_retest.py [DATASET] [JUDGE_DIR]   (prints JSON)
 """
 
 import io

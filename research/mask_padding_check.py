@@ -17,7 +17,7 @@ is re-aligned three ways, and the shipped inpainter fills the same hole in each:
 Figures: PSNR over the hole pixels inside the photo, and gender agreement of the independent
 judge (``eval/judge``) between the composite and the clean crop.
 
-usage: python tools/mask_padding_check.py N [--dataset D] [--faces F] [--judge J]
+usage: python research/mask_padding_check.py N [--dataset D] [--faces F] [--judge J]
     [--weights W] [--sheet SHEET.png]
 (N test rows of a dataset built with ``--padding clean``; W: the pipeline's weights folder,
 default the shipped ones; prints JSON)

@@ -4,7 +4,7 @@ Test-split faces are re-aligned from their source photos both ways; the stored m
 supplies the mask pixels, so only the out-of-photo padding differs. Every figure is computed
 on the same crops (inpainter PSNR over hole pixels inside the photo).
 
-usage: python tools/padding_check.py N [DATASET] [FACES]   (N test rows; prints JSON)
+usage: python research/padding_check.py N [DATASET] [FACES]   (N test rows; prints JSON)
 """
 
 import json

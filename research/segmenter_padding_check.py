@@ -9,7 +9,7 @@ inside the photo only (what is pasted back): IoU, leftover (mask pixels outside 
 share of the mask) and extra area (hole pixels off the mask, share of the mask), split by
 whether the mask reaches the photo's edge.
 
-usage: python tools/segmenter_padding_check.py N [--dataset D] [--faces F] [--weights W]
+usage: python research/segmenter_padding_check.py N [--dataset D] [--faces F] [--weights W]
     [--sheet SHEET.png]   (prints JSON)
 """
 

@@ -1,6 +1,6 @@
 """How the inpainter's gender conditioning changes the gender of its output.
 
-usage: python tools/gender_conditioning.py DATASET WEIGHTS_DIR GUIDE_DIR [JUDGE_DIR]
+usage: python research/gender_conditioning.py DATASET WEIGHTS_DIR GUIDE_DIR [JUDGE_DIR]
        [--split val] [--limit N]
 
 For each validation crop the shipped attr network predicts landmarks and P(female) from the

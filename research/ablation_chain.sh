@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One unguided ablation seed on the shipped inpainter's own step schedule, on CPU, phase by
-# phase, resumable across sessions (docs/eval_inpainter.md, "Session 17").
+# phase, resumable across sessions (docs/history.md, "Session 17").
 #
 # The shipped guided model (C2) is 17,078 steps at batch 8 in four phases; the ablation gets
 # the same steps, data and losses, without landmark channels or gender FiLM:
@@ -12,7 +12,7 @@
 # Each call continues where the last stopped. STOP_AT (HH:MM, today) sends SIGTERM then; the
 # trainer saves a checkpoint and the next call resumes from it. Weights: data/$TAG.
 #
-#   SEED=0 STOP_AT=12:40 bash tools/ablation_chain.sh
+#   SEED=0 STOP_AT=12:40 bash research/ablation_chain.sh
 # For a dry run: P1..P4 (the phases' end steps), DATA1 / DATA4 (datasets), EXTRA (options
 # added to every training call, e.g. tiny widths), RUNS (runs folder), OUTDIR (weights).
 set -euo pipefail

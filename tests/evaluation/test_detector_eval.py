@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from support import research
 from unmask.detection.net import NetDetector
 from unmask.evaluation.detector import dlib_predict, evaluate
 from unmask.evaluation.detector_report import markdown
@@ -36,6 +37,7 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     assert res["synthetic_worn"]["images"] == 3
     assert res["real_dev"]["ours"]["photos"] == 1
     assert set(res["cpu_ms_640x480"]) == {"threads_1", "threads_2"}
+    res["acceptance"] = research("bars").detector(res)
     assert "face_free_fp_per_image" in res["acceptance"]
     n, thr = res["negatives"]["neg_images"], res["threshold"]
     boxes = sum(f["boxes"] for f in res["false_faces"])

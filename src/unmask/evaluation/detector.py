@@ -1,13 +1,13 @@
 """Evaluate face detectors: the trained one beside dlib's HOG and CNN.
 
-Measurements (issue #5):
+Measurements:
 
 * held-out synthetic scenes (test-split faces, held-out natural backgrounds): recall at IoU 0.5
   and false faces per image, by scene kind, mask and face size, keypoint error;
 * the same scenes with every face unmasked (photo faces, which have no unmasked version, are
   swapped for crop faces): recall, to compare with dlib on the same photos;
 * a stress set of held-out scenes whose faces often wear glasses, sunglasses, a cap or a
-  fringe (:data:`WORN`): recall, not part of the acceptance;
+  fringe (:data:`WORN`): recall;
 * face-free pictures (held-out natural images, procedural textures, objects, masks without a
   face, hands): false faces per image;
 * a folder of real masked photos with no labels (``masked-real-dev``): the share of photos with
@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.evaluation.detector_report import acceptance
 from unmask.metrics.detection import (
     Predict,
     collect,
@@ -276,7 +275,6 @@ def evaluate(
         save_image(Path(sheet_path), detection_sheet(det.predict, pics, thr))
     res["cpu_ms_640x480"] = cpu_ms(det, repeats=timing_repeats, image=_photo_640(sets.scenes))
     res["params"] = det.net.num_params
-    res["acceptance"] = acceptance(res)
     return res
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from unmask.faces.landmarks import five_from_68
+from unmask.faces.landmarks import BROWS, EYES, JAW_LEFT, JAW_RIGHT, five_from_68
 
 
 def _frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -62,7 +62,7 @@ def draw_glasses(
             cv2.ellipse(frame, e, 1.0, thick, cv2.LINE_AA)
     inner = [centres[0] + ex * axes[0], centres[1] - ex * axes[0]]
     cv2.line(frame, _pt(inner[0]), _pt(inner[1]), 1.0, thick, cv2.LINE_AA)
-    for c, ear, sign in ((centres[0], lm[0], -1), (centres[1], lm[16], 1)):
+    for c, ear, sign in ((centres[0], lm[JAW_LEFT], -1), (centres[1], lm[JAW_RIGHT], 1)):
         start = c + sign * ex * axes[0]
         cv2.line(
             frame,
@@ -104,8 +104,8 @@ def draw_headwear(img: np.ndarray, lm: np.ndarray, rng: np.random.Generator) -> 
     line, across the head, in a flat colour with some texture."""
     h, w = img.shape[:2]
     _eyes, ex, ey, d = _frame(lm)
-    brow = lm[17:27].mean(0)
-    eye_mid = lm[36:48].mean(0)
+    brow = lm[list(BROWS)].mean(0)
+    eye_mid = lm[list(EYES)].mean(0)
     drop = float(np.dot(eye_mid - brow, ey))  # brows to eyes along the face
     edge_at = brow + ey * drop * rng.uniform(-1.2, 0.6)
     t = np.linspace(-1.6, 1.6, 33) * d

@@ -28,7 +28,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from unmask.faces.landmarks import MOUTH, NOSE_TIP, check_landmarks
+from unmask.faces.landmarks import (
+    CHIN,
+    JAW_HALF_LEFT,
+    JAW_HALF_RIGHT,
+    JAW_LEFT,
+    JAW_RIGHT,
+    MOUTH,
+    NOSE_BASE,
+    NOSE_BRIDGE,
+    NOSE_TIP,
+    UPPER_LIP_MID,
+    check_landmarks,
+    face_frame,
+)
 from unmask.masking.base import MaskedFace, finish
 
 log = logging.getLogger(__name__)
@@ -123,21 +136,20 @@ def parse_masks_cfg(path: str | Path) -> list[MaskTemplate]:
     return out
 
 
-def _frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Face axes: ``u`` (eye line, image left to right), ``v`` (down), face width and height."""
-    u = lm[42:48].mean(0) - lm[36:42].mean(0)
-    n = float(np.hypot(*u))
-    u = u / n if n > 1e-6 else np.array([1.0, 0.0], np.float32)
-    v = np.array([-u[1], u[0]], np.float32)
-    width = max(float((lm[16] - lm[0]) @ u), n, 1.0)
-    height = max(float((lm[8] - lm[27]) @ v), 0.5 * width)
+def _face_box(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The :func:`~unmask.faces.landmarks.face_frame` axes ``u`` (eye line) and ``v`` (down,
+    float32), and the face's width and height along them."""
+    f = face_frame(lm)
+    u, v = f.u, f.v.astype(np.float32)
+    width = max(float((lm[JAW_RIGHT] - lm[JAW_LEFT]) @ u), f.eye_dist, 1.0)
+    height = max(float((lm[CHIN] - lm[NOSE_BRIDGE]) @ v), 0.5 * width)
     return u, v, width, height
 
 
 def _jaw_at(lm: np.ndarray, v: np.ndarray, level: float, right: bool) -> np.ndarray:
     """Point of one jaw half (0-8 or 16-8) at ``level`` along ``v`` (measured from point 27)."""
-    pts = lm[16:7:-1] if right else lm[0:9]
-    s = np.maximum.accumulate((pts - lm[27]) @ v)
+    pts = lm[list(JAW_HALF_RIGHT)] if right else lm[list(JAW_HALF_LEFT)]
+    s = np.maximum.accumulate((pts - lm[NOSE_BRIDGE]) @ v)
     if level <= s[0]:  # above the jaw's end: extend its first segment upward
         ds = s[1] - s[0]
         d = (pts[1] - pts[0]) / ds if ds > 1e-3 else -v
@@ -156,8 +168,8 @@ def estimate_yaw(landmarks: np.ndarray) -> float:
     the nose points toward the image left.
     """
     lm = check_landmarks(landmarks)
-    u, v, _, _ = _frame(lm)
-    level = float((lm[NOSE_TIP] - lm[27]) @ v)
+    u, v, _, _ = _face_box(lm)
+    level = float((lm[NOSE_TIP] - lm[NOSE_BRIDGE]) @ v)
     lo, hi = (float(_jaw_at(lm, v, level, r) @ u) for r in (False, True))
     return float(np.clip((float(lm[NOSE_TIP] @ u) - lo) / max(hi - lo, 1e-6), 0, 1)) - 0.5
 
@@ -189,13 +201,15 @@ def face_points(
             bottom (point 33, 0) and the upper lip (point 51, 1).
     """
     lm = check_landmarks(landmarks)
-    u, v, fw, fh = _frame(lm)
+    u, v, fw, fh = _face_box(lm)
     if nose_out is None:
-        b = lm[27] + max(top - 0.12 * grow, 0.05) * (lm[NOSE_TIP] - lm[27])
+        b = lm[NOSE_BRIDGE] + max(top - 0.12 * grow, 0.05) * (lm[NOSE_TIP] - lm[NOSE_BRIDGE])
     else:
-        b = lm[33] + nose_out * max(1 - 0.4 * grow, 0.0) * (lm[51] - lm[33])
-    e = lm[8] + (drop + 0.04 * grow) * fh * v
-    lb, le = float((b - lm[27]) @ v), float((e - lm[27]) @ v)
+        b = lm[NOSE_BASE] + nose_out * max(1 - 0.4 * grow, 0.0) * (
+            lm[UPPER_LIP_MID] - lm[NOSE_BASE]
+        )
+    e = lm[CHIN] + (drop + 0.04 * grow) * fh * v
+    lb, le = float((b - lm[NOSE_BRIDGE]) @ v), float((e - lm[NOSE_BRIDGE]) @ v)
     if anchors is None:
         ratios = np.array([0.2, 0.2, 0.67, 0.67])
     else:
@@ -228,7 +242,7 @@ def _scene(image: np.ndarray, lm: np.ndarray) -> tuple[tuple[float, float], np.n
         luma of each cheek), a colour cast (float32 ``(3,)`` RGB gains near 1, from the
         highlights) and a saturation factor in [0, 1] (0 for a greyscale photo).
     """
-    r = max(int(0.06 * _frame(lm)[2]), 1)
+    r = max(int(0.06 * _face_box(lm)[2]), 1)
     small = image[::4, ::4].reshape(-1, 3).astype(np.float32)
     luma = []
     for i, j in ((2, 31), (14, 35)):
@@ -492,7 +506,7 @@ class TemplateMasks:
                 hsv = rng.random(), rng.uniform(0.25, 0.9), rng.uniform(0.3, 0.95)
                 look["colour"] = [round(255 * c) for c in colorsys.hsv_to_rgb(*hsv)]
 
-        fw = _frame(lm)[2]
+        fw = _face_box(lm)[2]
         sigma = float(np.clip(0.004 * fw, 0.5, 1.5))
         mouth, nose = lm[list(MOUTH)], lm[NOSE_TIP][None]
         plan = [(g, nose_out) for g in range(3) if nose_out is not None]

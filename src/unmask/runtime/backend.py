@@ -148,6 +148,26 @@ def from_nchw(images) -> np.ndarray:
     return np.ascontiguousarray((a * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1))
 
 
+def resize_batch(images: np.ndarray, size: int) -> np.ndarray:
+    """Every image of an ``N x H x W [x C]`` batch resized to ``size x size`` (area averaging
+    when shrinking, bilinear when enlarging); the batch itself when it already has that size.
+
+    Examples::
+
+        >>> import numpy as np
+        >>> from unmask.runtime.backend import resize_batch
+        >>> resize_batch(np.zeros((2, 64, 64, 3), np.uint8), 32).shape
+        (2, 32, 32, 3)
+    """
+    import cv2
+
+    h, w = images.shape[1:3]
+    if (h, w) == (size, size):
+        return images
+    inter = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(im, (size, size), interpolation=inter) for im in images])
+
+
 def as_net(model, arch: str | None = None):
     """A net as is, or a torch module wrapped in :class:`TorchNet` with the signature of
     ``arch`` (default: its class name)."""

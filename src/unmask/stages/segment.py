@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from unmask.metrics.calibration import sigmoid
-from unmask.runtime.backend import as_net, open_net, to_nchw
+from unmask.runtime.backend import as_net, open_net, resize_batch, to_nchw
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +171,7 @@ class Segmenter:
             crops = crops[None]
         h, w = crops.shape[1:3]
         size = self.image_size
-        if (h, w) != (size, size):
-            inter = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
-            crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
+        crops = resize_batch(crops, size)
         out = [
             sigmoid(self.net(image=to_nchw(crops[i : i + self.batch]))["logits"][:, 0])
             for i in range(0, len(crops), self.batch)

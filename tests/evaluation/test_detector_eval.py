@@ -67,7 +67,7 @@ def test_dlib_baseline_finds_a_real_face():
 def _fake_detector_sets():
     """Scenes whose large faces score 0.35 and tiny ones 0.7, and face-free pictures with one
     tiny false face at 0.44 each (640 x 480 photos: boxes halve on a 320 letterbox)."""
-    from unmask.data.composite import Scene
+    from unmask.scenes.composite import Scene
 
     rng = np.random.default_rng(0)
     scenes, negs, answers = [], [], {}

@@ -89,7 +89,7 @@ def cpu_ms(
 
 
 # the stress set: test scenes whose faces often wear glasses, sunglasses, a cap or a fringe,
-# or are squashed like a turned head (see :mod:`unmask.data.accessories`)
+# or are squashed like a turned head (see :mod:`unmask.scenes.accessories`)
 WORN = {"glasses": 0.3, "sunglasses": 0.5, "headwear": 0.5, "squash": 0.3}
 
 
@@ -125,8 +125,8 @@ def held_out(
 ) -> HeldOut:
     """Make the held-out sets from the dataset's ``test`` split (faces, photos and natural
     backgrounds no training scene uses); scenes are drawn for a ``size``-pixel letterbox."""
-    from unmask.data.backgrounds import SKIMAGE_TEST, skimage_photo
-    from unmask.data.composite import SceneConfig, build_maker
+    from unmask.scenes.backgrounds import SKIMAGE_TEST, skimage_photo
+    from unmask.scenes.composite import SceneConfig, build_maker
 
     maker = build_maker(dataset, "test", SceneConfig(size=size), photos, photo_cache, templates)
 

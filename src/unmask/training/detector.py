@@ -1,5 +1,5 @@
 """Train the masked-face detector (:class:`~unmask.models.detector.FaceDetector`) on composite
-scenes (:mod:`unmask.data.composite`).
+scenes (:mod:`unmask.scenes.composite`).
 
 Losses: CenterNet's penalty-reduced focal loss on the centre heatmap, GIoU on the boxes decoded
 at every cell near a face centre (TTFNet-style Gaussian weights, each face weighing 1), and a
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from unmask.data.composite import CompositeScenes, SceneConfig, build_maker
 from unmask.models.detector import FaceDetector
+from unmask.scenes.composite import CompositeScenes, SceneConfig, build_maker
 from unmask.training.common import (
     EMA,
     infinite,
@@ -185,7 +185,7 @@ def losses(out: dict, batch: dict, cfg: DetectorTrainConfig) -> dict:
 def _eval_sets(cfg: DetectorTrainConfig) -> tuple[list, list]:
     """Fixed validation scenes (faces) and face-free pictures: synthetic scenes and, like
     the test set, the whole validation photos of scikit-image (text, coins, brick, clock)."""
-    from unmask.data.backgrounds import SKIMAGE_VAL, skimage_photo
+    from unmask.scenes.backgrounds import SKIMAGE_VAL, skimage_photo
 
     mk = maker(cfg, "val", compute_landmarks=False)
     scenes = [mk(np.random.default_rng([cfg.seed, 10**6, i])) for i in range(cfg.eval_images)]

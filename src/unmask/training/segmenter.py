@@ -65,8 +65,8 @@ class SegTrainConfig:
     pos_weight: float = 2.0
     dice_weight: float = 1.0
     clean_prob: float = 0.15
-    dark_prob: float = 0.0  # share of samples with dark surroundings (unmask.data.darken)
-    light_prob: float = 0.0  # share with a light or skin-toned mask (unmask.data.light_masks)
+    dark_prob: float = 0.0  # share of samples with dark surroundings (unmask.augment.darken)
+    light_prob: float = 0.0  # share with a light or skin-toned mask (unmask.augment.light_masks)
     init_weights: str | None = None  # fine-tune: start from the promoted weights in this folder
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
@@ -123,11 +123,11 @@ def losses(model, batch: dict, cfg: SegTrainConfig, rng: torch.Generator | None 
     the sum of torchvision's losses (the whole face mask is one instance). A share
     ``cfg.clean_prob`` of the synthetic samples is shown unmasked with an empty target, and a
     share ``cfg.light_prob`` with their mask repainted light or skin-toned
-    (:func:`unmask.data.light_masks.light_mask_batch`), and a share ``cfg.dark_prob`` of all
+    (:func:`unmask.augment.light_masks.light_mask_batch`), and a share ``cfg.dark_prob`` of all
     samples with dark surroundings (and half of those with a dark mask:
-    :func:`unmask.data.darken.darken_batch`)."""
-    from unmask.data.darken import darken_batch
-    from unmask.data.light_masks import light_mask_batch
+    :func:`unmask.augment.darken.darken_batch`)."""
+    from unmask.augment.darken import darken_batch
+    from unmask.augment.light_masks import light_mask_batch
 
     x, y = with_clean_faces(batch, cfg.clean_prob, rng)
     x = light_mask_batch(x, y, batch["landmarks"], cfg.light_prob, rng)

@@ -51,7 +51,7 @@ def light_mask_batch(x, y, landmarks, prob: float, generator=None, blur_px: floa
     in a light tone: half of them in the face's own skin tone (times a gain in [0.9, 1.1]), the
     rest in one of :data:`TONES`.
 
-    Arguments and result as :func:`unmask.data.darken.darken_batch`.
+    Arguments and result as :func:`unmask.augment.darken.darken_batch`.
     """
     import torch
 

@@ -1,7 +1,7 @@
 import numpy as np
 
-from unmask.data.accessories import accessorize, draw_glasses, draw_headwear
 from unmask.faces.align import MEAN_68
+from unmask.scenes.accessories import accessorize, draw_glasses, draw_headwear
 
 
 def _face(size: int = 160):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from unmask.data.backgrounds import Backgrounds, procedural
-from unmask.data.textures import KINDS, texture
+from unmask.scenes.backgrounds import Backgrounds, procedural
+from unmask.scenes.textures import KINDS, texture
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.data.backgrounds import Backgrounds, procedural
-from unmask.data.composite import (
+from unmask.data.face_sources import canonical_box, crop_faces
+from unmask.faces.align import MEAN_68
+from unmask.scenes.backgrounds import Backgrounds, procedural
+from unmask.scenes.composite import (
     CompositeScenes,
     SceneConfig,
     SceneMaker,
@@ -11,8 +13,6 @@ from unmask.data.composite import (
     degrade,
     render_targets,
 )
-from unmask.data.face_sources import canonical_box, crop_faces
-from unmask.faces.align import MEAN_68
 
 
 def _maker(ds, **kw):
@@ -111,7 +111,7 @@ def test_build_maker_with_shared_templates(tiny_dataset):
 
 
 def test_natural_backgrounds_are_disjoint_by_split():
-    from unmask.data.backgrounds import SKIMAGE_TEST, SKIMAGE_TRAIN, SKIMAGE_VAL
+    from unmask.scenes.backgrounds import SKIMAGE_TEST, SKIMAGE_TRAIN, SKIMAGE_VAL
 
     lists = {"train": SKIMAGE_TRAIN, "val": SKIMAGE_VAL, "test": SKIMAGE_TEST}
     for split, names in lists.items():

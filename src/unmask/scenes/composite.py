@@ -8,7 +8,7 @@ keypoints of every face in it. Three kinds, chosen per index:
     or landscape photos from 40 to 900 px: the shape of most masked-face photos people have.
 ``scene``
     1-6 faces of 10 px to 60 % of the letterbox side pasted with feathered head-shaped alpha
-    onto a background (see :mod:`unmask.data.backgrounds`), among distractor objects.
+    onto a background (see :mod:`unmask.scenes.backgrounds`), among distractor objects.
 ``negative``
     a face-free background with distractors (masks without a face, hands, skin ovals).
 
@@ -16,8 +16,8 @@ Faces come from a built dataset (aligned crops with teacher landmarks; masked wi
 dataset's own variants or freshly with the mask engine; about 20 % left unmasked) and from
 :func:`photo_faces` (photos with masks already on and photo-level landmarks). Photo effects
 (colour, grey, blur, low resolution, noise, JPEG) are applied at the native resolution. Faces
-can wear glasses, sunglasses or headwear (:mod:`unmask.data.accessories`) and be squashed
-sideways like a turned head, and scenes can carry printed text (:mod:`unmask.data.text`);
+can wear glasses, sunglasses or headwear (:mod:`unmask.scenes.accessories`) and be squashed
+sideways like a turned head, and scenes can carry printed text (:mod:`unmask.scenes.text`);
 those are off in :class:`SceneConfig`'s defaults (the held-out
 test scenes) and on in the detector's training recipe.
 :class:`CompositeScenes` letterboxes each scene to ``size`` and renders CenterNet-style targets.
@@ -35,11 +35,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unmask.data.accessories import accessorize
-from unmask.data.backgrounds import Backgrounds, _image_width, _read_rgb, paste
 from unmask.data.face_sources import FaceSource, canonical_box
-from unmask.data.text import draw_text
 from unmask.faces.landmarks import FLIP_5, five_from_68
+from unmask.scenes.accessories import accessorize
+from unmask.scenes.backgrounds import Backgrounds, _image_width, _read_rgb, paste
+from unmask.scenes.text import draw_text
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ class SceneConfig:
     sunglasses: float = 0.0
     headwear: float = 0.0
     squash: float = 0.0
-    text: float = 0.0  # a block of printed text on a scene's background (unmask.data.text)
-    textures: float = 0.0  # backgrounds drawn as pebbles or fur (unmask.data.textures)
+    text: float = 0.0  # a block of printed text on a scene's background (unmask.scenes.text)
+    textures: float = 0.0  # backgrounds drawn as pebbles or fur (unmask.scenes.textures)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> SceneConfig:

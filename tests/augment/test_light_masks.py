@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from support import mean_face_with_mask
-from unmask.data.light_masks import TONES, light_mask_batch, recolour_mask, skin_tone
+from unmask.augment.light_masks import TONES, light_mask_batch, recolour_mask, skin_tone
 from unmask.faces.landmarks import NOSE_TIP
 
 S = 64

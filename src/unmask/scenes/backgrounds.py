@@ -110,7 +110,7 @@ def _lerp(t: np.ndarray, colours: list[np.ndarray]) -> np.ndarray:
 def procedural(rng: np.random.Generator, h: int, w: int, kind: str | None = None) -> np.ndarray:
     """A procedural picture: ``gradient``, ``noise``, ``shapes``, ``stripes`` or ``skin``
     (one at random when ``kind`` is ``None``), or, only when asked for, a natural texture of
-    :data:`unmask.data.textures.KINDS`.
+    :data:`unmask.scenes.textures.KINDS`.
 
     Drawn at most 256 px on the longer side, then resized. Returns ``h x w x 3`` uint8 RGB.
     """
@@ -119,7 +119,7 @@ def procedural(rng: np.random.Generator, h: int, w: int, kind: str | None = None
         small = procedural(rng, max(4, int(h * f)), max(4, int(w * f)), kind)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     kind = kind or str(rng.choice(["gradient", "noise", "shapes", "stripes", "skin"]))
-    from unmask.data import textures
+    from unmask.scenes import textures
 
     if kind in textures.KINDS:
         img = textures.texture(rng, h, w, kind)
@@ -202,10 +202,10 @@ class Backgrounds:
 
     def sample(self, rng: np.random.Generator, h: int, w: int, textures: float = 0.0) -> np.ndarray:
         """A background picture, ``h x w x 3`` uint8 RGB; with probability ``textures`` a
-        procedural natural texture (:mod:`unmask.data.textures`; no draw when 0, so scenes of
+        procedural natural texture (:mod:`unmask.scenes.textures`; no draw when 0, so scenes of
         a seed stay as they were)."""
         if textures and rng.random() < textures:
-            from unmask.data.textures import KINDS
+            from unmask.scenes.textures import KINDS
 
             return procedural(rng, h, w, str(rng.choice(KINDS)))
         u = rng.random()

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from support import mean_face_with_mask
-from unmask.data.darken import MASK_GAIN, SURROUND_GAIN, darken, darken_batch, lower_surroundings
+from unmask.augment.darken import MASK_GAIN, SURROUND_GAIN, darken, darken_batch, lower_surroundings
 from unmask.faces.landmarks import NOSE_TIP, face_outline
 
 S = 64

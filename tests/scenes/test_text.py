@@ -1,6 +1,6 @@
 import numpy as np
 
-from unmask.data.text import draw_text
+from unmask.scenes.text import draw_text
 
 
 def test_draw_text_writes_letters_inside_the_canvas():

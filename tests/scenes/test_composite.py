@@ -5,14 +5,9 @@ import torch
 from unmask.data.face_sources import canonical_box, crop_faces
 from unmask.faces.align import MEAN_68
 from unmask.scenes.backgrounds import Backgrounds, procedural
-from unmask.scenes.composite import (
-    CompositeScenes,
-    SceneConfig,
-    SceneMaker,
-    build_maker,
-    degrade,
-    render_targets,
-)
+from unmask.scenes.composite import SceneConfig, SceneMaker, build_maker
+from unmask.scenes.dataset import CompositeScenes, render_targets
+from unmask.scenes.effects import degrade
 
 
 def _maker(ds, **kw):

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from unmask.models.detector import FaceDetector
-from unmask.scenes.composite import CompositeScenes, SceneConfig, build_maker
+from unmask.scenes.composite import SceneConfig, build_maker
+from unmask.scenes.dataset import CompositeScenes
 from unmask.training.common import (
     EMA,
     infinite,

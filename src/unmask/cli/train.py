@@ -29,10 +29,25 @@ def _parse_sets(items: tuple[str, ...]) -> dict:
     return out
 
 
-def _read_config(path: str) -> dict:
-    data = json.loads(Path(path).read_text())
-    if not isinstance(data, dict):
-        raise click.BadParameter(f"{path}: expected a JSON object", param_hint="--config")
+def _config_option(what: str):
+    """``--config FILE`` (repeatable): JSON objects of ``what``, later files winning."""
+    return click.option(
+        "--config",
+        "config_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help=f"JSON file of {what} (repeatable; later files win).",
+    )
+
+
+def _read_configs(paths: tuple[str, ...]) -> dict:
+    """The keys of the JSON objects in ``paths``, later files winning."""
+    data: dict = {}
+    for path in paths:
+        one = json.loads(Path(path).read_text())
+        if not isinstance(one, dict):
+            raise click.BadParameter(f"{path}: expected a JSON object", param_hint="--config")
+        data.update(one)
     return data
 
 
@@ -44,13 +59,7 @@ def train() -> None:
 @train.command("run")
 @click.argument("stage", type=click.Choice(sorted(registry.trainable())))
 @click.option("--dataset", type=click.Path(file_okay=False), help="Built dataset folder.")
-@click.option(
-    "--config",
-    "config_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="JSON file of config keys, e.g. a recipe from configs/ (repeatable; later files win).",
-)
+@_config_option("config keys, e.g. a recipe from configs/")
 @click.option("--set", "sets", multiple=True, help="Config override key=value (JSON value).")
 @click.option("--resume", type=click.Path(file_okay=False), help="Run folder to continue.")
 @click.option("--arch", help="segmenter: unet (default) or maskrcnn.")
@@ -75,8 +84,7 @@ def run_stage(stage, dataset, config_files, sets, resume, arch, real):
     if resume:
         run = Run(resume).claim() if rank0 else Run(resume)
         data = run.config()
-    for config_file in config_files:
-        data.update(_read_config(config_file))
+    data.update(_read_configs(config_files))
     if dataset:
         data["dataset"] = dataset
     if arch:
@@ -145,13 +153,7 @@ for _alias, _stage in ALIASES.items():
     multiple=True,
     help="Promotion-time config override key=value (JSON value), e.g. flip_tta=true.",
 )
-@click.option(
-    "--config",
-    "config_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="JSON file of promotion-time overrides, e.g. configs/detector/promote.json.",
-)
+@_config_option("promotion-time overrides, e.g. configs/detector/promote.json")
 def promote(run_folder, out, checkpoint, fp16, int8, name, sets, config_files):
     """Export a run's EMA weights (+ calibration) to a weights folder."""
     import importlib
@@ -165,10 +167,7 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets, config_files):
         raise click.UsageError(f"--name applies to attr runs only, not {stage}")
     mod = importlib.import_module(registry.STAGES[stage].trainer)
     extra = {"name": name} if name else {}
-    overrides: dict = {}
-    for config_file in config_files:
-        overrides.update(_read_config(config_file))
-    overrides.update(_parse_sets(sets))
+    overrides = {**_read_configs(config_files), **_parse_sets(sets)}
     path = mod.promote(run, Path(out), checkpoint, fp16, overrides=overrides, **extra)
     if int8:
         info = weights.find(path.stem, path.parent)

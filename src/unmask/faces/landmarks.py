@@ -77,6 +77,14 @@ def five_from_68(points: np.ndarray) -> np.ndarray:
         points: ``(68, 2)`` pixel xy.
     Returns:
         ``(5, 2)`` float32 pixel xy in the five-point order of this module.
+
+    Examples::
+
+        >>> from unmask.faces.align import MEAN_68
+        >>> from unmask.faces.landmarks import five_from_68
+        >>> five = five_from_68(MEAN_68 * 256)
+        >>> five.shape, bool(five[0, 0] < five[1, 0] and five[3, 0] < five[4, 0])
+        ((5, 2), True)
     """
     p = check_landmarks(points)
     eyes = [_eye(p, EYE_IMAGE_LEFT), _eye(p, EYE_IMAGE_RIGHT)]

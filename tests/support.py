@@ -135,3 +135,17 @@ def make_tiny_weights(folder: Path, stages=tuple(TINY_ARCH), seed: int = 0) -> P
         model = weights.build_module(arch, args).eval()
         weights.save(folder, stage, model, arch, args, dict(TINY_META[stage]))
     return folder
+
+
+def research(name: str):
+    """The research script ``research/<name>.py`` as a module (it is not part of the package;
+    its own folder goes on ``sys.path`` so that its sibling imports resolve)."""
+    import sys
+
+    folder = REPO / "research"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    spec = importlib.util.spec_from_file_location(f"research_{name}", folder / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

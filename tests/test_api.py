@@ -57,8 +57,8 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(
     import cv2
 
     from unmask.demo import example_face
+    from unmask.detection.base import Detection
     from unmask.faces.align import align, inside_photo, repad
-    from unmask.faces.detect import Detection
     from unmask.faces.landmarks import five_from_68
 
     _, masked, mask = masked_example()

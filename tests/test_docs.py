@@ -51,32 +51,39 @@ def command_lines(code: str) -> list[str]:
 
 
 def _stage_config_fields(stage: str) -> set[str]:
-    import importlib
+    from unmask import registry
 
-    from unmask.cli.train import STAGES
-
-    mod, cls = STAGES[stage]
-    return {f.name for f in dataclasses.fields(getattr(importlib.import_module(mod), cls))}
+    return {f.name for f in dataclasses.fields(registry.train_config(stage))}
 
 
 def check_cli(line: str) -> None:
     """Parse one ``unmask ...`` line against the click command tree; raise AssertionError."""
     import click
 
+    from unmask import registry
     from unmask.cli.main import cli
-    from unmask.cli.train import ALIASES, STAGES, run_stage
+    from unmask.cli.train import ALIASES, run_stage
 
     args = shlex.split(line)
     if args[0] == "torchrun":
         args = ["unmask", *args[args.index("unmask.cli.main") + 1 :]]
     assert args[0] == "unmask", line
     cmd, path, rest = cli, ["unmask"], args[1:]
-    while isinstance(cmd, click.Group) and rest and not rest[0].startswith("-"):
+    while isinstance(cmd, click.Group) and rest:
+        if rest[0].startswith("-"):  # a group's own flag, e.g. ``unmask -v train ...``
+            flags = {o for p in cmd.params if p.is_flag or p.count for o in p.opts}
+            assert rest[0] in flags, f"{line}: {' '.join(path)} has no flag {rest[0]}"
+            rest = rest[1:]
+            continue
         sub = cmd.get_command(click.Context(cmd), rest[0])
         assert sub is not None, f"{line}: no command {' '.join([*path, rest[0]])}"
         cmd, path, rest = sub, [*path, rest[0]], rest[1:]
     stage = None
-    if path[:2] == ["unmask", "train"] and len(path) == 3 and path[2] in {*STAGES, *ALIASES}:
+    if (
+        path[:2] == ["unmask", "train"]
+        and len(path) == 3
+        and path[2] in {*registry.STAGES, *ALIASES}
+    ):
         stage = ALIASES.get(path[2], path[2])
         cmd, rest = run_stage, [stage, *rest]
     names = {o: p for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
@@ -158,11 +165,13 @@ def test_the_parser_check_catches_drift() -> None:
 
     check_cli("unmask run photos/ -o out --save restored,masks")
     check_cli("unmask train attr --dataset d --set minutes=5")
+    check_cli("unmask -v train attr --config configs/attr/member1.json")
     for bad in (
         "unmask run photos/ -o out --no-such-option",
         "unmask rum photos/",
         "unmask run photos/ --backend tensorflow",
         "unmask train attr --dataset d --set no_such_key=1",
+        "unmask --no-such-flag run photos/",
     ):
         with pytest.raises((AssertionError, click.ClickException)):
             check_cli(bad)

@@ -135,7 +135,7 @@ class Unmasker:
 
     @property
     def detector(self):
-        from unmask.faces import detect
+        from unmask import detection as detect
         from unmask.faces.teacher import TeacherUnavailable
 
         def make():

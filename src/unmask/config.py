@@ -15,6 +15,18 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 
     Raises:
         ValueError: on keys that ``cls`` does not define.
+
+    Examples::
+
+        >>> from unmask import registry
+        >>> from unmask.config import from_dict
+        >>> cfg = from_dict(registry.train_config("attr"), {"dataset": "data/utk256", "steps": 5})
+        >>> cfg.steps, cfg.batch
+        (5, 32)
+        >>> from_dict(registry.train_config("attr"), {"dataset": "d", "stpes": 5})
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown AttrTrainConfig keys: stpes; known: ...
     """
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - names)

@@ -65,3 +65,44 @@ def grid(rows: Sequence[Sequence[np.ndarray]], size: int | None = None, pad: int
             y, x = pad + i * (s + pad), pad + j * (s + pad)
             sheet[y : y + s, x : x + s] = img
     return sheet
+
+
+def draw_detections(
+    image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray | None = None
+) -> np.ndarray:
+    """Copy of an RGB uint8 photo with boxes (green), scores and keypoints drawn."""
+    import cv2
+
+    out = np.ascontiguousarray(image.copy())
+    t = max(1, round(max(image.shape[:2]) / 300))
+    colours = ((255, 60, 60), (60, 60, 255), (255, 255, 0), (255, 0, 255), (0, 255, 255))
+    for i, (b, s) in enumerate(zip(boxes, scores, strict=True)):
+        p0, p1 = (int(b[0]), int(b[1])), (int(b[2]), int(b[3]))
+        cv2.rectangle(out, p0, p1, (40, 255, 40), t)
+        cv2.putText(
+            out,
+            f"{s:.2f}",
+            (p0[0], max(p0[1] - 3, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.35 * t,
+            (40, 255, 40),
+            t,
+        )
+        if keypoints is not None and np.isfinite(keypoints[i]).all():
+            for (x, y), c in zip(keypoints[i], colours, strict=True):
+                cv2.circle(out, (int(x), int(y)), t + 1, c, -1)
+    return out
+
+
+def detection_sheet(
+    predict, images: Sequence[np.ndarray], threshold: float, cols: int = 8, size: int = 192
+) -> np.ndarray:
+    """A grid (:func:`unmask.viz.grid`) of photos with their detections, letterboxed squares."""
+    from unmask.detection.decode import letterbox
+
+    tiles = []
+    for img in images:
+        boxes, scores, kps = predict(img, threshold)
+        tiles.append(letterbox(draw_detections(img, boxes, scores, kps), size)[0])
+    rows = [tiles[i : i + cols] for i in range(0, len(tiles), cols)]
+    return grid(rows, size)

@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
+from support import research
+from unmask.detection.net import NetDetector
 from unmask.evaluation.detector import dlib_predict, evaluate
 from unmask.evaluation.detector_report import markdown
 from unmask.models.detector import FaceDetector
-from unmask.stages.detector import NetDetector
 
 
 def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
@@ -36,6 +37,7 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     assert res["synthetic_worn"]["images"] == 3
     assert res["real_dev"]["ours"]["photos"] == 1
     assert set(res["cpu_ms_640x480"]) == {"threads_1", "threads_2"}
+    res["acceptance"] = research("bars").detector(res)
     assert "face_free_fp_per_image" in res["acceptance"]
     n, thr = res["negatives"]["neg_images"], res["threshold"]
     boxes = sum(f["boxes"] for f in res["false_faces"])
@@ -65,7 +67,7 @@ def test_dlib_baseline_finds_a_real_face():
 def _fake_detector_sets():
     """Scenes whose large faces score 0.35 and tiny ones 0.7, and face-free pictures with one
     tiny false face at 0.44 each (640 x 480 photos: boxes halve on a 320 letterbox)."""
-    from unmask.data.composite import Scene
+    from unmask.scenes.composite import Scene
 
     rng = np.random.default_rng(0)
     scenes, negs, answers = [], [], {}
@@ -92,7 +94,7 @@ def _fake_detector_sets():
 
 
 def test_choose_threshold_finds_the_small_face_rule():
-    from unmask.evaluation.detector import choose_threshold
+    from unmask.validation.detector import choose_threshold
 
     predict, scenes, negs = _fake_detector_sets()
     thr, val = choose_threshold(predict, scenes, negs, max_fp=0.1)
@@ -109,7 +111,7 @@ def test_choose_threshold_finds_the_small_face_rule():
 
 
 def test_bars_margin_widens_the_error_of_clustered_false_faces():
-    from unmask.evaluation.detector import bars_margin
+    from unmask.validation.detector import bars_margin
 
     spread = [1] * 10 + [0] * 90  # 10 boxes on 10 of 100 pictures
     cluster = [5, 5] + [0] * 98  # 10 boxes on 2 pictures

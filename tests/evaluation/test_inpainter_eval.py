@@ -2,21 +2,18 @@ import numpy as np
 import pytest
 import torch
 
+from support import research
 from unmask.evaluation.inpainter import evaluate, opencv_inpaint
 from unmask.evaluation.inpainter_report import markdown
 from unmask.models.face_attr import FaceAttrNet
 from unmask.models.inpainter import InpaintGenerator
 from unmask.runtime import weights
 
+conditioning = research("conditioning")
+bars = research("bars")
+
 ATTR = dict(image_size=32, widths=(8, 8, 16, 16), blocks=1, head_channels=4)
 TINY = dict(widths=[4, 8, 8, 8], dilations=[1, 2], embed_dim=8)
-
-
-@pytest.fixture(autouse=True)
-def _registry(monkeypatch):
-    monkeypatch.setitem(
-        weights.ARCHITECTURES, "InpaintGenerator", "unmask.models.inpainter:InpaintGenerator"
-    )
 
 
 def _weights(folder, guided=True, seed=0):
@@ -67,6 +64,7 @@ def test_evaluate_all_rows_table_and_sheet(tiny_dataset, tmp_path):
         assert 0 <= row["gender_sure_share"] <= 1
         assert "gender_agreement_sure" in row or row["gender_sure_share"] == 0
     assert res["feature_net"] == "gender_judge"
+    res["acceptance"] = bars.inpainter(res)
     assert "pass_psnr" in res["acceptance"] and "nme_all_ablation_seed_spread" in res["acceptance"]
     assert (tmp_path / "sheet.png").is_file()
     md = markdown(res)
@@ -87,7 +85,7 @@ def test_evaluate_notes_missing_judge(tiny_dataset, tmp_path, monkeypatch):
         w,
         attr_dir=w,
         judge_dir=tmp_path / "none",
-        conditioning="teacher",
+        condition=conditioning.Conditioning("teacher"),
         limit=2,
         identity_limit=0,
         timing_repeats=0,
@@ -100,8 +98,11 @@ def test_the_model_under_test_gets_its_own_label(tiny_dataset, tmp_path):
     """A candidate evaluated with ``label`` is named so in the table, and the bars are checked
     on its row; a label that another row already has is refused."""
     w = _weights(tmp_path / "w")
-    kw = dict(conditioning="teacher", limit=2, identity_limit=0, timing_repeats=0)
+    kw = dict(
+        condition=conditioning.Conditioning("teacher"), limit=2, identity_limit=0, timing_repeats=0
+    )
     res = evaluate(tiny_dataset, w, label="candidate", **kw)
+    res["acceptance"] = bars.inpainter(res)
     assert list(res["rows"]) == ["candidate", "OpenCV Telea", "OpenCV NS"]
     gain = res["rows"]["candidate"]["psnr_hole"] - res["rows"]["OpenCV Telea"]["psnr_hole"]
     assert res["main"] == "candidate"
@@ -138,12 +139,12 @@ def test_mixed_conditioning_takes_one_input_from_the_dataset(tiny_dataset, tmp_p
     weights.save(w, "attr", FaceAttrNet(**ATTR), "FaceAttrNet", ATTR, {"gender_temperature": 1})
     kw = dict(attr_dir=w, judge_dir=tmp_path / "none", limit=2, identity_limit=0)
     kw["timing_repeats"] = 0
-    lm = evaluate(tiny_dataset, w, conditioning="teacher-landmarks", **kw)
-    gen = evaluate(tiny_dataset, w, conditioning="teacher-gender", **kw)
+    lm = evaluate(tiny_dataset, w, condition=conditioning.Conditioning("teacher-landmarks"), **kw)
+    gen = evaluate(tiny_dataset, w, condition=conditioning.Conditioning("teacher-gender"), **kw)
     assert lm["conditioning"] == "teacher-landmarks" and lm["conditioning_nme"]["all"] == 0
     assert gen["conditioning_nme"]["all"] > 0
     with pytest.raises(ValueError, match="conditioning must be one of"):
-        evaluate(tiny_dataset, w, conditioning="oracle", **kw)
+        evaluate(tiny_dataset, w, condition=conditioning.Conditioning("oracle"), **kw)
 
 
 def test_landmark_mix_moves_the_conditioning_towards_the_teacher(tiny_dataset, tmp_path):
@@ -154,14 +155,15 @@ def test_landmark_mix_moves_the_conditioning_towards_the_teacher(tiny_dataset, t
     kw = dict(attr_dir=w, judge_dir=tmp_path / "none", limit=2, identity_limit=0)
     kw["timing_repeats"] = 0
     full = evaluate(tiny_dataset, w, **kw)["conditioning_nme"]["all"]
-    half = evaluate(tiny_dataset, w, landmark_mix=0.5, **kw)
+    half = evaluate(tiny_dataset, w, condition=conditioning.Conditioning(landmark_mix=0.5), **kw)
     assert half["landmark_mix"] == 0.5 and full > 0
     assert half["conditioning_nme"]["all"] == pytest.approx(full / 2, rel=1e-4)
-    jaw = evaluate(tiny_dataset, w, landmark_mix=1.0, mix_points="jaw", **kw)
+    jaw_mix = conditioning.Conditioning(landmark_mix=1.0, mix_points="jaw")
+    jaw = evaluate(tiny_dataset, w, condition=jaw_mix, **kw)
     assert 0 < jaw["conditioning_nme"]["all"] < full and jaw["mix_points"] == "jaw"
     with pytest.raises(ValueError, match="mix_points"):
-        evaluate(tiny_dataset, w, landmark_mix=1.0, mix_points="ears", **kw)
+        conditioning.Conditioning(landmark_mix=1.0, mix_points="ears")
     with pytest.raises(ValueError, match="needs predicted landmarks"):
-        evaluate(tiny_dataset, w, conditioning="teacher-landmarks", landmark_mix=0.5, **kw)
+        conditioning.Conditioning("teacher-landmarks", landmark_mix=0.5)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        evaluate(tiny_dataset, w, landmark_mix=1.5, **kw)
+        conditioning.Conditioning(landmark_mix=1.5)

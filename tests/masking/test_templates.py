@@ -18,7 +18,9 @@ from unmask.faces.align import MEAN_68
 from unmask.faces.landmarks import flip_landmarks
 from unmask.masking import templates as tm
 from unmask.masking.base import MaskSource
-from unmask.masking.templates import TemplateMasks, estimate_yaw, face_points, parse_masks_cfg
+from unmask.masking.template_files import parse_masks_cfg
+from unmask.masking.template_fit import estimate_yaw, face_points
+from unmask.masking.templates import TemplateMasks
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MOUTH = list(range(48, 68))

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from unmask.data.composite import Scene
 from unmask.metrics.detection import (
     box_iou,
     collect,
@@ -12,6 +11,7 @@ from unmask.metrics.detection import (
     real_photo_metrics,
     synthetic_metrics,
 )
+from unmask.scenes.composite import Scene
 
 
 def _scene(boxes):

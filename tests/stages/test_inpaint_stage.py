@@ -9,13 +9,6 @@ from unmask.stages.inpaint import Inpainter, gender_prob
 TINY = dict(widths=[4, 8, 8, 8], dilations=[1, 2], embed_dim=8)
 
 
-@pytest.fixture(autouse=True)
-def _registry(monkeypatch):
-    monkeypatch.setitem(
-        weights.ARCHITECTURES, "InpaintGenerator", "unmask.models.inpainter:InpaintGenerator"
-    )
-
-
 def _save(folder, guided=True, **meta):
     args = dict(landmark_channels=5 if guided else 0, gender_film=guided, **TINY)
     weights.save(

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from unmask.faces.detect import Detection
+from unmask.detection.base import Detection
+from unmask.detection.net import NetDetector
 from unmask.runtime import weights
-from unmask.stages.detector import NetDetector
 from unmask.training.detector import DetectorTrainConfig, focal_loss, giou, promote, train
 from unmask.training.runs import Run
 
@@ -49,9 +49,6 @@ def test_focal_and_giou_basics():
 
 
 def test_train_resume_promote_load_detect(tiny_dataset, tmp_path, monkeypatch):
-    monkeypatch.setitem(
-        weights.ARCHITECTURES, "FaceDetector", "unmask.models.detector:FaceDetector"
-    )
     run = train(_cfg(tiny_dataset, tmp_path, 3))
     recs = run.records()
     assert any(r.get("split") == "val" and "recall_0.5" in r for r in recs)

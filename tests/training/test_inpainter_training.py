@@ -14,13 +14,6 @@ from unmask.training.runs import Run
 ATTR = dict(image_size=32, widths=(8, 8, 16, 16), blocks=1, head_channels=4)
 
 
-@pytest.fixture(autouse=True)
-def _registry(monkeypatch):
-    monkeypatch.setitem(
-        weights.ARCHITECTURES, "InpaintGenerator", "unmask.models.inpainter:InpaintGenerator"
-    )
-
-
 def tiny_attr(folder):
     torch.manual_seed(0)
     net = FaceAttrNet(**ATTR)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from unmask.runtime import weights
-from unmask.stages.segment import choose_postprocess
 from unmask.training.runs import Run
 from unmask.training.segmenter import SegTrainConfig, promote, train
+from unmask.validation.segmenter import choose_postprocess
 
 
 def _cfg(ds, tmp_path, steps, arch="unet", real=None):
@@ -27,16 +27,7 @@ def _cfg(ds, tmp_path, steps, arch="unet", real=None):
     )
 
 
-@pytest.fixture
-def registered(monkeypatch):
-    """Register the segmenter architectures (whether or not the registry has them yet)."""
-    monkeypatch.setitem(weights.ARCHITECTURES, "MaskSegNet", "unmask.models.segmenter:MaskSegNet")
-    monkeypatch.setitem(
-        weights.ARCHITECTURES, "MaskRCNNSegmenter", "unmask.models.maskrcnn:MaskRCNNSegmenter"
-    )
-
-
-def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, registered):
+def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path):
     from unmask.evaluation.segmenter import evaluate, markdown
     from unmask.stages.segment import Segmenter
 
@@ -77,7 +68,7 @@ def test_unet_trains_resumes_promotes_and_evaluates(tiny_dataset, tmp_path, regi
         evaluate(tmp_path / "w", datasets={"x": (str(tiny_dataset), "test", "bright")})
 
 
-def test_eval_segmenter_cli_reads_the_dark_variant(tiny_dataset, tmp_path, registered):
+def test_eval_segmenter_cli_reads_the_dark_variant(tiny_dataset, tmp_path):
     from click.testing import CliRunner
 
     from unmask.cli.main import cli
@@ -92,7 +83,7 @@ def test_eval_segmenter_cli_reads_the_dark_variant(tiny_dataset, tmp_path, regis
     assert set(sets) == {"plain", "dark"} and sets["dark"]["n"] == sets["plain"]["n"] == 2
 
 
-def test_maskrcnn_trains_and_promotes(tiny_dataset, tmp_path, registered):
+def test_maskrcnn_trains_and_promotes(tiny_dataset, tmp_path):
     pytest.importorskip("torchvision")
     cfg = _cfg(tiny_dataset, tmp_path, 2, arch="maskrcnn")
     cfg.size, cfg.val_limit = 64, 2
@@ -134,7 +125,7 @@ def test_clean_faces_get_empty_targets_only_where_an_original_exists():
     assert torch.equal(x, masked) and torch.equal(y, mask)
 
 
-def test_fine_tune_starts_from_promoted_weights(tiny_dataset, tmp_path, registered):
+def test_fine_tune_starts_from_promoted_weights(tiny_dataset, tmp_path):
     import torch
 
     promote(train(_cfg(tiny_dataset, tmp_path, 2)), tmp_path / "w", checkpoint="last")

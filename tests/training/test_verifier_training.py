@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
+from unmask.detection.net import NetDetector
 from unmask.runtime import weights
-from unmask.stages.detector import NetDetector
 from unmask.training import detector as detector_training
 from unmask.training.runs import Run
 from unmask.training.verifier import VerifierTrainConfig, promote, summarize, train

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from unmask.evaluation.inpainter import CONDITIONING, MIX_POINTS
-
 
 @click.group("eval")
 def evaluate() -> None:
@@ -156,7 +154,7 @@ def eval_detector(
     "--label",
     default="shipped (guided)",
     show_default=True,
-    help="Row label of the --weights-dir model (the row the bars are checked on).",
+    help="Row label of the --weights-dir model.",
 )
 @click.option("--l1-dir", type=click.Path(file_okay=False), help="L1-only baseline inpainter.*")
 @click.option(
@@ -176,28 +174,6 @@ def eval_detector(
 @click.option("--judge-dir", type=click.Path(file_okay=False), help="Folder with gender_judge.*")
 @click.option("--attr-dir", type=click.Path(file_okay=False), help="Folder with attr.*")
 @click.option("--split", default="test", show_default=True)
-@click.option(
-    "--conditioning",
-    type=click.Choice(CONDITIONING),
-    default="predicted",
-    show_default=True,
-    help="Landmarks and gender for the learned models: predicted on the masked crop (the "
-    "pipeline), the dataset's teacher landmarks and label, or one of the two from the dataset.",
-)
-@click.option(
-    "--landmark-mix",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Diagnostic: move the predicted landmarks this share of the way to the teacher's.",
-)
-@click.option(
-    "--mix-points",
-    type=click.Choice(list(MIX_POINTS)),
-    default="all",
-    show_default=True,
-    help="The points --landmark-mix moves.",
-)
 @click.option("--limit", type=int, default=None, help="Evaluate the first N samples only.")
 @click.option(
     "--identity-limit",
@@ -221,9 +197,6 @@ def eval_inpainter(
     judge_dir,
     attr_dir,
     split,
-    conditioning,
-    landmark_mix,
-    mix_points,
     limit,
     identity_limit,
     out,
@@ -251,9 +224,6 @@ def eval_inpainter(
         judge_dir=judge_dir,
         attr_dir=attr_dir,
         split=split,
-        conditioning=conditioning,
-        landmark_mix=landmark_mix,
-        mix_points=mix_points,
         limit=limit,
         identity_limit=identity_limit or None,
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,

@@ -1,7 +1,8 @@
 """``unmask train <stage>`` and ``unmask train promote`` (needs ``pip install 'unmask[train]'``).
 
 Every stage takes ``--dataset DIR`` plus ``--set key=value`` overrides of its typed config
-(unknown keys are rejected), ``--config FILE.json``, and ``--resume RUN_FOLDER``.
+(unknown keys are rejected), ``--config FILE.json`` (the recipes in the repository's
+``configs/``; repeatable, later files win, ``--set`` wins over all), and ``--resume RUN_FOLDER``.
 """
 
 from __future__ import annotations
@@ -12,13 +13,7 @@ from pathlib import Path
 
 import click
 
-STAGES = {
-    "attr": ("unmask.training.attr", "AttrTrainConfig"),
-    "segmenter": ("unmask.training.segmenter", "SegTrainConfig"),
-    "detector": ("unmask.training.detector", "DetectorTrainConfig"),
-    "inpainter": ("unmask.training.inpainter", "InpaintTrainConfig"),
-    "verifier": ("unmask.training.verifier", "VerifierTrainConfig"),
-}
+from unmask import registry
 
 
 def _parse_sets(items: tuple[str, ...]) -> dict:
@@ -34,17 +29,37 @@ def _parse_sets(items: tuple[str, ...]) -> dict:
     return out
 
 
+def _config_option(what: str):
+    """``--config FILE`` (repeatable): JSON objects of ``what``, later files winning."""
+    return click.option(
+        "--config",
+        "config_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help=f"JSON file of {what} (repeatable; later files win).",
+    )
+
+
+def _read_configs(paths: tuple[str, ...]) -> dict:
+    """The keys of the JSON objects in ``paths``, later files winning."""
+    data: dict = {}
+    for path in paths:
+        one = json.loads(Path(path).read_text())
+        if not isinstance(one, dict):
+            raise click.BadParameter(f"{path}: expected a JSON object", param_hint="--config")
+        data.update(one)
+    return data
+
+
 @click.group()
 def train() -> None:
     """Train a stage on a built dataset (run folders under ./runs, resumable)."""
 
 
 @train.command("run")
-@click.argument("stage", type=click.Choice(sorted(STAGES)))
+@click.argument("stage", type=click.Choice(sorted(registry.trainable())))
 @click.option("--dataset", type=click.Path(file_okay=False), help="Built dataset folder.")
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="JSON file of config keys."
-)
+@_config_option("config keys, e.g. a recipe from configs/")
 @click.option("--set", "sets", multiple=True, help="Config override key=value (JSON value).")
 @click.option("--resume", type=click.Path(file_okay=False), help="Run folder to continue.")
 @click.option("--arch", help="segmenter: unet (default) or maskrcnn.")
@@ -53,16 +68,15 @@ def train() -> None:
     type=click.Path(file_okay=False),
     help="segmenter: aligned real-label folder from `unmask data realseg`.",
 )
-def run_stage(stage, dataset, config_file, sets, resume, arch, real):
+def run_stage(stage, dataset, config_files, sets, resume, arch, real):
     """Train STAGE (also reachable as `unmask train STAGE`)."""
     import importlib
 
     from unmask.config import from_dict
     from unmask.training.runs import Run
 
-    mod_name, cls_name = STAGES[stage]
-    mod = importlib.import_module(mod_name)
-    cls = getattr(mod, cls_name)
+    mod = importlib.import_module(registry.STAGES[stage].trainer)
+    cls = registry.train_config(stage)
     run = None
     data: dict = {}
     # under torchrun only rank 0 holds the folder and writes its config; the others follow it
@@ -70,8 +84,7 @@ def run_stage(stage, dataset, config_file, sets, resume, arch, real):
     if resume:
         run = Run(resume).claim() if rank0 else Run(resume)
         data = run.config()
-    if config_file:
-        data.update(json.loads(Path(config_file).read_text()))
+    data.update(_read_configs(config_files))
     if dataset:
         data["dataset"] = dataset
     if arch:
@@ -109,7 +122,7 @@ def _stage_command(stage: str, name: str | None = None) -> click.Command:
     return cmd
 
 
-for _stage in STAGES:
+for _stage in registry.trainable():
     train.add_command(_stage_command(_stage))
 for _alias, _stage in ALIASES.items():
     train.add_command(_stage_command(_stage, _alias))
@@ -140,7 +153,8 @@ for _alias, _stage in ALIASES.items():
     multiple=True,
     help="Promotion-time config override key=value (JSON value), e.g. flip_tta=true.",
 )
-def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
+@_config_option("promotion-time overrides, e.g. configs/detector/promote.json")
+def promote(run_folder, out, checkpoint, fp16, int8, name, sets, config_files):
     """Export a run's EMA weights (+ calibration) to a weights folder."""
     import importlib
 
@@ -151,9 +165,10 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets):
     stage = run.folder.name.split("-")[1]
     if name and stage != "attr":
         raise click.UsageError(f"--name applies to attr runs only, not {stage}")
-    mod = importlib.import_module(STAGES[stage][0])
+    mod = importlib.import_module(registry.STAGES[stage].trainer)
     extra = {"name": name} if name else {}
-    path = mod.promote(run, Path(out), checkpoint, fp16, overrides=_parse_sets(sets), **extra)
+    overrides = {**_read_configs(config_files), **_parse_sets(sets)}
+    path = mod.promote(run, Path(out), checkpoint, fp16, overrides=overrides, **extra)
     if int8:
         info = weights.find(path.stem, path.parent)
         module = weights.load_module(info)

@@ -60,11 +60,11 @@ class BuildConfig:
             raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, not {self.padding!r}")
 
 
-#: How the out-of-photo padding of a masked crop is made. ``"clean"`` (datasets before session
-#: 15): mirrored from the *unmasked* photo, so a crop whose chin touches the photo's edge shows
-#: a mirror of the hidden mouth and chin below the mask, which no real photo does. ``"masked"``:
-#: the mask is drawn into the photo and the padding made as the pipeline makes it
-#: (:func:`unmask.faces.align.repad`).
+#: How the out-of-photo padding of a masked crop is made. ``"clean"`` (how the first datasets
+#: were built): mirrored from the *unmasked* photo, so a crop whose chin touches the photo's
+#: edge shows a mirror of the hidden mouth and chin below the mask, which no real photo does.
+#: ``"masked"``: the mask is drawn into the photo and the padding made as the pipeline makes
+#: it (:func:`unmask.faces.align.repad`).
 PADDINGS = ("clean", "masked")
 
 

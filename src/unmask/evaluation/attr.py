@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def _group_metrics(p: dict, sel: np.ndarray, temperature: float) -> dict:
-    from unmask.training.attr import summarize
+    from unmask.validation.attr import summarize
 
     sub = {k: v[sel] for k, v in p.items()}
     out = summarize(sub, temperature) if sel.any() else {}
@@ -79,7 +79,7 @@ def evaluate(
     name: str = "attr",
     inputs: str = "masked",
 ) -> dict:
-    """All metrics of issue #3 on ``split`` of a built dataset.
+    """All gender and landmark metrics on ``split`` of a built dataset.
 
     Args:
         dataset: built dataset folder.
@@ -96,7 +96,7 @@ def evaluate(
 
     from unmask.data.dataset import FaceMaskDataset
     from unmask.stages.attr import FaceAttributes
-    from unmask.training.attr import predict
+    from unmask.validation.attr import predict
 
     dataset = Path(dataset)
     attr = FaceAttributes.from_weights(weights_dir, name=name, backend="torch")

@@ -1,13 +1,13 @@
 """Evaluate face detectors: the trained one beside dlib's HOG and CNN.
 
-Measurements (issue #5):
+Measurements:
 
 * held-out synthetic scenes (test-split faces, held-out natural backgrounds): recall at IoU 0.5
   and false faces per image, by scene kind, mask and face size, keypoint error;
 * the same scenes with every face unmasked (photo faces, which have no unmasked version, are
   swapped for crop faces): recall, to compare with dlib on the same photos;
 * a stress set of held-out scenes whose faces often wear glasses, sunglasses, a cap or a
-  fringe (:data:`WORN`): recall, not part of the acceptance;
+  fringe (:data:`WORN`): recall;
 * face-free pictures (held-out natural images, procedural textures, objects, masks without a
   face, hands): false faces per image;
 * a folder of real masked photos with no labels (``masked-real-dev``): the share of photos with
@@ -31,117 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-from unmask.evaluation.detector_report import acceptance, sheet
 from unmask.metrics.detection import (
     Predict,
     collect,
-    face_counts,
     false_faces,
     negatives_metrics,
     real_photo_metrics,
     synthetic_metrics,
 )
+from unmask.viz import detection_sheet
 
 log = logging.getLogger(__name__)
-
-
-#: score thresholds tried at promotion
-GRID = np.round(np.arange(0.2, 0.9001, 0.025), 3)
-
-
-def choose_threshold(
-    predict: Predict,
-    scenes: Sequence,
-    negatives: Sequence[np.ndarray],
-    max_fp: float = 0.05,
-    min_recall: float | None = None,
-    input_size: int = 320,
-    small: Sequence[tuple[float, float]] = ((0.0, 0.0),),
-) -> tuple[float, dict]:
-    """Choose the score threshold (0.2-0.9 in steps of 0.025) and the small-face rule on
-    validation pictures.
-
-    Each ``(side, penalty)`` of ``small`` is tried (see
-    :func:`~unmask.stages.detector.small_face_penalty`). Without ``min_recall``, each rule gets
-    its lowest threshold with at most ``max_fp`` false faces per face-free picture and the rule
-    with the highest recall there wins. With ``min_recall``, the pair of rule and threshold
-    clears both bars (recall >= ``min_recall``, false faces <= ``max_fp``) by the most
-    standard errors: the larger ``min(z_recall, z_false_faces)`` (see :func:`bars_margin`; the
-    false-face error from the per-picture counts), so neither figure sits at its bar while the
-    other has room to spare. Ties keep the earlier rule and threshold.
-
-    Returns:
-        The threshold and the validation metrics there, with the chosen ``small_side`` and
-        ``small_penalty`` (and with ``min_recall`` the ``bars_margin`` reached).
-    """
-    pos = collect(predict, [s.image for s in scenes])
-    neg = collect(predict, negatives)
-    pos_shapes = [s.image.shape for s in scenes]
-    neg_shapes = [n.shape for n in negatives]
-    faces = sum(len(s.boxes) for s in scenes)
-    best: tuple | None = None
-    for side, penalty in small:
-        p = _penalised(pos, pos_shapes, input_size, side, penalty)
-        n = _penalised(neg, neg_shapes, input_size, side, penalty)
-        for t in (float(v) for v in GRID):
-            fp = negatives_metrics(n, negatives, (t,))[f"neg_fp_per_image_{t}"]
-            if min_recall is None and fp > max_fp:
-                continue
-            recall = synthetic_metrics(p, scenes, (t,), breakdown=False)[f"recall_{t}"]
-            if min_recall is None:
-                key = (recall, -fp)
-            else:
-                counts = face_counts(n, t)
-                margin = bars_margin(recall, faces, fp, len(negatives), min_recall, max_fp, counts)
-                key = (margin,)
-            if best is None or key > best[0]:
-                best = (key, t, side, penalty, p, n)
-            if min_recall is None:
-                break
-    if best is None:  # no rule reaches max_fp: the strictest threshold, no small-face rule
-        best = (None, float(GRID[-1]), 0.0, 0.0, pos, neg)
-    best_key, thr, side, penalty, p, n = best
-    res = synthetic_metrics(p, scenes, (thr,))
-    res.update(negatives_metrics(n, negatives, (thr,)))
-    res.pop("breakdown", None)
-    res.update(small_side=side, small_penalty=penalty)
-    if min_recall is not None:  # every pair was scored: best_key holds the margin reached
-        res["bars_margin"] = round(best_key[0], 3)
-    log.info("score threshold %.3f, small faces (%s, %s): %s", thr, side, penalty, res)
-    return thr, res
-
-
-def _penalised(got: dict, shapes: Sequence, input_size: int, side: float, penalty: float) -> dict:
-    """:func:`collect` output with the small-face penalty applied, re-sorted by score."""
-    from unmask.stages.detector import small_face_penalty
-
-    preds = []
-    for (b, s, k), shape in zip(got["preds"], shapes, strict=True):
-        s = small_face_penalty(b, s, shape, input_size, side, penalty)
-        order = np.argsort(-s, kind="stable")
-        preds.append((b[order], s[order], k[order]))
-    return {"preds": preds, "ms": got["ms"]}
-
-
-def bars_margin(
-    recall: float,
-    faces: int,
-    fp: float,
-    pictures: int,
-    min_recall: float,
-    max_fp: float,
-    counts: Sequence[int] | None = None,
-) -> float:
-    """How many standard errors the weaker of the two figures clears its bar by (binomial
-    error for recall over ``faces``, Poisson error for the false-face count, or with the
-    per-picture false-face ``counts`` their own spread where it is wider: false faces cluster
-    on a few pictures, and then the Poisson error is too small)."""
-    se_recall = np.sqrt(max(recall * (1 - recall), 1e-4) / max(faces, 1))
-    var = fp
-    if counts is not None and len(counts) > 1:
-        var = max(var, float(np.var(np.asarray(counts, np.float64), ddof=1)))
-    se_fp = np.sqrt(max(var * pictures, 1.0)) / max(pictures, 1)
-    return float(min((recall - min_recall) / se_recall, (max_fp - fp) / se_fp))
 
 
 def dlib_predict(kind: str, max_side: int = 800, upsample: int = 1) -> Predict:
@@ -189,7 +89,7 @@ def cpu_ms(
 
 
 # the stress set: test scenes whose faces often wear glasses, sunglasses, a cap or a fringe,
-# or are squashed like a turned head (see :mod:`unmask.data.accessories`)
+# or are squashed like a turned head (see :mod:`unmask.scenes.accessories`)
 WORN = {"glasses": 0.3, "sunglasses": 0.5, "headwear": 0.5, "squash": 0.3}
 
 
@@ -225,8 +125,8 @@ def held_out(
 ) -> HeldOut:
     """Make the held-out sets from the dataset's ``test`` split (faces, photos and natural
     backgrounds no training scene uses); scenes are drawn for a ``size``-pixel letterbox."""
-    from unmask.data.backgrounds import SKIMAGE_TEST, skimage_photo
-    from unmask.data.composite import SceneConfig, build_maker
+    from unmask.scenes.backgrounds import SKIMAGE_TEST, skimage_photo
+    from unmask.scenes.composite import SceneConfig, build_maker
 
     maker = build_maker(dataset, "test", SceneConfig(size=size), photos, photo_cache, templates)
 
@@ -315,7 +215,7 @@ def evaluate(
     **sets_kw,
 ) -> dict:
     """All measurements of the module docstring for the promoted detector (``detector.*`` in
-    ``weights_dir``) or the given ``detector`` (a :class:`~unmask.stages.detector.NetDetector`),
+    ``weights_dir``) or the given ``detector`` (a :class:`~unmask.detection.net.NetDetector`),
     beside the dlib detectors ``kinds`` (see :func:`baselines`).
 
     Args:
@@ -325,7 +225,8 @@ def evaluate(
     Returns:
         A JSON-safe dict (see :func:`~unmask.evaluation.detector_report.markdown`).
     """
-    from unmask.stages.detector import NetDetector, letterbox_scale
+    from unmask.detection.decode import letterbox_scale
+    from unmask.detection.net import NetDetector
 
     det = detector or NetDetector.from_weights(
         weights_dir, score_threshold=threshold, backend="torch"
@@ -371,10 +272,9 @@ def evaluate(
         from unmask.io import save_image
 
         pics = sets.dev[:32] + [s.image for s in sets.scenes[:16]]
-        save_image(Path(sheet_path), sheet(det.predict, pics, thr))
+        save_image(Path(sheet_path), detection_sheet(det.predict, pics, thr))
     res["cpu_ms_640x480"] = cpu_ms(det, repeats=timing_repeats, image=_photo_640(sets.scenes))
     res["params"] = det.net.num_params
-    res["acceptance"] = acceptance(res)
     return res
 
 

@@ -9,9 +9,9 @@ FaceAttrNet trained on clean crops and never used in the inpainter's losses) bet
 and ground truth; identity similarity (cosine of dlib face-recognition embeddings); and a
 Fréchet distance / KID on our own network's features (the judge's when present, else attr's).
 Learned models are conditioned the way the pipeline does it: landmarks and calibrated P(female)
-predicted by the ``attr`` stage on the masked crop (``conditioning="teacher"`` uses the
-manifest's teacher landmarks and labels instead; ``"teacher-landmarks"`` and
-``"teacher-gender"`` replace only one of the two, to tell their effects apart).
+predicted by the ``attr`` stage on the masked crop. A :class:`Conditioner` can replace them
+(a diagnostic: e.g. with the manifest's teacher landmarks, to measure what the predictions
+cost).
 """
 
 from __future__ import annotations
@@ -19,29 +19,32 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from unmask.evaluation.inpainter_report import (
     DLIB_SAME_PERSON,
     MAIN_LABEL,
-    acceptance,
     comparison_sheet,
 )
-from unmask.faces.landmarks import JAW, MOUTH, NOSE, VISIBLE
 
 log = logging.getLogger(__name__)
 
-#: Where the learned models' landmarks and P(female) come from (see the module docstring).
-CONDITIONING = ("predicted", "teacher", "teacher-landmarks", "teacher-gender")
-#: Point groups (iBUG indices) that ``landmark_mix`` can move alone.
-MIX_POINTS = {
-    "all": tuple(range(68)),
-    "jaw": JAW,
-    "nose": NOSE,
-    "mouth": MOUTH,
-    "visible": VISIBLE,  # brows and eyes
-}
+
+class Conditioner(Protocol):
+    """Replaces the landmarks and P(female) the learned models are conditioned on.
+
+    ``needs_attr``: whether it reads the attr network's predictions (else the attr network is
+    not loaded and ``landmarks`` / ``p_female`` are ``None``); ``record``: what it did, added to
+    the result; a call gets the predictions, the ``FaceMaskDataset`` batch and the number ``k``
+    of its samples in use, and returns ``(landmarks, p_female)`` for those ``k``.
+    """
+
+    needs_attr: bool
+    record: dict
+
+    def __call__(self, landmarks, p_female, batch: dict, k: int) -> tuple: ...
 
 
 def opencv_inpaint(crop: np.ndarray, mask: np.ndarray, method: str) -> np.ndarray:
@@ -205,16 +208,12 @@ class _Tally:
         return row
 
 
-def _networks(attr_dir, judge_dir, conditioning: str, notes: list[str]):
-    """The attr stage (for conditioning; None with teacher conditioning), the independent
+def _networks(attr_dir, judge_dir, needs_attr: bool, notes: list[str]):
+    """The attr stage (for conditioning; None when ``needs_attr`` is false), the independent
     gender judge (None when absent, with a note), and the feature network for FID/KID."""
     from unmask.stages.attr import FaceAttributes
 
-    attr = (
-        FaceAttributes.from_weights(attr_dir, backend="torch")
-        if conditioning != "teacher"
-        else None
-    )
+    attr = FaceAttributes.from_weights(attr_dir, backend="torch") if needs_attr else None
     judge = None
     try:
         judge = FaceAttributes.from_weights(judge_dir, name="gender_judge", backend="torch")
@@ -237,9 +236,7 @@ def evaluate(
     judge_dir: str | Path | None = None,
     attr_dir: str | Path | None = None,
     split: str = "test",
-    conditioning: str = "predicted",
-    landmark_mix: float = 0.0,
-    mix_points: str = "all",
+    condition: Conditioner | None = None,
     limit: int | None = None,
     identity_limit: int | None = 500,
     teacher_size: int = 256,
@@ -247,7 +244,7 @@ def evaluate(
     sheet_rows: int = 8,
     timing_repeats: int = 20,
 ) -> dict:
-    """All metrics of issue #6 on ``split`` of a built dataset; optionally write the comparison
+    """All inpainting metrics on ``split`` of a built dataset; optionally write the comparison
     sheet PNG to ``sheet_path``.
 
     Args:
@@ -258,15 +255,8 @@ def evaluate(
         others: ``(label, folder)`` pairs of further inpainters to put beside them (e.g. a
             fine-tuned candidate); labels must differ from the other rows'.
         judge_dir: folder with ``gender_judge.*``; attr_dir: folder with ``attr.*``.
-        conditioning: ``"predicted"`` (attr on the masked crop, as the pipeline), ``"teacher"``
-            (the manifest's landmarks and gender label), or one of the two from the manifest:
-            ``"teacher-landmarks"``, ``"teacher-gender"``.
-        landmark_mix: a diagnostic: move the predicted landmarks this share of the way to the
-            teacher's (0 = predicted, 1 = teacher), to measure how the metrics depend on the
-            landmark error (with ``"predicted"`` or ``"teacher-gender"`` conditioning).
-        mix_points: the points ``landmark_mix`` moves: a key of :data:`MIX_POINTS` (``"all"``,
-            ``"jaw"``, ``"nose"``, ``"mouth"``, ``"visible"``: brows and eyes), to tell which
-            group carries the metric.
+        condition: a diagnostic :class:`Conditioner` replacing the predicted conditioning
+            (default: none, as the pipeline).
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
             that get the (slow) dlib identity embeddings (``None`` = all).
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).
@@ -279,15 +269,6 @@ def evaluate(
     from unmask.runtime.backend import from_nchw
     from unmask.stages.inpaint import Inpainter
 
-    if conditioning not in CONDITIONING:
-        raise ValueError(f"conditioning must be one of {', '.join(CONDITIONING)}")
-    if not 0 <= landmark_mix <= 1:
-        raise ValueError(f"landmark_mix must lie in [0, 1], not {landmark_mix}")
-    if landmark_mix and conditioning in ("teacher", "teacher-landmarks"):
-        raise ValueError(f"landmark_mix needs predicted landmarks, not {conditioning!r}")
-    if mix_points not in MIX_POINTS:
-        raise ValueError(f"mix_points must be one of {', '.join(MIX_POINTS)}")
-    moved = np.asarray(MIX_POINTS[mix_points])
     models = [(label, weights_dir)]
     models += [("L1-only baseline", l1_dir)] if l1_dir else []
     models += [(f"unguided ablation s{i}", d) for i, d in enumerate(ablation_dirs)]
@@ -300,7 +281,8 @@ def evaluate(
     main = learned[label]
     size = main.image_size
     notes: list[str] = []
-    attr, judge, feat_net, feat_name = _networks(attr_dir, judge_dir, conditioning, notes)
+    needs_attr = condition is None or condition.needs_attr
+    attr, judge, feat_net, feat_name = _networks(attr_dir, judge_dir, needs_attr, notes)
     ds = FaceMaskDataset(dataset, split, size, None)
     n_total = len(ds) if limit is None else min(limit, len(ds))
     sheet_idx = set(np.linspace(0, n_total - 1, min(sheet_rows, n_total)).astype(int).tolist())
@@ -318,14 +300,8 @@ def evaluate(
         hole_px[1] += int(scored.sum())
         true_lm.append(b["landmarks"][:k].numpy())
         lm, p = attr(masked) if attr is not None else (None, None)
-        if conditioning in ("teacher", "teacher-landmarks"):
-            lm = true_lm[-1]
-        elif landmark_mix and lm is not None:
-            lm = lm.copy()
-            lm[:, moved] += landmark_mix * (true_lm[-1][:, moved] - lm[:, moved])
-        if conditioning in ("teacher", "teacher-gender"):
-            g = b["gender"][:k].numpy()
-            p = np.where(g >= 0, g, 0.5).astype(np.float32)
+        if condition is not None:
+            lm, p = condition(lm, p, b, k)
         probe = probe or (masked[0], masks[0], lm[0])
         cond_lm.append(lm)
         outs = {name: inp.batch(masked, masks, lm, p) for name, inp in learned.items()}
@@ -349,9 +325,8 @@ def evaluate(
         "split": split,
         "samples": seen,
         "size": size,
-        "conditioning": conditioning,
-        "landmark_mix": landmark_mix,
-        "mix_points": mix_points,
+        "conditioning": "predicted",
+        **(condition.record if condition is not None else {}),
         "feature_net": feat_name,
         "no_teacher_box": no_box,
         "hole_inside_share": hole_px[1] / max(1, hole_px[0]),
@@ -369,7 +344,6 @@ def evaluate(
         else {}
     )
     res["params"] = {n: inp.net.num_params for n, inp in learned.items()}
-    res["acceptance"] = acceptance(res)
     if sheet_path:
         from unmask.io import save_image
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from unmask.api import MIN_COVERAGE
-from unmask.data.darken import darken
+from unmask.augment.darken import darken
 from unmask.metrics.masks import MaskScores
 from unmask.runtime.backend import from_nchw
 
@@ -41,7 +41,7 @@ def _dark(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _clean(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from unmask.training.segmenter import has_unmasked_original
+    from unmask.validation.segmenter import has_unmasked_original
 
     keep = has_unmasked_original(b).numpy()
     crops = from_nchw(b["clean"][keep])
@@ -50,7 +50,7 @@ def _clean(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 #: Set variants: name -> ``batch -> (crops, true masks, which batch rows they are)``.
 #: ``"dark"`` scales each crop's mask by 0.18 and its lower surroundings by 0.2
-#: (:func:`unmask.data.darken.darken`): black masks against dark clothes, as on real photos.
+#: (:func:`unmask.augment.darken.darken`): black masks against dark clothes, as on real photos.
 #: ``"clean"`` shows the unmasked originals (synthetic masks only) with empty targets: any
 #: mark there is a false one, and the pipeline would rebuild a face that was not hidden.
 VARIANTS = {"dark": _dark, "clean": _clean}
@@ -64,7 +64,7 @@ def _score_set(
     from torch.utils.data import DataLoader
 
     from unmask.data.dataset import FaceMaskDataset
-    from unmask.training.segmenter import spaced_subset
+    from unmask.validation.segmenter import spaced_subset
 
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {sorted(VARIANTS)}")

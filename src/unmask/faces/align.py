@@ -187,7 +187,7 @@ def align(
             blurred away from the photo, like FFHQ's alignment) or ``"replicate"`` (edge
             pixels). Every crop network was trained on ``"blur"`` crops; on test faces
             re-aligned with ``"replicate"`` padding the attr landmark NME rises from 3.3 % to
-            5.3 % and the inpainter loses 4 dB in the hole (``tools/padding_check.py``).
+            5.3 % and the inpainter loses 4 dB in the hole (``research/padding_check.py``).
         ignore: optional ``H x W`` uint8/bool photo mask (1 = the face mask) whose pixels
             must not be mirrored into the padding: they are filled from their surroundings
             (OpenCV Telea) before the padding is made. Crop pixels inside the photo keep their

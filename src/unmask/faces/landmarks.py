@@ -11,6 +11,8 @@ left, mouth corner on the image right.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 JAW = tuple(range(0, 17))
@@ -18,7 +20,25 @@ BROWS = tuple(range(17, 27))
 NOSE = tuple(range(27, 36))
 EYES = tuple(range(36, 48))
 MOUTH = tuple(range(48, 68))
+#: The eye on the image's left (the subject's right eye) and the one on the image's right.
+EYE_IMAGE_LEFT = tuple(range(36, 42))
+EYE_IMAGE_RIGHT = tuple(range(42, 48))
+#: The jaw's halves from its end to the chin (image left, image right), the nose ridge (top of
+#: the bridge to the tip) and the top of the upper lip.
+JAW_HALF_LEFT = tuple(range(0, 9))
+JAW_HALF_RIGHT = tuple(range(16, 7, -1))
+NOSE_RIDGE = tuple(range(27, 31))
+UPPER_LIP_TOP = (50, 51, 52)
+#: Single points: the jaw's ends (image left, image right), the chin, the top of the nose
+#: bridge, the nose tip, the middle of the nose's base, the outer eye corners, the mouth corners
+#: and the middle of the upper lip.
+JAW_LEFT, CHIN, JAW_RIGHT = 0, 8, 16
+NOSE_BRIDGE = 27
 NOSE_TIP = 30
+NOSE_BASE = 33
+OUTER_EYE_LEFT, OUTER_EYE_RIGHT = 36, 45
+MOUTH_LEFT, MOUTH_RIGHT = 48, 54
+UPPER_LIP_MID = 51
 
 #: Points a face mask hides (nose, mouth, jaw): the "hidden" group in landmark metrics.
 HIDDEN = JAW + NOSE + MOUTH
@@ -57,11 +77,61 @@ def five_from_68(points: np.ndarray) -> np.ndarray:
         points: ``(68, 2)`` pixel xy.
     Returns:
         ``(5, 2)`` float32 pixel xy in the five-point order of this module.
+
+    Examples::
+
+        >>> from unmask.faces.align import MEAN_68
+        >>> from unmask.faces.landmarks import five_from_68
+        >>> five = five_from_68(MEAN_68 * 256)
+        >>> five.shape, bool(five[0, 0] < five[1, 0] and five[3, 0] < five[4, 0])
+        ((5, 2), True)
     """
     p = check_landmarks(points)
-    return np.stack([p[36:42].mean(0), p[42:48].mean(0), p[NOSE_TIP], p[48], p[54]]).astype(
-        np.float32
-    )
+    eyes = [_eye(p, EYE_IMAGE_LEFT), _eye(p, EYE_IMAGE_RIGHT)]
+    return np.stack([*eyes, p[NOSE_TIP], p[MOUTH_LEFT], p[MOUTH_RIGHT]]).astype(np.float32)
+
+
+def _eye(p: np.ndarray, group: tuple[int, ...]) -> np.ndarray:
+    """Centre of one eye's six points."""
+    return p[group[0] : group[-1] + 1].mean(0)
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """The axes of a face in the image, from its eyes.
+
+    Attributes:
+        eyes: ``(2, 2)`` eye centres, image left then image right.
+        u: unit vector along the eye line, image left to right (``(1, 0)`` for coincident eyes).
+        v: unit vector down the face (``u`` turned by 90 degrees).
+        eye_dist: distance between the eye centres in pixels.
+    """
+
+    eyes: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    eye_dist: float
+
+
+def face_frame(points: np.ndarray) -> FaceFrame:
+    """The :class:`FaceFrame` of 68 landmarks (in their own dtype).
+
+    Examples::
+
+        >>> import numpy as np
+        >>> from unmask.faces.landmarks import face_frame
+        >>> pts = np.zeros((68, 2))
+        >>> pts[36:42], pts[42:48] = (10.0, 20.0), (40.0, 20.0)
+        >>> f = face_frame(pts)
+        >>> f.u.tolist(), f.v.tolist(), f.eye_dist
+        ([1.0, 0.0], [-0.0, 1.0], 30.0)
+    """
+    p = np.asarray(points)
+    eyes = np.stack([_eye(p, EYE_IMAGE_LEFT), _eye(p, EYE_IMAGE_RIGHT)])
+    d = eyes[1] - eyes[0]
+    dist = float(np.hypot(*d))
+    u = d / dist if dist > 1e-6 else np.array([1.0, 0.0], p.dtype)
+    return FaceFrame(eyes, u, np.array([-u[1], u[0]], u.dtype), dist)
 
 
 def flip_landmarks(points: np.ndarray, width: int) -> np.ndarray:
@@ -80,7 +150,7 @@ def flip_landmarks(points: np.ndarray, width: int) -> np.ndarray:
 def interocular(points: np.ndarray) -> float:
     """Outer-eye-corner distance (points 36 and 45): the NME normaliser."""
     p = check_landmarks(points)
-    return float(np.linalg.norm(p[36] - p[45]))
+    return float(np.linalg.norm(p[OUTER_EYE_LEFT] - p[OUTER_EYE_RIGHT]))
 
 
 def face_outline(points: np.ndarray, side: int) -> np.ndarray:

@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from unmask.faces.landmarks import NOSE_TIP
+
 
 @dataclass(frozen=True)
 class MaskedFace:
@@ -86,6 +88,6 @@ def finish(
     out = np.clip(out + 0.5, 0, 255).astype(np.uint8)
     mask = (a > 0.5).astype(np.uint8)
     h, w = mask.shape
-    x, y = np.round(np.asarray(landmarks[30], dtype=np.float64)).astype(int)
+    x, y = np.round(np.asarray(landmarks[NOSE_TIP], dtype=np.float64)).astype(int)
     nose = bool(0 <= x < w and 0 <= y < h and mask[y, x])
     return MaskedFace(out, mask, a, source, kind, nose, dict(params))

@@ -20,7 +20,22 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from unmask.faces.landmarks import MOUTH, NOSE_TIP, check_landmarks
+from unmask.faces.landmarks import (
+    EYE_IMAGE_LEFT,
+    EYE_IMAGE_RIGHT,
+    JAW,
+    JAW_LEFT,
+    JAW_RIGHT,
+    MOUTH,
+    NOSE,
+    NOSE_BRIDGE,
+    NOSE_RIDGE,
+    NOSE_TIP,
+    UPPER_LIP_MID,
+    UPPER_LIP_TOP,
+    check_landmarks,
+    face_frame,
+)
 from unmask.masking.base import MaskedFace, finish
 
 log = logging.getLogger(__name__)
@@ -61,23 +76,22 @@ def _chaikin(pts: np.ndarray, iterations: int = 4) -> np.ndarray:
     return pts
 
 
-def _frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Origin (nose bridge, point 27), ``2 x 2`` rotation with columns (u, v) and face size px."""
-    d = p[42:48].mean(0) - p[36:42].mean(0)
-    eyes = float(np.hypot(*d))
-    ex = d / eyes if eyes > 1e-6 else np.array([1.0, 0.0])
-    rot = np.array([[ex[0], -ex[1]], [ex[1], ex[0]]])  # columns: ex, ey = ex turned 90 deg
-    size = max(float(np.hypot(*(p[16] - p[0]))), 1.8 * eyes, 4.0)
-    return p[27].copy(), rot, size
+def _face_coords(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Origin (the nose bridge), ``2 x 2`` rotation with columns (u, v) of the
+    :func:`~unmask.faces.landmarks.face_frame`, and the face size in pixels."""
+    f = face_frame(p)
+    rot = np.stack([f.u, f.v], 1)
+    size = max(float(np.hypot(*(p[JAW_RIGHT] - p[JAW_LEFT]))), 1.8 * f.eye_dist, 4.0)
+    return p[NOSE_BRIDGE].copy(), rot, size
 
 
 def _outline(q: np.ndarray, size: float, kind: str, nose_out: bool, rng):
     """Closed smooth outline ``(N, 2)`` and its two top corners, in face coordinates."""
-    jaw = q[:17]
+    jaw = q[list(JAW)]
     tangent = np.gradient(jaw, axis=0)
     normal = np.stack([tangent[:, 1], -tangent[:, 0]], 1)
     normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
-    normal *= np.where(((jaw - q[27:36].mean(0)) * normal).sum(1) < 0, -1.0, 1.0)[:, None]
+    normal *= np.where(((jaw - q[list(NOSE)].mean(0)) * normal).sum(1) < 0, -1.0, 1.0)[:, None]
     side = size * rng.uniform(0.01, 0.035 if kind == "n95" else 0.06)
     bottom = size * rng.uniform(0.03, 0.08)
     bump = np.sin(np.pi * np.arange(17) / 16) ** 2
@@ -89,19 +103,22 @@ def _outline(q: np.ndarray, size: float, kind: str, nose_out: bool, rng):
         out[:, 1] += k * bump * (out[6:11, 1].max() - out[:, 1])
     if kind == "kn95":  # pointed chin
         out[7:10, 1] += size * rng.uniform(0.02, 0.05) * np.array([0.4, 1.0, 0.4])
-    nose_v = q[27:31, 1]
+    nose_v = q[list(NOSE_RIDGE), 1]
     if nose_out:
-        lip = q[50:53, 1].min()
+        lip = q[list(UPPER_LIP_TOP), 1].min()
         top = q[NOSE_TIP, 1] + (lip - q[NOSE_TIP, 1]) * rng.uniform(0.35, 0.6)
-        top_u = 0.5 * (q[NOSE_TIP, 0] + q[51, 0])
+        top_u = 0.5 * (q[NOSE_TIP, 0] + q[UPPER_LIP_MID, 0])
         cheek_v = [top + size * rng.uniform(0.0, 0.03)] * 2
         first = 3
     else:
         top = nose_v[0] + (nose_v[3] - nose_v[0]) * rng.uniform(0.3, 0.62)
-        top_u = float(np.interp(top, np.maximum.accumulate(nose_v), q[27:31, 0]))
+        top_u = float(np.interp(top, np.maximum.accumulate(nose_v), q[list(NOSE_RIDGE), 0]))
         dip = size * (rng.uniform(0.03, 0.07) if kind == "kn95" else rng.uniform(0.0, 0.03))
         gap = size * rng.uniform(0.03, 0.06)
-        cheek_v = [max(top + dip, q[36:42, 1].max() + gap), max(top + dip, q[42:48, 1].max() + gap)]
+        cheek_v = [
+            max(top + dip, q[list(EYE_IMAGE_LEFT), 1].max() + gap),
+            max(top + dip, q[list(EYE_IMAGE_RIGHT), 1].max() + gap),
+        ]
         first = 3 if kind == "n95" else 2
     a = rng.uniform(0.0, 0.8)
     corners = [
@@ -109,10 +126,12 @@ def _outline(q: np.ndarray, size: float, kind: str, nose_out: bool, rng):
         out[17 - first] + a * (out[16 - first] - out[17 - first]),
     ]
     cheeks = [
-        np.array([q[36:42, 0].mean(), cheek_v[0]]),
-        np.array([q[42:48, 0].mean(), cheek_v[1]]),
+        np.array([q[list(EYE_IMAGE_LEFT), 0].mean(), cheek_v[0]]),
+        np.array([q[list(EYE_IMAGE_RIGHT), 0].mean(), cheek_v[1]]),
     ]
-    for c, ch, eye in zip(corners, cheeks, (q[36:42], q[42:48]), strict=True):
+    for c, ch, eye in zip(
+        corners, cheeks, (q[list(EYE_IMAGE_LEFT)], q[list(EYE_IMAGE_RIGHT)]), strict=True
+    ):
         c[1] = max(c[1], ch[1] - 0.03 * size, eye[:, 1].max() + 0.02 * size)  # below the eyes
     dup = 2 if kind == "surgical" else 1  # repeated corners stay sharper after smoothing
     pts = [
@@ -259,7 +278,7 @@ class ProceduralMasks:
         h, w = image.shape[:2]
         kind = self.kinds[int(rng.choice(len(self.kinds), p=self.weights))]
         nose_out = bool(rng.random() < self.nose_out_prob)
-        o, rot, size = _frame(p)
+        o, rot, size = _face_coords(p)
         q = (p - o) @ rot
         outline_q, corners = _outline(q, size, kind, nose_out, rng)
         to_px = lambda pts: o + np.asarray(pts) @ rot.T  # noqa: E731

@@ -1,39 +1,41 @@
 """Template face masks in the MaskTheFace format, warped onto a face by a homography.
 
-A template folder holds ``masks.cfg`` (one INI section per template: ``template: templates/X.png``
-relative to the cfg's folder and six anchors ``mask_a`` ... ``mask_f`` = left-top, centre-top,
-right-top, left-bottom, centre-bottom, right-bottom of the mask in template pixels), the RGBA
-``templates/*.png`` and optional ``textures/<category>/*.png|jpg``. Sections without a template
-(``empty*``, ``inpaint*``) are ignored.
+The template folder and its ``masks.cfg`` are read by :mod:`unmask.masking.template_files`;
+optional ``textures/<category>/*.png|jpg`` give cloth patterns.
 
-Placement: six face-side points come from the 68 landmarks (:func:`face_points`: nose bridge,
-chin, and jaw points near the ears and at lower-lip height) and ``cv2.findHomography`` maps the
-anchors onto them. The view (front, ``_left``, ``_right``) is the one whose anchor layout best
-matches the head yaw (:func:`estimate_yaw`). The warped mask always covers every mouth point and
-(unless worn under the nose) the nose tip: failed placements are retried larger, then with the
-front view, and a hull fill is the last resort. Appearance: optional texture or solid colour
-(the template's shading kept), brightness, colour cast and saturation matched to the photo.
+Placement: six face-side points come from the 68 landmarks
+(:func:`~unmask.masking.template_fit.face_points`: nose bridge, chin, and jaw points near the
+ears and at lower-lip height) and ``cv2.findHomography`` maps the anchors onto them. The view
+(front, ``_left``, ``_right``) is the one whose anchor layout best matches the head yaw
+(:func:`~unmask.masking.template_fit.estimate_yaw`). The warped mask always covers every mouth
+point and (unless worn under the nose) the nose tip: failed placements are retried larger, then
+with the front view, and a hull fill is the last resort. Appearance: optional texture or solid
+colour (the template's shading kept), brightness, colour cast and saturation matched to the
+photo.
 """
 
 from __future__ import annotations
 
 import colorsys
-import configparser
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from unmask.faces.landmarks import MOUTH, NOSE_TIP, check_landmarks
+from unmask.faces.landmarks import (
+    MOUTH,
+    NOSE_TIP,
+    check_landmarks,
+)
 from unmask.masking.base import MaskedFace, finish
+from unmask.masking.template_files import MaskTemplate, parse_masks_cfg
+from unmask.masking.template_fit import estimate_yaw, face_box, face_points
 
 log = logging.getLogger(__name__)
 
-SIDES = ("front", "left", "right")
 #: Kinds never recoloured, textured or worn under the nose (rubber respirators with filters).
 RIGID_KINDS = frozenset({"gas"})
 #: Common solid mask colours, RGB.
@@ -49,165 +51,6 @@ PALETTE = (
     (215, 200, 170),
 )
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-
-
-@dataclass(frozen=True, eq=False)
-class MaskTemplate:
-    """One template section of ``masks.cfg``.
-
-    Attributes:
-        name: section name, e.g. ``"surgical_blue_left"``.
-        path: the RGBA template PNG.
-        anchors: ``(6, 2)`` float32 template pixel xy of ``mask_a`` ... ``mask_f``.
-        kind: family, lower case: ``"surgical"``, ``"n95"``, ``"kn95"``, ``"cloth"``, ``"gas"``.
-        base: name without the side suffix, e.g. ``"surgical_blue"``.
-        side: ``"front"``, ``"left"`` (nose toward the image left) or ``"right"``.
-    """
-
-    name: str
-    path: Path
-    anchors: np.ndarray
-    kind: str
-    base: str
-    side: str
-
-    @property
-    def yaw(self) -> float:
-        """The view's yaw on the scale of :func:`estimate_yaw`: where ``b`` lies between ``a``
-        and ``c``, minus 0.5 (about 0 for front views, negative for ``left``)."""
-        a, b, c = self.anchors[:3, 0]
-        return float((b - a) / (c - a) - 0.5) if abs(c - a) > 1e-6 else 0.0
-
-
-def parse_masks_cfg(path: str | Path) -> list[MaskTemplate]:
-    """Read a MaskTheFace ``masks.cfg`` (or the folder holding it) into :class:`MaskTemplate`\\ s.
-
-    Raises:
-        FileNotFoundError: the cfg or a template PNG it names is missing.
-        ValueError: the cfg cannot be parsed, an anchor is missing or malformed, or no section
-            names a template.
-    """
-    path = Path(path)
-    path = path / "masks.cfg" if path.is_dir() else path
-    if not path.is_file():
-        raise FileNotFoundError(f"mask template config not found: {path}")
-    cp = configparser.ConfigParser(interpolation=None)
-    try:
-        cp.read(path, encoding="utf-8")
-    except configparser.Error as exc:
-        raise ValueError(f"cannot parse mask template config {path}: {exc}") from exc
-    out = []
-    for name in cp.sections():
-        sec = cp[name]
-        if "template" not in sec:  # empty*, inpaint*: MaskTheFace's non-template modes
-            continue
-        try:
-            anchors = np.array(
-                [[float(v) for v in sec[f"mask_{c}"].split(",")] for c in "abcdef"], np.float32
-            )
-        except (KeyError, ValueError) as exc:
-            raise ValueError(
-                f"{path} [{name}]: need six anchors mask_a..mask_f as 'x, y' ({exc})"
-            ) from exc
-        if anchors.shape != (6, 2) or not np.all(np.isfinite(anchors)):
-            raise ValueError(f"{path} [{name}]: anchors must be six 'x, y' pairs")
-        file = path.parent / sec["template"].strip()
-        if not file.is_file():
-            raise FileNotFoundError(f"{path} [{name}]: template image not found: {file}")
-        side = next((s for s in SIDES[1:] if name.lower().endswith("_" + s)), "front")
-        base = name[: len(name) - len(side) - 1] if side != "front" else name
-        anchors.flags.writeable = False
-        out.append(MaskTemplate(name, file, anchors, base.split("_")[0].lower(), base, side))
-    if not out:
-        raise ValueError(f"{path}: no section names a template")
-    return out
-
-
-def _frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Face axes: ``u`` (eye line, image left to right), ``v`` (down), face width and height."""
-    u = lm[42:48].mean(0) - lm[36:42].mean(0)
-    n = float(np.hypot(*u))
-    u = u / n if n > 1e-6 else np.array([1.0, 0.0], np.float32)
-    v = np.array([-u[1], u[0]], np.float32)
-    width = max(float((lm[16] - lm[0]) @ u), n, 1.0)
-    height = max(float((lm[8] - lm[27]) @ v), 0.5 * width)
-    return u, v, width, height
-
-
-def _jaw_at(lm: np.ndarray, v: np.ndarray, level: float, right: bool) -> np.ndarray:
-    """Point of one jaw half (0-8 or 16-8) at ``level`` along ``v`` (measured from point 27)."""
-    pts = lm[16:7:-1] if right else lm[0:9]
-    s = np.maximum.accumulate((pts - lm[27]) @ v)
-    if level <= s[0]:  # above the jaw's end: extend its first segment upward
-        ds = s[1] - s[0]
-        d = (pts[1] - pts[0]) / ds if ds > 1e-3 else -v
-        return pts[0] + (level - s[0]) * d
-    i = min(int(np.searchsorted(s, level)), len(s) - 1)
-    if level >= s[i]:
-        return pts[i].copy()
-    t = (level - s[i - 1]) / max(s[i] - s[i - 1], 1e-6)
-    return pts[i - 1] + t * (pts[i] - pts[i - 1])
-
-
-def estimate_yaw(landmarks: np.ndarray) -> float:
-    """Signed head yaw from landmarks, in about [-0.5, 0.5]; 0 = frontal.
-
-    The nose tip's position between the two jaw sides at nose height, minus 0.5: negative when
-    the nose points toward the image left.
-    """
-    lm = check_landmarks(landmarks)
-    u, v, _, _ = _frame(lm)
-    level = float((lm[NOSE_TIP] - lm[27]) @ v)
-    lo, hi = (float(_jaw_at(lm, v, level, r) @ u) for r in (False, True))
-    return float(np.clip((float(lm[NOSE_TIP] @ u) - lo) / max(hi - lo, 1e-6), 0, 1)) - 0.5
-
-
-def face_points(
-    landmarks: np.ndarray,
-    anchors: np.ndarray | None = None,
-    top: float = 0.45,
-    drop: float = 0.02,
-    out: float = 0.02,
-    grow: int = 0,
-    nose_out: float | None = None,
-) -> np.ndarray:
-    """Six face-side targets ``a`` ... ``f`` (``(6, 2)`` float32 pixel xy) for a template.
-
-    ``b`` sits on the nose bridge, ``e`` below the chin; ``a, c, d, f`` lie on the jaw (pushed
-    out by ``out``) at the heights the template's own anchors have between its ``b`` and ``e``,
-    so the homography keeps the template's shape (default: MaskTheFace's nose-tip and lower-lip
-    heights).
-
-    Args:
-        landmarks: ``(68, 2)`` pixel xy.
-        anchors: ``(6, 2)`` template anchors, only their heights are used.
-        top: where ``b`` sits on the nose bridge, 0 = point 27, 1 = nose tip (point 30).
-        drop: how far ``e`` lies below point 8, in face heights.
-        out: how far the side points lie outside the jaw, in face widths.
-        grow: retry step; each step enlarges the mask downward, outward and upward.
-        nose_out: ``None`` for a mask over the nose, else ``b``'s position between the nose
-            bottom (point 33, 0) and the upper lip (point 51, 1).
-    """
-    lm = check_landmarks(landmarks)
-    u, v, fw, fh = _frame(lm)
-    if nose_out is None:
-        b = lm[27] + max(top - 0.12 * grow, 0.05) * (lm[NOSE_TIP] - lm[27])
-    else:
-        b = lm[33] + nose_out * max(1 - 0.4 * grow, 0.0) * (lm[51] - lm[33])
-    e = lm[8] + (drop + 0.04 * grow) * fh * v
-    lb, le = float((b - lm[27]) @ v), float((e - lm[27]) @ v)
-    if anchors is None:
-        ratios = np.array([0.2, 0.2, 0.67, 0.67])
-    else:
-        ay = np.asarray(anchors, np.float32)[:, 1]
-        ratios = (ay[[0, 2, 3, 5]] - ay[1]) / max(float(ay[4] - ay[1]), 1e-3)
-    ratios = ratios * np.array([1 - 0.4 * grow] * 2 + [1] * 2)  # retries raise a and c
-    side = (out + 0.03 * grow) * fw * u
-    a, c, d, f = (
-        _jaw_at(lm, v, lb + r * (le - lb), right) + (side if right else -side)
-        for r, right in zip(ratios, (False, True, False, True), strict=True)
-    )
-    return np.stack([a, b, c, d, e, f]).astype(np.float32)
 
 
 def _alpha_at(alpha: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -228,7 +71,7 @@ def _scene(image: np.ndarray, lm: np.ndarray) -> tuple[tuple[float, float], np.n
         luma of each cheek), a colour cast (float32 ``(3,)`` RGB gains near 1, from the
         highlights) and a saturation factor in [0, 1] (0 for a greyscale photo).
     """
-    r = max(int(0.06 * _frame(lm)[2]), 1)
+    r = max(int(0.06 * face_box(lm)[2]), 1)
     small = image[::4, ::4].reshape(-1, 3).astype(np.float32)
     luma = []
     for i, j in ((2, 31), (14, 35)):
@@ -492,7 +335,7 @@ class TemplateMasks:
                 hsv = rng.random(), rng.uniform(0.25, 0.9), rng.uniform(0.3, 0.95)
                 look["colour"] = [round(255 * c) for c in colorsys.hsv_to_rgb(*hsv)]
 
-        fw = _frame(lm)[2]
+        fw = face_box(lm)[2]
         sigma = float(np.clip(0.004 * fw, 0.5, 1.5))
         mouth, nose = lm[list(MOUTH)], lm[NOSE_TIP][None]
         plan = [(g, nose_out) for g in range(3) if nose_out is not None]

@@ -86,7 +86,7 @@ def synthetic_metrics(
 
     Args:
         predict: a predict function, or the output of :func:`collect` on the scenes' images.
-        scenes: :class:`~unmask.data.composite.Scene` objects (boxes may leave the photo; both
+        scenes: :class:`~unmask.scenes.composite.Scene` objects (boxes may leave the photo; both
             sides are clipped to it).
     Returns:
         Flat keys ``recall_T``, ``hit_recall_T``, ``fp_per_image_T`` per threshold ``T``,

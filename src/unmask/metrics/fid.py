@@ -20,20 +20,17 @@ def attr_features(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
     Returns:
         float64 ``N x D`` features (D = the last encoder width, summed over members).
     """
-    import cv2
     import torch
 
     from unmask.models.face_attr import member_nets
+    from unmask.runtime.backend import resize_batch
 
     model.eval()
     size = model.image_size
     device = next(model.parameters()).device
     out = []
     for i in range(0, len(images), batch):
-        chunk = np.asarray(images[i : i + batch])
-        if chunk.shape[1] != size:
-            inter = cv2.INTER_AREA if chunk.shape[1] > size else cv2.INTER_LINEAR
-            chunk = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in chunk])
+        chunk = resize_batch(np.asarray(images[i : i + batch]), size)
         x = torch.from_numpy(chunk).permute(0, 3, 1, 2).float().div_(255).to(device)
         with torch.inference_mode():
             feats = torch.cat([n.features(x)[-1].mean((2, 3)) for n in member_nets(model)], 1)

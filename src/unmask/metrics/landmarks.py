@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from unmask.faces.landmarks import HIDDEN, VISIBLE
+from unmask.faces.landmarks import HIDDEN, OUTER_EYE_LEFT, OUTER_EYE_RIGHT, VISIBLE
 
 GROUPS = {"all": tuple(range(68)), "hidden": HIDDEN, "visible": VISIBLE}
 
@@ -20,7 +20,7 @@ def nme_per_face(pred: np.ndarray, target: np.ndarray, points=tuple(range(68))) 
     """
     pred = np.asarray(pred, np.float64)
     target = np.asarray(target, np.float64)
-    norm = np.linalg.norm(target[:, 36] - target[:, 45], axis=1)
+    norm = np.linalg.norm(target[:, OUTER_EYE_LEFT] - target[:, OUTER_EYE_RIGHT], axis=1)
     idx = list(points)
     err = np.linalg.norm(pred[:, idx] - target[:, idx], axis=2).mean(1)
     return err / np.maximum(norm, 1e-6)

@@ -3,7 +3,7 @@
 A compact ResNet trunk (strides 2-32), a light top-down FPN merged down to ``out_stride``, and
 two heads on that one map: a face-centre heatmap and, per cell, the distances to the four box
 sides plus five keypoints. Decoding (peaks, boxes, NMS) lives in
-:mod:`unmask.stages.detector` so it can run without torch.
+:mod:`unmask.detection.net` so it can run without torch.
 """
 
 from __future__ import annotations

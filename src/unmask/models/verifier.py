@@ -2,7 +2,7 @@
 
 The detector calls a face a face from a dozen pixels; at that size a pebble, a coin or a
 printed letter can look the same to it, and looking again with the same network (the zoom
-veto of :mod:`unmask.stages.detector_zoom`) repeats some of its mistakes. This network is
+veto of :mod:`unmask.detection.zoom`) repeats some of its mistakes. This network is
 trained apart, on crops around the detector's own candidates (true faces and its false
 faces, mined from training scenes), so its errors are its own.
 """
@@ -24,7 +24,7 @@ class FaceVerifier(nn.Module):
 
     Input: ``image`` ``N x 3 x S x S`` float32 RGB in [0, 1], ``S = image_size``: the candidate
     box centred, ``context`` times its side across (see
-    :func:`unmask.stages.detector_zoom.zoom_crop`).
+    :func:`unmask.detection.zoom.zoom_crop`).
     Output: ``N`` float32 logits of "this is a face" (masked or not).
     """
 

@@ -2,9 +2,9 @@
 
 A *net* is a callable ``net(**inputs) -> dict[str, np.ndarray]`` taking float32 numpy arrays by
 input name and returning float32 numpy arrays by output name. The names per architecture are in
-:data:`SIGNATURES`; the ONNX files written by :mod:`unmask.runtime.export` use the same names, so
-the stages in :mod:`unmask.stages` do their pre- and post-processing in numpy and never care
-which backend runs the network.
+:mod:`unmask.registry` (:class:`~unmask.registry.Architecture`); the ONNX files written by
+:mod:`unmask.runtime.export` use the same names, so the stages in :mod:`unmask.stages` do their
+pre- and post-processing in numpy and never care which backend runs the network.
 
 Backends: ``"torch"`` (the ``.safetensors`` weights, eager PyTorch, CPU or CUDA), ``"onnx"``
 (the ``.onnx`` file on ONNX Runtime's CPU provider) and ``"auto"`` (ONNX when the file exists
@@ -19,31 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
+from unmask import registry
 from unmask.runtime import weights
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "torch", "onnx")
 
-#: Architecture -> (input names, output names), in the order of ``forward``'s arguments and
-#: outputs. Inputs are float32: images ``N x 3 x H x W`` RGB in [0, 1], ``mask`` ``N x 1 x S x S``
-#: {0, 1}, ``landmark_map`` ``N x C x S x S`` in [0, 1], ``gender`` ``N`` P(female).
-SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "FaceAttrNet": (("image",), ("landmarks", "gender_logit")),
-    "FaceAttrEnsemble": (("image",), ("landmarks", "gender_logit")),
-    "MaskSegNet": (("image",), ("logits",)),
-    "MaskSegEnsemble": (("image",), ("logits",)),
-    "MaskRCNNSegmenter": (("image",), ("logits",)),
-    "FaceDetector": (("image",), ("heatmap", "box", "keypoints")),
-    "InpaintGenerator": (("image", "mask", "landmark_map", "gender"), ("restored",)),
-    "FaceVerifier": (("image",), ("logit",)),
-}
-
 
 def input_names(arch: str, args: dict) -> tuple[str, ...]:
     """Inputs the network built from ``arch(**args)`` actually takes (the unguided inpainter
     has no landmark map and no gender)."""
-    names = SIGNATURES[arch][0]
+    names = registry.architecture(arch).inputs
     if arch == "InpaintGenerator":
         drop = set()
         if not args.get("landmark_channels", 5):
@@ -67,7 +54,7 @@ class TorchNet:
 
     Args:
         module: the network (put in eval mode here).
-        arch: its architecture name (a key of :data:`SIGNATURES`); default: the class name.
+        arch: its architecture name (see :mod:`unmask.registry`); default: the class name.
         args: its constructor arguments (to know which optional inputs it takes).
     """
 
@@ -76,7 +63,7 @@ class TorchNet:
     def __init__(self, module, arch: str | None = None, args: dict | None = None) -> None:
         self.module = module.eval()
         self.arch = arch or type(module).__name__
-        self.outputs = SIGNATURES[self.arch][1]
+        self.outputs = registry.architecture(self.arch).outputs
         self.inputs = input_names(self.arch, _guess_args(module) if args is None else args)
 
     @property
@@ -159,6 +146,26 @@ def from_nchw(images) -> np.ndarray:
     clipped and rounded (the inverse of :func:`to_nchw`)."""
     a = np.clip(np.asarray(images, dtype=np.float32), 0, 1)
     return np.ascontiguousarray((a * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1))
+
+
+def resize_batch(images: np.ndarray, size: int) -> np.ndarray:
+    """Every image of an ``N x H x W [x C]`` batch resized to ``size x size`` (area averaging
+    when shrinking, bilinear when enlarging); the batch itself when it already has that size.
+
+    Examples::
+
+        >>> import numpy as np
+        >>> from unmask.runtime.backend import resize_batch
+        >>> resize_batch(np.zeros((2, 64, 64, 3), np.uint8), 32).shape
+        (2, 32, 32, 3)
+    """
+    import cv2
+
+    h, w = images.shape[1:3]
+    if (h, w) == (size, size):
+        return images
+    inter = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(im, (size, size), interpolation=inter) for im in images])
 
 
 def as_net(model, arch: str | None = None):

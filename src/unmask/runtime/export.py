@@ -1,6 +1,6 @@
 """Export a stage's PyTorch weights to ONNX and check the file against PyTorch.
 
-The graph takes and returns the named arrays of :data:`unmask.runtime.backend.SIGNATURES`
+The graph takes and returns the named arrays of :data:`unmask.registry.ARCHITECTURES`
 (batch dimension dynamic; height and width dynamic for the detector). With ``fp16`` the large
 weight tensors are stored as float16 and cast back to float32 inside the graph (ONNX Runtime
 folds the casts at load time, so inference runs in float32 at the same speed); the export keeps
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from unmask.registry import ARCHITECTURES
 from unmask.runtime import weights
-from unmask.runtime.backend import SIGNATURES, OrtNet, TorchNet, input_names
+from unmask.runtime.backend import OrtNet, TorchNet, input_names
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def _adapter(module, arch: str, args: dict):
     import torch
 
     names = input_names(arch, args)
-    outputs = SIGNATURES[arch][1]
+    outputs = ARCHITECTURES[arch].outputs
 
     class Adapter(torch.nn.Module):
         def __init__(self):
@@ -61,7 +62,7 @@ def _adapter(module, arch: str, args: dict):
 
         def forward(self, *xs):
             given = dict(zip(names, xs, strict=True))
-            full = [given.get(n) for n in SIGNATURES[arch][0]]
+            full = [given.get(n) for n in ARCHITECTURES[arch].inputs]
             out = self.net(*full)
             return tuple(out[k] for k in outputs) if isinstance(out, dict) else (out,)
 
@@ -200,7 +201,7 @@ def exportable(folder) -> list[str]:
     found = []
     for js in sorted(Path(folder).glob("*.json")):
         st = js.with_suffix(".safetensors")
-        if st.is_file() and json.loads(js.read_text()).get("arch") in SIGNATURES:
+        if st.is_file() and json.loads(js.read_text()).get("arch") in ARCHITECTURES:
             found.append(js.stem)
     return found
 
@@ -221,7 +222,7 @@ def export_stage(
     """
     folder = Path(folder)
     info = weights.find_here(stage, folder)
-    if info.arch not in SIGNATURES:
+    if info.arch not in ARCHITECTURES:
         raise ValueError(f"stage {stage!r} ({info.arch}) has no ONNX signature")
     module = weights.load_module(info, "cpu")
     torch_net = TorchNet(module, info.arch, info.args)

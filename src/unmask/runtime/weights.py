@@ -14,17 +14,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-ARCHITECTURES = {
-    "FaceAttrNet": "unmask.models.face_attr:FaceAttrNet",
-    "FaceAttrEnsemble": "unmask.models.face_attr:FaceAttrEnsemble",
-    "MaskSegNet": "unmask.models.segmenter:MaskSegNet",
-    "MaskSegEnsemble": "unmask.models.segmenter:MaskSegEnsemble",
-    "MaskRCNNSegmenter": "unmask.models.maskrcnn:MaskRCNNSegmenter",
-    "FaceDetector": "unmask.models.detector:FaceDetector",
-    "InpaintGenerator": "unmask.models.inpainter:InpaintGenerator",
-    "FaceVerifier": "unmask.models.verifier:FaceVerifier",
-}
-
 
 @dataclass(frozen=True)
 class WeightsInfo:
@@ -33,7 +22,7 @@ class WeightsInfo:
     Attributes:
         stage: stage name, e.g. ``"attr"``.
         path: the ``.safetensors`` file, or ``None`` when only the ONNX file exists.
-        arch: architecture name (a key of :data:`ARCHITECTURES`).
+        arch: architecture name (a key of :data:`unmask.registry.ARCHITECTURES`).
         args: constructor keyword arguments.
         meta: everything else (training data, metrics, calibration temperature, ...).
         onnx: the ``.onnx`` file, or ``None``.
@@ -98,14 +87,10 @@ def is_here(info: WeightsInfo, folder: str | Path) -> bool:
 
 
 def build_module(arch: str, args: dict):
-    """Instantiate the architecture ``arch`` with ``args`` (explicit registry, no magic)."""
-    import importlib
+    """Instantiate the architecture ``arch`` (see :mod:`unmask.registry`) with ``args``."""
+    from unmask import registry
 
-    try:
-        mod, _, cls = ARCHITECTURES[arch].partition(":")
-    except KeyError:
-        raise ValueError(f"unknown architecture {arch!r}") from None
-    return getattr(importlib.import_module(mod), cls)(**args)
+    return registry.resolve(registry.architecture(arch).target)(**args)
 
 
 #: Key suffix of the per-output-channel scale of a tensor stored as int8 (see :func:`save`).

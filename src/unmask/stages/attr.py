@@ -6,7 +6,7 @@ import numpy as np
 
 from unmask.faces.landmarks import FLIP_68
 from unmask.metrics.calibration import sigmoid
-from unmask.runtime.backend import as_net, open_net, to_nchw
+from unmask.runtime.backend import as_net, open_net, resize_batch, to_nchw
 
 
 class FaceAttributes:
@@ -72,16 +72,11 @@ class FaceAttributes:
             ``(landmarks, p_female)``: float32 ``N x 68 x 2`` pixel xy in the *input* crop's grid,
             and float32 ``N`` calibrated probability that the face is female.
         """
-        import cv2
-
         crops = np.asarray(crops)
         if crops.ndim == 3:
             crops = crops[None]
         n, s = crops.shape[0], crops.shape[1]
         size = self.image_size
-        if s != size:
-            inter = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
-            crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
-        lm, logit = self.raw(to_nchw(crops))
+        lm, logit = self.raw(to_nchw(resize_batch(crops, size)))
         p = sigmoid(logit / self.temperature)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)

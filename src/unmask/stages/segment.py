@@ -4,9 +4,9 @@ that turns its probability map into the hole the inpainter fills.
 Post-processing (:func:`postprocess`): threshold, drop small specks, fill holes inside the mask
 (a printed logo must not stay on the face), then dilate by a radius measured on validation data
 (``unmask train promote`` picks the smallest radius that leaves at most 1 % of the true mask
-pixels uncovered; see :func:`choose_postprocess`). The parameters live in the weights
-JSON (``meta.postprocess``) so evaluation and the pipeline use the same ones. The soft edge for
-blending is added later by :func:`unmask.faces.paste.paste_back`.
+pixels uncovered; see :func:`unmask.validation.segmenter.choose_postprocess`). The parameters
+live in the weights JSON (``meta.postprocess``) so evaluation and the pipeline use the same
+ones. The soft edge for blending is added later by :func:`unmask.faces.paste.paste_back`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from unmask.metrics.calibration import sigmoid
-from unmask.metrics.masks import MaskScores
-from unmask.runtime.backend import as_net, open_net, to_nchw
+from unmask.runtime.backend import as_net, open_net, resize_batch, to_nchw
 
 log = logging.getLogger(__name__)
 
@@ -110,61 +109,6 @@ def dilate(mask: np.ndarray, radius_px: int) -> np.ndarray:
     return cv2.dilate(m, k)
 
 
-def choose_postprocess(
-    preds: dict[str, dict[str, np.ndarray]],
-    thresholds: tuple[float, ...] = (0.5, 0.4, 0.3, 0.2),
-    radii: tuple[int, ...] = tuple(range(0, 9)),
-    leftover_max: float = 0.01,
-    extra_max: float = 0.15,
-) -> tuple[PostParams, dict]:
-    """Pick threshold and dilation on validation predictions.
-
-    Among the settings whose mean per-image leftover rate is at most ``leftover_max`` and
-    mean extra area at most ``extra_max`` on *every* set, the one adding the least extra area
-    (averaged over sets) wins, which for a given threshold is the smallest such radius. When
-    none qualifies, the lowest worst-set leftover among settings within ``extra_max`` wins (or
-    the lowest leftover overall). Radii are pixels at the predictions' side.
-
-    Returns:
-        ``(params, report)``; the report has the chosen setting's per-set leftover and extra
-        area and whether both limits were met.
-    """
-    side = next(iter(preds.values()))["prob"].shape[-1]
-    base = PostParams()
-    min_px = int(round(base.min_area * side * side))
-    table = []
-    for t in thresholds:
-        for r in radii:
-            per = {}
-            for name, p in preds.items():
-                scores = MaskScores(boundary_f=False)
-                scores.add(postprocess(p["prob"], t, r, base.fill_holes, min_px), p["mask"])
-                s = scores.summary()
-                per[name] = {
-                    "leftover": s["leftover"],
-                    "extra_area": s["extra_area"],
-                    "leftover_pooled": s["leftover_pooled"],
-                }
-            worst = max(v["leftover"] for v in per.values())
-            extra = max(v["extra_area"] for v in per.values())
-            mean_extra = float(np.mean([v["extra_area"] for v in per.values()]))
-            table.append((t, r, worst, extra, mean_extra, per))
-    ok = [e for e in table if e[2] <= leftover_max and e[3] <= extra_max]
-    within = [e for e in table if e[3] <= extra_max]
-    if ok:
-        best = min(ok, key=lambda e: (e[4], e[1]))
-    else:
-        best = min(within or table, key=lambda e: (e[2], e[4]))
-        log.warning(
-            "no post-processing meets leftover <= %.3f and extra <= %.2f on all sets",
-            leftover_max,
-            extra_max,
-        )
-    t, r, _, _, _, per = best
-    params = PostParams(threshold=t, dilate=round(r / side, 5))
-    return params, {"radius_px": r, "side": side, "limits_met": bool(ok), "sets": per}
-
-
 class Segmenter:
     """Predict face-mask maps of aligned crops.
 
@@ -227,9 +171,7 @@ class Segmenter:
             crops = crops[None]
         h, w = crops.shape[1:3]
         size = self.image_size
-        if (h, w) != (size, size):
-            inter = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
-            crops = np.stack([cv2.resize(c, (size, size), interpolation=inter) for c in crops])
+        crops = resize_batch(crops, size)
         out = [
             sigmoid(self.net(image=to_nchw(crops[i : i + self.batch]))["logits"][:, 0])
             for i in range(0, len(crops), self.batch)

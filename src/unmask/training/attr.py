@@ -12,8 +12,7 @@ from torch.utils.data import DataLoader
 
 from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.losses import over_known
-from unmask.metrics.calibration import ece, fit_temperature, sigmoid
-from unmask.metrics.landmarks import nme_groups
+from unmask.metrics.calibration import fit_temperature
 from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
 from unmask.training.common import (
     EMA,
@@ -26,6 +25,7 @@ from unmask.training.common import (
 )
 from unmask.training.loop import fit
 from unmask.training.runs import Run
+from unmask.validation.attr import predict, summarize
 
 
 @dataclass
@@ -142,42 +142,6 @@ def input_key(cfg: AttrTrainConfig) -> str:
     unmasked faces only (``clean_prob=1``, the inpainter's independent gender judge), else
     ``"masked"``."""
     return "clean" if cfg.clean_prob >= 1 else "masked"
-
-
-@torch.no_grad()
-def predict(
-    model, loader, size: int, flip: bool = False, key: str = "masked"
-) -> dict[str, np.ndarray]:
-    """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices.
-
-    ``flip`` averages each crop with its mirror image, as the shipped stage does
-    (:meth:`unmask.stages.attr.FaceAttributes.raw`); ``key`` picks the batch's
-    ``"masked"`` or ``"clean"`` crops.
-    """
-    from unmask.stages.attr import FaceAttributes
-
-    stage = FaceAttributes(model, size, flip=flip)
-    out = {"pred": [], "target": [], "logit": [], "gender": [], "index": []}
-    for b in loader:
-        lm, logit = stage.raw(b[key].numpy())
-        out["pred"].append(lm * size - 0.5)
-        out["target"].append(b["landmarks"].numpy())
-        out["logit"].append(logit)
-        out["gender"].append(b["gender"].numpy())
-        out["index"].append(b["index"].numpy())
-    return {k: np.concatenate(v) for k, v in out.items()}
-
-
-def summarize(p: dict[str, np.ndarray], temperature: float = 1.0) -> dict[str, float]:
-    """NME groups, gender accuracy and ECE of a :func:`predict` output."""
-    res = {f"nme_{k}": v for k, v in nme_groups(p["pred"], p["target"]).items()}
-    known = p["gender"] >= 0
-    if known.any():
-        prob = sigmoid(p["logit"][known] / temperature)
-        y = p["gender"][known]
-        res["gender_acc"] = float(((prob >= 0.5) == y).mean())
-        res["gender_ece"] = ece(prob, y)
-    return res
 
 
 def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:

@@ -1,5 +1,5 @@
 """Train the masked-face detector (:class:`~unmask.models.detector.FaceDetector`) on composite
-scenes (:mod:`unmask.data.composite`).
+scenes (:mod:`unmask.scenes.composite`).
 
 Losses: CenterNet's penalty-reduced focal loss on the centre heatmap, GIoU on the boxes decoded
 at every cell near a face centre (TTFNet-style Gaussian weights, each face weighing 1), and a
@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from unmask.data.composite import CompositeScenes, SceneConfig, build_maker
 from unmask.models.detector import FaceDetector
+from unmask.scenes.composite import SceneConfig, build_maker
+from unmask.scenes.dataset import CompositeScenes
 from unmask.training.common import (
     EMA,
     infinite,
@@ -80,11 +81,11 @@ class DetectorTrainConfig:
     neg_images: int | None = None  # synthetic face-free validation pictures (eval_images / 2)
     max_fp: float = 0.05
     # promotion: with min_recall, the threshold clearing both bars by the most standard errors
-    # (see evaluation.detector.choose_threshold); small-face rules tried: sides x penalties
+    # (see validation.detector.choose_threshold); small-face rules tried: sides x penalties
     min_recall: float | None = None
     small_sides: list[float] = field(default_factory=list)
     small_penalties: list[float] = field(default_factory=list)
-    # promotion: second-look rules tried, each [side, context, input] (see stages.detector_zoom)
+    # promotion: second-look rules tried, each [side, context, input] (see detection.zoom)
     zoom: list[list[float]] = field(default_factory=list)
     # promotion: a verifier weights folder (`unmask train verifier`) and the candidate sides
     # (letterbox pixels) under which it is tried as a further veto (see NetDetector)
@@ -185,7 +186,7 @@ def losses(out: dict, batch: dict, cfg: DetectorTrainConfig) -> dict:
 def _eval_sets(cfg: DetectorTrainConfig) -> tuple[list, list]:
     """Fixed validation scenes (faces) and face-free pictures: synthetic scenes and, like
     the test set, the whole validation photos of scikit-image (text, coins, brick, clock)."""
-    from unmask.data.backgrounds import SKIMAGE_VAL, skimage_photo
+    from unmask.scenes.backgrounds import SKIMAGE_VAL, skimage_photo
 
     mk = maker(cfg, "val", compute_landmarks=False)
     scenes = [mk(np.random.default_rng([cfg.seed, 10**6, i])) for i in range(cfg.eval_images)]
@@ -202,9 +203,9 @@ def validate(
 ) -> dict:
     """Recall at IoU 0.5 and false faces per image on validation scenes, at 0.3 and 0.5;
     with a ``run``, a sheet of detections on 16 validation scenes goes to its samples."""
-    from unmask.evaluation.detector_report import sheet
+    from unmask.detection.net import NetDetector
     from unmask.metrics.detection import negatives_metrics, synthetic_metrics
-    from unmask.stages.detector import NetDetector
+    from unmask.viz import detection_sheet as sheet
 
     det = NetDetector(model.eval(), cfg.size, 0.05)
     if run is not None:
@@ -253,7 +254,7 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
 def rules_key(val: dict, thr: float, min_recall: float | None) -> tuple:
     """How good a promoted rule set is on validation (higher is better): with ``min_recall``
     the standard errors by which the weaker bar is cleared (``bars_margin`` of
-    :func:`~unmask.evaluation.detector.choose_threshold`), else (recall, -false faces)."""
+    :func:`~unmask.validation.detector.choose_threshold`), else (recall, -false faces)."""
     recall, fp = val[f"recall_{thr}"], val[f"neg_fp_per_image_{thr}"]
     if min_recall is None:
         return (recall, -fp)
@@ -293,15 +294,15 @@ def promote(
 
     BatchNorm statistics are re-estimated on ``recalibrate_batches`` training batches; the
     score threshold and small-face rule stored in the metadata are chosen on validation by
-    :func:`~unmask.evaluation.detector.choose_threshold` (``max_fp``, ``min_recall``,
+    :func:`~unmask.validation.detector.choose_threshold` (``max_fp``, ``min_recall``,
     ``small_sides`` x ``small_penalties``) for each second-look rule of ``zoom`` (and none)
     combined with each ``verify`` side of the ``verifier`` (and none), and the best of those by
     :func:`rules_key` is kept, with the validation figures there; a chosen verifier's files are
     copied into ``out``.
     """
-    from unmask.evaluation.detector import choose_threshold
+    from unmask.detection.net import NetDetector
     from unmask.runtime import weights
-    from unmask.stages.detector import NetDetector
+    from unmask.validation.detector import choose_threshold
 
     cfg, ckpt = load_for_promote(run, DetectorTrainConfig, checkpoint, overrides)
     model = FaceDetector(**arch_args(cfg))

@@ -132,7 +132,7 @@ def promote_segmenter(
     segmenters in ``members`` (folders holding a promoted MaskSegNet ``segmenter.safetensors``),
     its post-processing chosen on the validation splits of ``dataset`` and ``real`` (at most
     ``val_limit`` crops each, evenly spaced) by
-    :func:`~unmask.stages.segment.choose_postprocess`."""
+    :func:`~unmask.validation.segmenter.choose_postprocess`."""
     from unmask.models.segmenter import MaskSegEnsemble
     from unmask.runtime import weights
     from unmask.training.segmenter import SegTrainConfig, postprocess_meta

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import ConcatDataset, DataLoader, Subset, WeightedRandomSampler
+from torch.utils.data import ConcatDataset, DataLoader, WeightedRandomSampler
 
 from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.metrics.masks import MaskScores
 from unmask.runtime.backend import from_nchw
-from unmask.stages.segment import STAGE_NAMES, choose_postprocess
+from unmask.stages.segment import STAGE_NAMES
 from unmask.training.common import (
     EMA,
     infinite,
@@ -34,6 +34,7 @@ from unmask.training.common import (
 )
 from unmask.training.loop import fit
 from unmask.training.runs import Run
+from unmask.validation.segmenter import choose_postprocess, has_unmasked_original, spaced_subset
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ class SegTrainConfig:
     pos_weight: float = 2.0
     dice_weight: float = 1.0
     clean_prob: float = 0.15
-    dark_prob: float = 0.0  # share of samples with dark surroundings (unmask.data.darken)
-    light_prob: float = 0.0  # share with a light or skin-toned mask (unmask.data.light_masks)
+    dark_prob: float = 0.0  # share of samples with dark surroundings (unmask.augment.darken)
+    light_prob: float = 0.0  # share with a light or skin-toned mask (unmask.augment.light_masks)
     init_weights: str | None = None  # fine-tune: start from the promoted weights in this folder
     exclude_kinds: list[str] = field(default_factory=list)
     ema: float = 0.998
@@ -104,12 +105,6 @@ def build_model(cfg: SegTrainConfig) -> torch.nn.Module:
     return MaskSegNet(**arch_args(cfg))
 
 
-def has_unmasked_original(batch: dict) -> torch.Tensor:
-    """bool ``(N,)``: which samples of a ``FaceMaskDataset`` batch have an unmasked original
-    (synthetic masks); real-label photos have none, their ``clean`` equals ``masked``."""
-    return (batch["clean"] - batch["masked"]).abs().flatten(1).amax(1) > 0
-
-
 def with_clean_faces(batch: dict, prob: float, rng: torch.Generator | None = None):
     """Inputs and targets where a share ``prob`` of the samples that have an unmasked original
     (synthetic masks; real-label photos have none: their ``clean`` equals ``masked``) is
@@ -128,11 +123,11 @@ def losses(model, batch: dict, cfg: SegTrainConfig, rng: torch.Generator | None 
     the sum of torchvision's losses (the whole face mask is one instance). A share
     ``cfg.clean_prob`` of the synthetic samples is shown unmasked with an empty target, and a
     share ``cfg.light_prob`` with their mask repainted light or skin-toned
-    (:func:`unmask.data.light_masks.light_mask_batch`), and a share ``cfg.dark_prob`` of all
+    (:func:`unmask.augment.light_masks.light_mask_batch`), and a share ``cfg.dark_prob`` of all
     samples with dark surroundings (and half of those with a dark mask:
-    :func:`unmask.data.darken.darken_batch`)."""
-    from unmask.data.darken import darken_batch
-    from unmask.data.light_masks import light_mask_batch
+    :func:`unmask.augment.darken.darken_batch`)."""
+    from unmask.augment.darken import darken_batch
+    from unmask.augment.light_masks import light_mask_batch
 
     x, y = with_clean_faces(batch, cfg.clean_prob, rng)
     x = light_mask_batch(x, y, batch["landmarks"], cfg.light_prob, rng)
@@ -156,13 +151,6 @@ class _Mix(ConcatDataset):
     def set_epoch(self, epoch: int) -> None:
         for d in self.datasets:
             d.set_epoch(epoch)
-
-
-def spaced_subset(ds, limit: int | None):
-    """``ds`` itself, or ``limit`` evenly spaced items of it (deterministic)."""
-    if limit is None or len(ds) <= limit:
-        return ds
-    return Subset(ds, np.linspace(0, len(ds) - 1, limit).round().astype(int).tolist())
 
 
 def val_sets(cfg: SegTrainConfig, split: str = "val") -> dict[str, torch.utils.data.Dataset]:
@@ -307,7 +295,7 @@ def promote(
 
 def postprocess_meta(model: torch.nn.Module, cfg: SegTrainConfig) -> dict:
     """The weights-metadata entries ``postprocess`` (chosen by
-    :func:`~unmask.stages.segment.choose_postprocess` on the validation sets of ``cfg``),
+    :func:`~unmask.validation.segmenter.choose_postprocess` on the validation sets of ``cfg``),
     ``postprocess_val`` (its report) and ``val_raw`` (:func:`raw_metrics` per set) of a
     segmenter network; ``model`` is put in eval mode."""
     model.eval()

@@ -1,7 +1,7 @@
 """Train the detector's face / not-face verifier (:class:`~unmask.models.verifier.FaceVerifier`).
 
 The training crops are *mined*: a trained detector runs over composite scenes of one split
-(:mod:`unmask.data.composite`, with more face-free scenes and textures than its own training
+(:mod:`unmask.scenes.composite`, with more face-free scenes and textures than its own training
 mix) at a low threshold, and each small candidate becomes a crop around its box, labelled a
 face when it overlaps a true face (IoU >= 0.5) and not a face when it overlaps none (< 0.2);
 the true small faces, their boxes jittered, are added as faces too. Validation crops are mined
@@ -44,7 +44,7 @@ class VerifierTrainConfig:
     """Options of ``unmask train verifier``.
 
     ``detector`` is the weights folder of the detector whose candidates are mined (default:
-    the shipped one); ``scene`` overrides :class:`~unmask.data.composite.SceneConfig` for the
+    the shipped one); ``scene`` overrides :class:`~unmask.scenes.composite.SceneConfig` for the
     mining scenes; ``context`` is the crop side / candidate side; ``max_side`` the largest
     candidate (letterbox pixels) mined.
     """
@@ -112,9 +112,9 @@ def mine(det, maker, n: int, seed: int, cfg: VerifierTrainConfig) -> dict[str, n
         float32 ``N`` (1 = face), ``side`` float32 ``N`` letterbox side, ``mined`` bool ``N``
         (False for the jittered true faces).
     """
+    from unmask.detection.decode import letterbox_sides
+    from unmask.detection.zoom import zoom_crop
     from unmask.metrics.detection import box_iou
-    from unmask.stages.detector import letterbox_sides
-    from unmask.stages.detector_zoom import zoom_crop
 
     out = cfg.image_size + MARGIN
     context = cfg.context * out / cfg.image_size
@@ -170,7 +170,7 @@ def mined_sets(cfg: VerifierTrainConfig, run: Run) -> tuple[dict, dict]:
 
 def _detector(cfg: VerifierTrainConfig):
     """The proposing detector with its own second looks switched off."""
-    from unmask.stages.detector import NetDetector
+    from unmask.detection.net import NetDetector
 
     det = NetDetector.from_weights(cfg.detector)
     det.zoom_side = det.verify_side = 0.0
@@ -178,7 +178,7 @@ def _detector(cfg: VerifierTrainConfig):
 
 
 def _maker(cfg: VerifierTrainConfig, split: str):
-    from unmask.data.composite import SceneConfig, build_maker
+    from unmask.scenes.composite import SceneConfig, build_maker
 
     scene = SceneConfig.from_dict({**cfg.scene, "size": cfg.scene_size})
     return build_maker(

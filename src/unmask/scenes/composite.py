@@ -1,0 +1,421 @@
+"""Composite photos for training and testing the face detector.
+
+A *scene* is a synthetic photo at its own ("native") resolution with the boxes and five
+keypoints of every face in it. Three kinds, chosen per index:
+
+``tight``
+    one face filling 35-130 % of the photo width, often cut by the border, in portrait, square
+    or landscape photos from 40 to 900 px: the shape of most masked-face photos people have.
+``scene``
+    1-6 faces of 10 px to 60 % of the letterbox side pasted with feathered head-shaped alpha
+    onto a background (see :mod:`unmask.scenes.backgrounds`), among distractor objects.
+``negative``
+    a face-free background with distractors (masks without a face, hands, skin ovals).
+
+Faces come from a built dataset (aligned crops with teacher landmarks; masked with the
+dataset's own variants or freshly with the mask engine; about 20 % left unmasked) and from
+:func:`photo_faces` (photos with masks already on and photo-level landmarks). Photo effects
+(colour, grey, blur, low resolution, noise, JPEG) are applied at the native resolution. Faces
+can wear glasses, sunglasses or headwear (:mod:`unmask.scenes.accessories`) and be squashed
+sideways like a turned head, and scenes can carry printed text (:mod:`unmask.scenes.text`);
+those are off in :class:`SceneConfig`'s defaults (the held-out
+test scenes) and on in the detector's training recipe.
+:class:`~unmask.scenes.dataset.CompositeScenes` letterboxes each scene to ``size`` and renders
+CenterNet-style targets; photo effects are :func:`~unmask.scenes.effects.degrade`.
+Everything is deterministic per ``(seed, epoch, index)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from unmask.data.face_sources import FaceSource, canonical_box
+from unmask.faces.landmarks import FLIP_5, five_from_68
+from unmask.scenes.accessories import accessorize
+from unmask.scenes.backgrounds import Backgrounds, _image_width, _read_rgb, paste
+from unmask.scenes.effects import degrade
+from unmask.scenes.text import draw_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SceneConfig:
+    """Scene mix and photo-effect strengths (probabilities unless stated)."""
+
+    size: int = 320
+    tight: float = 0.45
+    negative: float = 0.15
+    max_faces: int = 6
+    unmasked: float = 0.2
+    fresh_mask: float = 0.3
+    photo_faces: float = 0.15
+    min_face: float = 10.0
+    distractors: float = 0.5
+    occlude: float = 0.12
+    rotate_deg: float = 25.0
+    colour: float = 0.3
+    gray: float = 0.1
+    blur: float = 0.2
+    lowres: float = 0.15
+    noise: float = 0.2
+    jpeg: float = 0.4
+    max_objects: int = 16
+    # face accessories and pose (off by default so the held-out test scenes stay as they were)
+    glasses: float = 0.0
+    sunglasses: float = 0.0
+    headwear: float = 0.0
+    squash: float = 0.0
+    text: float = 0.0  # a block of printed text on a scene's background (unmask.scenes.text)
+    textures: float = 0.0  # backgrounds drawn as pebbles or fur (unmask.scenes.textures)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> SceneConfig:
+        """Build from a dict of overrides, rejecting unknown keys."""
+        names = {f.name for f in fields(cls)}
+        bad = sorted(set(data or {}) - names)
+        if bad:
+            raise ValueError(f"unknown scene keys {bad}; known: {sorted(names)}")
+        return cls(**(data or {}))
+
+
+@dataclass
+class Scene:
+    """One composite photo.
+
+    Attributes:
+        image: ``H x W x 3`` uint8 RGB.
+        boxes: float32 ``(n, 4)`` xyxy pixels (canonical face boxes, may extend past the border).
+        keypoints: float32 ``(n, 5, 2)`` pixel xy.
+        masked: bool ``(n,)``, whether each face wears a mask.
+        kind: ``"tight"``, ``"scene"`` or ``"negative"``.
+    """
+
+    image: np.ndarray
+    boxes: np.ndarray
+    keypoints: np.ndarray
+    masked: np.ndarray
+    kind: str
+
+
+class SceneMaker:
+    """Renders :class:`Scene` objects from face sources and backgrounds.
+
+    Args:
+        faces: crop faces (:func:`unmask.data.face_sources.crop_faces`).
+        photos: photo faces (masked, real context), may be empty.
+        backgrounds: face-free pictures and distractors of the same split.
+        cfg: the scene mix.
+        masks: a mask source (``make_mask_source``) for fresh masks, or ``None``.
+        force_masked: ``True`` / ``False`` puts / leaves a mask on every face (photo faces
+            have no unmasked version and are replaced by crop faces when ``False``);
+            ``None`` follows ``cfg.unmasked``.
+    """
+
+    def __init__(
+        self,
+        faces: list[FaceSource],
+        photos: list[FaceSource],
+        backgrounds: Backgrounds,
+        cfg: SceneConfig,
+        masks=None,
+        force_masked: bool | None = None,
+    ) -> None:
+        if not faces:
+            raise ValueError("no crop faces to compose scenes from")
+        self.faces, self.photos, self.bg, self.cfg = faces, photos, backgrounds, cfg
+        self.masks, self.force_masked = masks, force_masked
+
+    def __call__(self, rng: np.random.Generator) -> Scene:
+        cfg = self.cfg
+        u = rng.random()
+        kind = (
+            "negative" if u < cfg.negative else "tight" if u < cfg.negative + cfg.tight else "scene"
+        )
+        if kind == "tight":
+            canvas, faces = self._tight(rng)
+        else:
+            canvas, faces = self._scene(rng, kind == "negative")
+        img = degrade(np.clip(canvas + 0.5, 0, 255).astype(np.uint8), rng, cfg)
+        boxes = np.array([f[0] for f in faces], np.float32).reshape(-1, 4)
+        kps = np.array([f[1] for f in faces], np.float32).reshape(-1, 5, 2)
+        masked = np.array([f[2] for f in faces], bool)
+        if rng.random() < 0.5:  # mirror the whole photo (pixel-centre convention)
+            w = img.shape[1]
+            img = np.ascontiguousarray(img[:, ::-1])
+            boxes = np.stack(
+                [w - 1 - boxes[:, 2], boxes[:, 1], w - 1 - boxes[:, 0], boxes[:, 3]], 1
+            )
+            kps = kps[:, FLIP_5]
+            kps[..., 0] = w - 1 - kps[..., 0]
+        return Scene(img, boxes.astype(np.float32), kps.astype(np.float32), masked, kind)
+
+    def _face(self, rng: np.random.Generator):
+        """Pick and load a face, with accessories drawn when the config asks for them:
+        ``(rgb uint8, landmarks68, masked)``."""
+        img, lm, masked = self._pick_face(rng)
+        cfg = self.cfg
+        if cfg.glasses or cfg.sunglasses or cfg.headwear:  # no draw: scene streams unchanged
+            img = accessorize(img, lm, rng, cfg.glasses, cfg.sunglasses, cfg.headwear)
+        return img, lm, masked
+
+    def _pick_face(self, rng: np.random.Generator):
+        use_photo = rng.random() < self.cfg.photo_faces
+        pick = rng.random()
+        want_masked = rng.random() >= self.cfg.unmasked
+        fresh = rng.random() < self.cfg.fresh_mask
+        mask_seed = int(rng.integers(2**31))
+        if self.force_masked is not None:
+            want_masked = self.force_masked
+        if use_photo and self.photos and want_masked:
+            f = self.photos[int(pick * len(self.photos))]
+            img = _read_rgb(f.image, 512)
+            return img, f.landmarks * (img.shape[1] / _image_width(f.image)), True
+        f = self.faces[int(pick * len(self.faces))]
+        if not want_masked and f.clean is not None:
+            return _read_rgb(f.clean), f.landmarks, False
+        if fresh and self.masks is not None and f.clean is not None:
+            rng_mask = np.random.default_rng(mask_seed)
+            return (
+                self.masks.apply(_read_rgb(f.clean), f.landmarks, rng_mask).image,
+                f.landmarks,
+                True,
+            )
+        return _read_rgb(f.image), f.landmarks, f.masked
+
+    def _tight(self, rng: np.random.Generator):
+        img, lm, masked = self._face(rng)
+        aspect = _aspect(rng)
+        side = float(np.exp(rng.uniform(np.log(40), np.log(640))))
+        w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
+        w, h = max(int(w), 16), max(int(h), 16)
+        frac = float(np.exp(rng.uniform(np.log(0.35), np.log(1.3))))
+        box, angle, sx = canonical_box(lm), self._angle(rng), self._squash(rng)
+        for _try in range(8):  # both eyes and the box centre inside the photo
+            centre = np.array([w * rng.uniform(0.3, 0.7), h * rng.uniform(0.3, 0.72)])
+            m = _squeeze(_similarity(box, frac * w, angle, centre), sx, centre)
+            lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
+            eyes = five_from_68(lm2)[:2]
+            if np.all((eyes >= 0) & (eyes < [w, h])):
+                break
+            frac *= 0.9
+        canvas = self.bg.sample(rng, h, w, self.cfg.textures).astype(np.float32)
+        src, m2 = _prescale(img, m)
+        paste(canvas, src.astype(np.float32), _edge_alpha(src.shape[:2], rng), m2)
+        faces = [(canonical_box(lm2), five_from_68(lm2), masked)]
+        if rng.random() < self.cfg.occlude:
+            self._occlude(canvas, faces[0][0], rng)
+        return canvas, faces
+
+    def _scene(self, rng: np.random.Generator, negative: bool):
+        cfg = self.cfg
+        aspect = _aspect(rng)
+        side = float(np.exp(rng.uniform(np.log(200), np.log(640))))
+        w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
+        w, h = int(w), int(h)
+        canvas = self.bg.sample(rng, h, w, self.cfg.textures).astype(np.float32)
+        if negative or rng.random() < cfg.distractors:
+            for _ in range(int(rng.integers(1, 5))):
+                self._distractor(canvas, rng)
+        if cfg.text and rng.random() < cfg.text:  # no draw when off: test scenes unchanged
+            draw_text(canvas, rng)
+        faces: list = []
+        if negative:
+            return canvas, faces
+        n = 1 + min(int(rng.geometric(0.45)) - 1, cfg.max_faces - 1)
+        to_native = max(w, h) / cfg.size
+        for _ in range(n):
+            img, lm, masked = self._face(rng)
+            box = canonical_box(lm)
+            size = float(np.exp(rng.uniform(np.log(cfg.min_face), np.log(0.6 * cfg.size))))
+            bw = size * to_native
+            for _try in range(6):
+                centre = rng.uniform([0.05 * w, 0.05 * h], [0.95 * w, 0.95 * h])
+                cand = np.array([*(centre - bw / 2), *(centre + bw / 2)])
+                if all(_overlap(cand, f[0]) < 0.2 for f in faces):
+                    break
+            else:
+                continue
+            m = _squeeze(_similarity(box, bw, self._angle(rng), centre), self._squash(rng), centre)
+            src, m2 = _prescale(img, m)
+            alpha = _head_alpha(src.shape[:2], _affine_box(box, m2, m), rng)
+            paste(canvas, src.astype(np.float32), alpha, m2)
+            lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
+            faces.append((canonical_box(lm2), five_from_68(lm2), masked))
+            if rng.random() < cfg.occlude:
+                self._occlude(canvas, faces[-1][0], rng)
+        return canvas, faces
+
+    def _squash(self, rng: np.random.Generator) -> float:
+        """Horizontal scale of a face (1 = none; 0.65-0.95 with probability ``squash``): a
+        crude stand-in for a head turned away from the camera."""
+        p = self.cfg.squash
+        return float(rng.uniform(0.65, 0.95)) if p and rng.random() < p else 1.0
+
+    def _angle(self, rng: np.random.Generator) -> float:
+        r = self.cfg.rotate_deg
+        return float(np.clip(rng.normal(0, r / 2), -r, r)) if r > 0 else 0.0
+
+    def _distractor(self, canvas: np.ndarray, rng: np.random.Generator) -> None:
+        h, w = canvas.shape[:2]
+        size = max(8, int(min(h, w) * rng.uniform(0.08, 0.6)))
+        rgb, alpha = self.bg.distractor(rng, size)
+        ang = np.deg2rad(rng.uniform(-40, 40))
+        c = rng.uniform([0, 0], [w, h])
+        rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+        centre = np.array([alpha.shape[1], alpha.shape[0]]) / 2
+        m = np.hstack([rot, (c - rot @ centre)[:, None]])
+        paste(canvas, rgb, alpha, m)
+
+    def _occlude(self, canvas: np.ndarray, box: np.ndarray, rng: np.random.Generator) -> None:
+        """Cover a part (up to about 40 %) of the face with a hand or an object."""
+        bw, bh = box[2] - box[0], box[3] - box[1]
+        size = max(6, int(max(bw, bh) * rng.uniform(0.3, 0.6)))
+        rgb, alpha = self.bg.distractor(rng, size)
+        side = rng.integers(4)
+        cx = box[0] + bw * (
+            rng.uniform(-0.1, 0.1)
+            if side == 0
+            else rng.uniform(0.9, 1.1)
+            if side == 1
+            else rng.uniform(0.2, 0.8)
+        )
+        cy = box[1] + bh * (rng.uniform(0.85, 1.1) if side >= 2 else rng.uniform(0.3, 0.9))
+        m = np.array([[1.0, 0, cx - size / 2], [0, 1.0, cy - size / 2]])
+        paste(canvas, rgb, alpha, m)
+
+
+def _aspect(rng: np.random.Generator) -> float:
+    """Photo width / height: mostly portrait, some square, some landscape."""
+    u = rng.random()
+    return (
+        rng.uniform(0.6, 0.85)
+        if u < 0.5
+        else rng.uniform(0.85, 1.15)
+        if u < 0.8
+        else rng.uniform(1.15, 1.7)
+    )
+
+
+def _similarity(box: np.ndarray, width: float, angle_deg: float, centre: np.ndarray) -> np.ndarray:
+    """``2 x 3`` similarity taking the centre of ``box`` to ``centre``, its width to ``width``
+    and rotating by ``angle_deg``."""
+    s = width / max(float(box[2] - box[0]), 1e-3)
+    a = np.deg2rad(angle_deg)
+    rot = s * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    c = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    return np.hstack([rot, (centre - rot @ c)[:, None]])
+
+
+def _squeeze(m: np.ndarray, sx: float, centre: np.ndarray) -> np.ndarray:
+    """``m`` followed by a horizontal scale ``sx`` about ``centre`` (output pixels)."""
+    if sx == 1.0:
+        return m
+    s = np.array([[sx, 0.0, centre[0] * (1 - sx)], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    return (s @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+
+
+def _prescale(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink ``img`` with area averaging when ``m`` downsizes by more than 2x (no aliasing);
+    returns the image and the matrix adjusted to it."""
+    s = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    if s >= 0.5:
+        return img, m
+    f = min(1.0, 2 * s)
+    small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    fx, fy = small.shape[1] / img.shape[1], small.shape[0] / img.shape[0]
+    back = np.array([[1 / fx, 0, (1 / fx - 1) / 2], [0, 1 / fy, (1 / fy - 1) / 2], [0, 0, 1]])
+    return small, m @ back
+
+
+def _affine_box(box: np.ndarray, m_src: np.ndarray, m_full: np.ndarray) -> np.ndarray:
+    """``box`` (full-resolution source pixels) in the pixels of the prescaled source."""
+    inv = np.linalg.inv(np.vstack([m_src, [0, 0, 1]])) @ np.vstack([m_full, [0, 0, 1]])
+    pts = np.array([[box[0], box[1]], [box[2], box[3]]]) @ inv[:2, :2].T + inv[:2, 2]
+    return pts.reshape(-1)
+
+
+def _head_alpha(shape: tuple[int, int], box: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Feathered alpha ``h x w`` float32: an ellipse around the face box (hair, neck partly in),
+    or at times a hard-edged rectangle (a photo in the photo)."""
+    h, w = shape
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    alpha = np.zeros((h, w), np.float32)
+    if rng.random() < 0.2:
+        f = rng.uniform(1.1, 1.6)
+        p0 = (int(cx - f * bw / 2), int(cy - f * bh / 2))
+        p1 = (int(cx + f * bw / 2), int(cy + f * bh / 2))
+        cv2.rectangle(alpha, p0, p1, 1.0, -1)
+        return alpha
+    ax = (max(1, int(bw * rng.uniform(0.55, 0.8))), max(1, int(bh * rng.uniform(0.6, 0.85))))
+    centre = (int(cx), int(cy - bh * rng.uniform(0.0, 0.12)))
+    cv2.ellipse(alpha, centre, ax, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(alpha, (0, 0), max(0.5, bw * rng.uniform(0.02, 0.12)))
+
+
+def _edge_alpha(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Alpha ``h x w`` float32: 1 inside, fading to 0 over a few percent at the borders."""
+    h, w = shape
+    k = max(1.0, min(h, w) * rng.uniform(0.01, 0.06))
+    ry = np.clip((np.minimum(np.arange(h), h - 1 - np.arange(h)) + 0.5) / k, 0, 1)
+    rx = np.clip((np.minimum(np.arange(w), w - 1 - np.arange(w)) + 0.5) / k, 0, 1)
+    return (ry[:, None] * rx[None, :]).astype(np.float32)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection of two xyxy boxes over the smaller one's area (a face pasted inside a
+    larger one counts as overlapping)."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(iw * ih / small) if small > 0 else 0.0
+
+
+def build_maker(
+    dataset: str | Path,
+    split: str,
+    scene: SceneConfig,
+    photos: str | Path | None = None,
+    photo_cache: str | Path | None = None,
+    templates: str | Path | None = None,
+    force_masked: bool | None = None,
+    compute_landmarks: bool = True,
+) -> SceneMaker:
+    """A :class:`SceneMaker` over the faces, photos and backgrounds of one split.
+
+    Args:
+        dataset: built dataset folder (crop faces of ``split``).
+        split: ``train``, ``val`` or ``test``; faces, photos and natural backgrounds of other
+            splits are never used.
+        scene: the scene mix.
+        photos: ``masked-seg-train``-style folder of masked photos, or ``None``.
+        photo_cache: JSON cache of the photos' landmarks (required with ``photos``).
+        templates: MaskTheFace-format folder (fresh masks, mask objects, textures), or ``None``.
+        force_masked: see :class:`SceneMaker`.
+        compute_landmarks: find landmarks of uncached photos with dlib (else skip them).
+    """
+    from unmask.data.face_sources import crop_faces, photo_faces
+
+    faces = crop_faces(dataset, (split,))
+    pf = []
+    if photos is not None:
+        if photo_cache is None:
+            raise ValueError("photo faces need a landmark cache file (photo_cache)")
+        pf = photo_faces(photos, photo_cache, (split,), compute_landmarks)
+    from unmask.masking.compose import make_mask_source
+
+    mix = {"procedural": 1.0, "template": 1.0 if templates is not None else 0.0}
+    masks = make_mask_source(mix, templates)
+    bg = Backgrounds(
+        split,
+        templates,
+        [(f.image, canonical_box(f.landmarks)) for f in pf],
+    )
+    log.info("%s scenes: %d crop faces, %d photo faces", split, len(faces), len(pf))
+    return SceneMaker(faces, pf, bg, scene, masks, force_masked)

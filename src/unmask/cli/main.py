@@ -15,7 +15,7 @@ from unmask.cli.data import data
 from unmask.cli.demo import demo
 from unmask.cli.evaluate import evaluate
 from unmask.cli.export import export
-from unmask.cli.run import run
+from unmask.cli.run import merge, run
 from unmask.cli.serve import serve
 from unmask.cli.train import train
 
@@ -36,6 +36,7 @@ cli.add_command(data)
 cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(run)
+cli.add_command(merge)
 cli.add_command(serve)
 cli.add_command(export)
 cli.add_command(demo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import click
 
@@ -32,6 +33,15 @@ from unmask.cli.options import pipeline_options
 @click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
 @pipeline_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any input is skipped.")
+@click.option(
+    "--resume", is_flag=True, help="Keep the complete outputs and report entries already in OUT."
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="Process shard I of N (0 <= I < N), a stable 1/N of the inputs; `unmask merge OUT` "
+    "joins the N shard reports.",
+)
 def run(
     inputs,
     out,
@@ -41,42 +51,63 @@ def run(
     aligned,
     gender,
     strict,
+    resume,
+    shard,
     pipeline,
 ):
     """Rebuild every masked face in INPUTS (files, folders or glob patterns).
 
-    Exit codes: 0 done (skipped inputs are listed in the report), 1 a skipped input with
-    --strict or a fatal error (e.g. missing weights), 2 bad usage.
+    Each input's report entry is logged to OUT/report.jsonl once its outputs are written:
+    an interrupted run continues with --resume. Exit codes: 0 done (skipped inputs are listed in
+    the report), 1 a skipped input with --strict or a fatal error (e.g. missing weights), 2 bad
+    usage.
     """
     from tqdm import tqdm
 
     from unmask.api import Unmasker
     from unmask.batch import parse_save, run_batch
+    from unmask.plan import parse_shard
+    from unmask.report import log_name
 
     try:
         kinds = parse_save(save)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--save") from None
+    try:
+        part = parse_shard(shard)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
     if aligned:
         pipeline["detector"] = "aligned"
     unmasker = Unmasker(**pipeline)
     bar = tqdm(desc="photos", unit="photo", leave=False)
 
-    def progress(item, entry):
+    def progress(job, entry):
         bar.update(1)
         if entry["status"] == "skipped":
             tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
 
     try:
-        report = run_batch(unmasker, inputs, out, kinds, recursive, gender, progress)
+        s = run_batch(unmasker, inputs, out, kinds, recursive, gender, progress, resume, part)
     finally:
         bar.close()
+    written = Path(out, log_name(part)).with_suffix(".json")
     if report_copy:
-        shutil.copyfile(f"{out}/report.json", report_copy)
-    s = report["summary"]
+        shutil.copyfile(written, report_copy)
     click.echo(
         f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
         f"{s['masked_faces']} masked and rebuilt -> {out}"
     )
     if strict and s["skipped"]:
         click.get_current_context().exit(1)
+
+
+@click.command("merge")
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+def merge(out):
+    """Join the reports of the N shards of `unmask run --shard I/N -o OUT` into OUT/report.json
+    (every shard must be there)."""
+    from unmask.report import merge_shards
+
+    s = merge_shards(out)
+    click.echo(f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped -> {out}/report.json")

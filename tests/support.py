@@ -135,3 +135,22 @@ def make_tiny_weights(folder: Path, stages=tuple(TINY_ARCH), seed: int = 0) -> P
         model = weights.build_module(arch, args).eval()
         weights.save(folder, stage, model, arch, args, dict(TINY_META[stage]))
     return folder
+
+
+def masked_photos(folder: Path, n: int = 4) -> Path:
+    """``n`` small distinct masked photos (the built-in example, flipped, shifted and scaled),
+    one of them also in ``sub/`` under the same stem, and a non-image ``notes.png``."""
+    from PIL import Image
+
+    from unmask.demo import masked_example
+
+    (folder / "sub").mkdir(parents=True)
+    _, masked, _ = masked_example()
+    im = Image.fromarray(masked)
+    for i in range(n):
+        v = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if i % 2 else im
+        v = v.crop((8 * i, 4 * i, 512 - 4 * i, 512)).resize((320 - 16 * i, 320 - 16 * i))
+        v.save(folder / f"p{i}.png")
+    im.resize((300, 300)).save(folder / "sub" / "p0.png")
+    (folder / "notes.png").write_text("not an image")
+    return folder

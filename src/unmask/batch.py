@@ -89,7 +89,7 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     jobs = [j for j in plan(list(inputs), recursive) if in_shard(j, shard)]
     logfile = out / log_name(shard)
-    done = _resumable(logfile, jobs, save, out) if resume else {}
+    done = resumable(logfile, jobs, save, out) if resume else {}
     protect = [j.input for j in jobs if inside(j.input, out)]
     with ReportLog(logfile, done.values()) as report:
         for job in jobs:
@@ -105,7 +105,7 @@ def run_batch(
     return write_report(logfile.with_suffix(".json"), [logfile])
 
 
-def _resumable(logfile: Path, jobs: list[Job], save, out: Path) -> dict[int, dict]:
+def resumable(logfile: Path, jobs: list[Job], save, out: Path) -> dict[int, dict]:
     """Complete entries of an earlier log, by index in the current plan."""
     if not logfile.is_file():
         return {}
@@ -134,17 +134,14 @@ def process(
     ``source`` is what :func:`unmask.io.load_image` reads (a path, or the file's bytes); ``name``
     is the input as reported. Never raises for a bad input: the entry says why it was skipped.
     """
-    entry: dict[str, Any] = {"input": name, "status": "skipped", "reason": None, "outputs": {}}
-    entry["faces"] = []
     t = time.perf_counter()
     try:
         result = unmasker(source, gender=gender)
     except ImageError as exc:
-        entry["reason"] = exc.reason
-        return entry
+        return skipped(name, exc.reason)
     except MemoryError:
-        entry["reason"] = "out of memory"
-        return entry
+        return skipped(name, "out of memory")
+    entry: dict[str, Any] = {"input": name, "status": "ok", "reason": None}
     outputs = expected_outputs(stem, save, len(result.faces))
     mask = result.mask.astype(np.uint8) * 255
     files = {"restored": lambda: result.restored, "mask": lambda: mask}
@@ -152,14 +149,18 @@ def process(
     for key, rel in outputs.items():
         if key != "faces":
             save_image(out / rel, files[key](), protect=protect)
-    for face, rel in zip(result.faces, outputs.get("faces", []), strict=True):
+    for face, rel in zip(result.faces, outputs.get("faces", []), strict=False):
         sheet = np.concatenate([face.aligned, face.restored], axis=1)
         save_image(out / rel, sheet, protect=protect)
     entry.update(
-        status="ok",
         outputs=outputs,
         faces=[f.to_json() for f in result.faces],
         size=[int(result.image.shape[1]), int(result.image.shape[0])],
         timings_ms={"total": round(1000 * (time.perf_counter() - t), 1)},
     )
     return entry
+
+
+def skipped(name: str, reason: str) -> dict:
+    """The report entry of an input that was not processed, and why."""
+    return {"input": name, "status": "skipped", "reason": reason, "outputs": {}, "faces": []}

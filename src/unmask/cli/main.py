@@ -11,6 +11,7 @@ import click
 
 from unmask import __version__
 from unmask.cli.bench import bench
+from unmask.cli.cluster import cluster
 from unmask.cli.data import data
 from unmask.cli.demo import demo
 from unmask.cli.evaluate import evaluate
@@ -41,6 +42,7 @@ cli.add_command(serve)
 cli.add_command(export)
 cli.add_command(demo)
 cli.add_command(bench)
+cli.add_command(cluster)
 
 
 def main() -> None:

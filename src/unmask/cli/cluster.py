@@ -1,0 +1,81 @@
+"""``unmask cluster run``: the batch of ``unmask run`` on Ray Data (``unmask[cluster]``)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import click
+
+from unmask.batch import SAVE_KINDS
+from unmask.cli.options import pipeline_options
+
+
+@click.group("cluster")
+def cluster() -> None:
+    """Run batches on a Ray cluster (pip install 'unmask[cluster]')."""
+
+
+@cluster.command("run")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--out", required=True, help="Output folder, on storage every worker sees.")
+@click.option("--save", default="restored,masks", show_default=True, help=", ".join(SAVE_KINDS))
+@click.option("--recursive", is_flag=True, help="Descend into subfolders of folder inputs.")
+@click.option("--aligned", is_flag=True, help="Inputs are canonical aligned crops (no detection).")
+@click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
+@click.option("--resume", is_flag=True, help="Keep the complete outputs already in OUT.")
+@click.option("--actors", default=1, show_default=True, type=click.IntRange(1), help="Pool size.")
+@click.option("--cpus-per-actor", default=1.0, show_default=True, type=click.FloatRange(0))
+@click.option(
+    "--gpus-per-actor",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="GPU actors when > 0 (runs the pipeline on cuda: needs unmask[train]).",
+)
+@click.option("--batch-size", default=4, show_default=True, type=click.IntRange(1))
+@click.option("--retries", default=3, show_default=True, type=click.IntRange(0))
+@pipeline_options
+def run_cluster_command(inputs, out, save, recursive, aligned, gender, resume, pipeline, **pool):
+    """Rebuild every masked face in INPUTS (files, folders, globs or URIs Ray reads, e.g.
+    s3://bucket/photos/) with a pool of Ray actors; same outputs and report as `unmask run`.
+    Connects to the cluster named by RAY_ADDRESS, else starts Ray on this machine."""
+    if importlib.util.find_spec("ray") is None:
+        raise click.ClickException("Ray is not installed: pip install 'unmask[cluster]'")
+    from tqdm import tqdm
+
+    from unmask.batch import parse_save
+    from unmask.cluster import run_cluster
+
+    try:
+        kinds = parse_save(save)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--save") from None
+    if aligned:
+        pipeline["detector"] = "aligned"
+    if pool["gpus_per_actor"] and pipeline["device"] == "auto":
+        pipeline["device"] = "cuda"
+    bar = tqdm(desc="photos", unit="photo", leave=False)
+
+    def progress(job, entry):
+        bar.update(1)
+        if entry["status"] == "skipped":
+            tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
+
+    try:
+        s = run_cluster(
+            inputs,
+            out,
+            kinds,
+            recursive,
+            gender,
+            pipeline,
+            resume=resume,
+            progress=progress,
+            **pool,
+        )
+    finally:
+        bar.close()
+    click.echo(
+        f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
+        f"{s['masked_faces']} masked and rebuilt -> {out}"
+    )

@@ -83,7 +83,6 @@ def run_cluster(
     cpus_per_actor: float = 1.0,
     gpus_per_actor: float = 0.0,
     batch_size: int = 4,
-    retries: int = 3,
     resume: bool = False,
     make_unmasker: Callable[[], Any] | None = None,
     progress: Callable[[Job, dict], None] | None = None,
@@ -92,8 +91,9 @@ def run_cluster(
 
     Connects to the running Ray cluster (``RAY_ADDRESS``, or ``ray.init`` called before) or
     starts a local one. ``actors`` actors each hold ``cpus_per_actor`` CPUs and
-    ``gpus_per_actor`` GPUs (give ``pipeline={"device": "cuda"}`` with GPUs); an actor that dies
-    is restarted and its batch retried up to ``retries`` times. Returns the report's summary.
+    ``gpus_per_actor`` GPUs (give ``pipeline={"device": "cuda"}`` with GPUs). An actor that dies
+    is restarted and its batch retried (Ray Data's default for actor pools: without limit).
+    Returns the report's summary.
     """
     import ray
 
@@ -131,7 +131,11 @@ def run_cluster(
             }
             protect = [j.input for j in jobs if not j.is_uri and inside(j.input, out)]
             kwargs = dict(pipeline=pipeline or {}, stems=stems, protect=protect)
-            ds = ray.data.read_binary_files(readable, include_paths=True).map_batches(
+            kwargs["make_unmasker"] = make_unmasker
+            # reading is I/O: it takes no CPU of its own, or actors filling every CPU would
+            # starve it (Ray Data then waits forever)
+            read = ray.data.read_binary_files(readable, include_paths=True, num_cpus=0)
+            ds = read.map_batches(
                 UnmaskActor,
                 fn_constructor_kwargs=dict(
                     out=str(out.resolve()), save=save, gender=gender, **kwargs
@@ -140,8 +144,6 @@ def run_cluster(
                 concurrency=actors,
                 num_cpus=cpus_per_actor,
                 num_gpus=gpus_per_actor or None,
-                max_restarts=retries,
-                max_task_retries=retries,
             )
             seen: set[int] = set()
             for row in ds.iter_rows():

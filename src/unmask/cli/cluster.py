@@ -33,7 +33,6 @@ def cluster() -> None:
     help="GPU actors when > 0 (runs the pipeline on cuda: needs unmask[train]).",
 )
 @click.option("--batch-size", default=4, show_default=True, type=click.IntRange(1))
-@click.option("--retries", default=3, show_default=True, type=click.IntRange(0))
 @pipeline_options
 def run_cluster_command(inputs, out, save, recursive, aligned, gender, resume, pipeline, **pool):
     """Rebuild every masked face in INPUTS (files, folders, globs or URIs Ray reads, e.g.

@@ -106,7 +106,9 @@ def run_batch(
 
 
 def resumable(logfile: Path, jobs: list[Job], save, out: Path) -> dict[int, dict]:
-    """Complete entries of an earlier log, by index in the current plan."""
+    """Complete entries of an earlier log, by index in the current plan; the temporary files
+    an interrupted run left for these jobs are removed."""
+    remove_debris(out, {j.stem for j in jobs}, logfile)
     if not logfile.is_file():
         return {}
     by_input = {j.input: j for j in jobs}
@@ -117,6 +119,21 @@ def resumable(logfile: Path, jobs: list[Job], save, out: Path) -> dict[int, dict
             done[job.index] = {**entry, "index": job.index}
     log.info("resuming %s: %d of %d inputs already complete", logfile, len(done), len(jobs))
     return done
+
+
+def remove_debris(out: Path, stems: set[str], logfile: Path) -> None:
+    """Delete the temporary files a killed run left behind (``.<name>.<hex>.tmp``, see
+    :func:`unmask.io.atomic_write`) for outputs named by ``stems`` and for ``logfile``; other
+    shards' files in flight are left alone."""
+    for folder in ("", *SAVE_KINDS):
+        for tmp in (out / folder).glob(".*.tmp"):
+            target = tmp.name[1:].rsplit(".", 2)[0]
+            stem = Path(target).stem
+            if folder == "faces":
+                stem = stem.rsplit("_", 1)[0]
+            if (stem in stems and folder) or target == logfile.name:
+                log.info("removing %s, left by an interrupted run", tmp)
+                tmp.unlink(missing_ok=True)
 
 
 def process(

@@ -100,6 +100,7 @@ def test_resume_after_sigkill_finishes_like_an_uninterrupted_run(photos, referen
     logged = [json.loads(line) for line in log.read_text().splitlines()]
     with open(log, "a") as f:  # a line torn by the kill
         f.write('{"index": 6, "input": "x", "sta')
+    (out / "restored" / ".p4.png.0badf00d.tmp").write_bytes(b"half a png")  # killed mid-write
     kept = [out / e["outputs"]["restored"] for e in logged if e["status"] == "ok"]
     before = [p.stat().st_mtime_ns for p in kept]
     _run(photos, out, "--resume")

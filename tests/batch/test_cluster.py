@@ -4,14 +4,10 @@ as ``unmask run``, and a batch whose actor dies mid-way is retried without loss 
 import json
 import os
 import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from support import masked_photos
-from unmask.cli.main import cli
-from unmask.report import comparable
+from support import output_files, report_entries, run_cli
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'unmask[cluster]')")
 
@@ -23,34 +19,11 @@ def local_ray():
     ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    return masked_photos(tmp_path_factory.mktemp("in") / "photos", n=3)
-
-
-@pytest.fixture(scope="module")
-def reference(photos, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref") / "out"
-    res = CliRunner().invoke(cli, ["run", str(photos), str(photos / "sub"), "-o", str(out)])
-    assert res.exit_code == 0, res.output
-    return out
-
-
-def _files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.png"))}
-
-
-def _entries(out: Path) -> list[dict]:
-    return [comparable(e) for e in json.loads((out / "report.json").read_text())["images"]]
-
-
 def test_cluster_run_writes_what_unmask_run_writes(local_ray, photos, reference, tmp_path):
     out = tmp_path / "out"
-    args = ["cluster", "run", str(photos), str(photos / "sub"), "-o", str(out)]
-    res = CliRunner().invoke(cli, [*args, "--actors", "2", "--batch-size", "2"])
-    assert res.exit_code == 0, res.output
-    assert _files(out) == _files(reference)
-    assert _entries(out) == _entries(reference)
+    run_cli(photos, out, "--actors", "2", "--batch-size", "2", command=("cluster", "run"))
+    assert output_files(out) == output_files(reference)
+    assert report_entries(out / "report.json") == report_entries(reference / "report.json")
 
 
 class CrashOnce:
@@ -87,8 +60,9 @@ def test_an_actor_dying_mid_batch_is_retried_and_nothing_is_lost(
     inputs = [str(photos), str(photos / "sub")]
     run_cluster(inputs, out, batch_size=3, make_unmasker=CrashOnce(str(marker)))
     assert marker.exists(), "the actor did not crash"
-    assert _files(out) == _files(reference)
-    assert _entries(out) == _entries(reference)
+    assert output_files(out) == output_files(reference)
+    entries = report_entries(out / "report.json")
+    assert entries == report_entries(reference / "report.json")
     lines = (out / "report.jsonl").read_text().splitlines()
-    assert sorted(json.loads(x)["index"] for x in lines) == list(range(len(_entries(out))))
+    assert sorted(json.loads(x)["index"] for x in lines) == list(range(len(entries)))
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]

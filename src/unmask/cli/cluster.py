@@ -6,8 +6,7 @@ import importlib.util
 
 import click
 
-from unmask.batch import SAVE_KINDS
-from unmask.cli.options import pipeline_options
+from unmask.cli.options import pipeline_options, run_with_progress, save_option
 
 
 @click.group("cluster")
@@ -18,7 +17,7 @@ def cluster() -> None:
 @cluster.command("run")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--out", required=True, help="Output folder, on storage every worker sees.")
-@click.option("--save", default="restored,masks", show_default=True, help=", ".join(SAVE_KINDS))
+@save_option
 @click.option("--recursive", is_flag=True, help="Descend into subfolders of folder inputs.")
 @click.option("--aligned", is_flag=True, help="Inputs are canonical aligned crops (no detection).")
 @click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
@@ -40,41 +39,11 @@ def run_cluster_command(inputs, out, save, recursive, aligned, gender, resume, p
     Connects to the cluster named by RAY_ADDRESS, else starts Ray on this machine."""
     if importlib.util.find_spec("ray") is None:
         raise click.ClickException("Ray is not installed: pip install 'unmask[cluster]'")
-    from tqdm import tqdm
-
-    from unmask.batch import parse_save
     from unmask.cluster import run_cluster
 
-    try:
-        kinds = parse_save(save)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--save") from None
     if aligned:
         pipeline["detector"] = "aligned"
     if pool["gpus_per_actor"] and pipeline["device"] == "auto":
         pipeline["device"] = "cuda"
-    bar = tqdm(desc="photos", unit="photo", leave=False)
-
-    def progress(job, entry):
-        bar.update(1)
-        if entry["status"] == "skipped":
-            tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
-
-    try:
-        s = run_cluster(
-            inputs,
-            out,
-            kinds,
-            recursive,
-            gender,
-            pipeline,
-            resume=resume,
-            progress=progress,
-            **pool,
-        )
-    finally:
-        bar.close()
-    click.echo(
-        f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
-        f"{s['masked_faces']} masked and rebuilt -> {out}"
-    )
+    args = (inputs, out, save, recursive, gender, pipeline)
+    run_with_progress(run_cluster, out, *args, resume=resume, **pool)

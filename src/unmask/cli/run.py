@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from unmask.batch import SAVE_KINDS
-from unmask.cli.options import pipeline_options
+from unmask.cli.options import pipeline_options, run_with_progress, save_option
 
 
 @click.command("run")
@@ -16,12 +15,7 @@ from unmask.cli.options import pipeline_options
 @click.option(
     "-o", "--out", required=True, type=click.Path(file_okay=False), help="Output folder (created)."
 )
-@click.option(
-    "--save",
-    default="restored,masks",
-    show_default=True,
-    help=f"Comma list of outputs: {', '.join(SAVE_KINDS)}.",
-)
+@save_option
 @click.option(
     "--report",
     "report_copy",
@@ -62,17 +56,11 @@ def run(
     the report), 1 a skipped input with --strict or a fatal error (e.g. missing weights), 2 bad
     usage.
     """
-    from tqdm import tqdm
-
     from unmask.api import Unmasker
-    from unmask.batch import parse_save, run_batch
+    from unmask.batch import run_batch
     from unmask.plan import parse_shard
     from unmask.report import log_name
 
-    try:
-        kinds = parse_save(save)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--save") from None
     try:
         part = parse_shard(shard)
     except ValueError as exc:
@@ -80,24 +68,10 @@ def run(
     if aligned:
         pipeline["detector"] = "aligned"
     unmasker = Unmasker(**pipeline)
-    bar = tqdm(desc="photos", unit="photo", leave=False)
-
-    def progress(job, entry):
-        bar.update(1)
-        if entry["status"] == "skipped":
-            tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
-
-    try:
-        s = run_batch(unmasker, inputs, out, kinds, recursive, gender, progress, resume, part)
-    finally:
-        bar.close()
-    written = Path(out, log_name(part)).with_suffix(".json")
+    args = (unmasker, inputs, out, save, recursive, gender)
+    s = run_with_progress(run_batch, out, *args, resume=resume, shard=part)
     if report_copy:
-        shutil.copyfile(written, report_copy)
-    click.echo(
-        f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
-        f"{s['masked_faces']} masked and rebuilt -> {out}"
-    )
+        shutil.copyfile(Path(out, log_name(part)).with_suffix(".json"), report_copy)
     if strict and s["skipped"]:
         click.get_current_context().exit(1)
 

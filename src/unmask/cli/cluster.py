@@ -22,14 +22,8 @@ def cluster() -> None:
 @click.option("--aligned", is_flag=True, help="Inputs are canonical aligned crops (no detection).")
 @click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
 @click.option("--resume", is_flag=True, help="Keep the complete outputs already in OUT.")
-@click.option("--actors", default=1, show_default=True, type=click.IntRange(1), help="Pool size.")
-@click.option(
-    "--cpus-per-actor",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="CPUs Ray reserves for each actor.",
-)
+@click.option("--actors", default=1, type=click.IntRange(1), help="Actors in the pool [1].")
+@click.option("--cpus-per-actor", default=1.0, type=click.FloatRange(0), help="CPUs per actor [1].")
 @click.option(
     "--gpus-per-actor",
     default=0.0,
@@ -37,13 +31,7 @@ def cluster() -> None:
     type=click.FloatRange(0),
     help="GPU actors when > 0 (runs the pipeline on cuda: needs unmask[train]).",
 )
-@click.option(
-    "--batch-size",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Images per actor call.",
-)
+@click.option("--batch-size", default=4, type=click.IntRange(1), help="Images per call [4].")
 @pipeline_options
 def run_cluster_command(inputs, out, save, recursive, aligned, gender, resume, pipeline, **pool):
     """Rebuild every masked face in INPUTS (files, folders, globs or URIs Ray reads, e.g.

@@ -149,3 +149,45 @@ def research(name: str):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def masked_photos(folder: Path, n: int = 4) -> Path:
+    """``n`` small distinct masked photos (the built-in example, flipped, shifted and scaled),
+    one of them also in ``sub/`` under the same stem, and a non-image ``notes.png``."""
+    from PIL import Image
+
+    from unmask.demo import masked_example
+
+    (folder / "sub").mkdir(parents=True)
+    _, masked, _ = masked_example()
+    im = Image.fromarray(masked)
+    for i in range(n):
+        v = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if i % 2 else im
+        v = v.crop((8 * i, 4 * i, 512 - 4 * i, 512)).resize((320 - 16 * i, 320 - 16 * i))
+        v.save(folder / f"p{i}.png")
+    im.resize((300, 300)).save(folder / "sub" / "p0.png")
+    (folder / "notes.png").write_text("not an image")
+    return folder
+
+
+def run_cli(photos: Path, out: Path, *extra: str, command: tuple[str, ...] = ("run",)) -> None:
+    """``unmask run PHOTOS PHOTOS/sub -o OUT EXTRA...`` in-process; fails the test on error."""
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    args = [*command, str(photos), str(photos / "sub"), "-o", str(out), *extra]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+
+
+def output_files(out: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every image an output folder holds."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.png"))}
+
+
+def report_entries(report: Path) -> list[dict]:
+    """The entries of a ``report.json``, timings left out (they differ from run to run)."""
+    from unmask.report import comparable
+
+    return [comparable(e) for e in json.loads(report.read_text())["images"]]

@@ -67,6 +67,8 @@ def check_cli(line: str) -> None:
     args = shlex.split(line)
     if args[0] == "torchrun":
         args = ["unmask", *args[args.index("unmask.cli.main") + 1 :]]
+    if args[:3] == ["ray", "job", "submit"]:  # the entrypoint follows "--"
+        args = args[args.index("--") + 1 :]
     assert args[0] == "unmask", line
     cmd, path, rest = cli, ["unmask"], args[1:]
     while isinstance(cmd, click.Group) and rest:
@@ -166,12 +168,14 @@ def test_the_parser_check_catches_drift() -> None:
     check_cli("unmask run photos/ -o out --save restored,masks")
     check_cli("unmask train attr --dataset d --set minutes=5")
     check_cli("unmask -v train attr --config configs/attr/member1.json")
+    check_cli("ray job submit --working-dir . -- unmask cluster run s3://b/p -o /mnt/o")
     for bad in (
         "unmask run photos/ -o out --no-such-option",
         "unmask rum photos/",
         "unmask run photos/ --backend tensorflow",
         "unmask train attr --dataset d --set no_such_key=1",
         "unmask --no-such-flag run photos/",
+        "ray job submit -- unmask cluster run in -o out --workers 2",
     ):
         with pytest.raises((AssertionError, click.ClickException)):
             check_cli(bad)

@@ -1,5 +1,5 @@
 """The inference path runs without torch: ``unmask demo`` and ``unmask run`` on ONNX weights in
-a process where importing torch (or torchvision, dlib, safetensors) fails."""
+a process where importing torch (or torchvision, dlib, safetensors, or Ray) fails."""
 
 import subprocess
 import sys
@@ -12,7 +12,7 @@ BLOCK = """
 import sys
 class _Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchvision", "dlib", "safetensors"):
+        if name.split(".")[0] in ("torch", "torchvision", "dlib", "safetensors", "ray"):
             raise ImportError("blocked for this test: " + name)
 sys.meta_path.insert(0, _Block())
 from unmask.cli.main import main

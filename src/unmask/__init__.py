@@ -24,6 +24,9 @@ _LAZY = {
     "Result": "unmask.types",
     "FaceResult": "unmask.types",
     "example_photo": "unmask.demo",
+    "run_batch": "unmask.batch",
+    "merge_shards": "unmask.report",
+    "run_cluster": "unmask.cluster",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -3,19 +3,26 @@
 Output layout (the CLI contract in DESIGN.md): ``OUT/restored/<stem>.png`` (full photo, masked
 faces rebuilt), ``OUT/masks/<stem>.png`` (single-channel 0/255, the hole actually inpainted, in
 the photo grid), optional ``OUT/faces/<stem>_<i>.png`` (aligned | restored crops) and
-``OUT/compare/<stem>.png`` (original | mask overlay + landmarks | restored), and ``report.json``.
+``OUT/compare/<stem>.png`` (original | mask overlay + landmarks | restored), and ``report.json``
+(built from the JSON Lines log ``report.jsonl``, see :mod:`unmask.report`).
+
+Large batches: stems come from the whole input list (:mod:`unmask.plan`), so ``resume`` and
+``shard`` write the same names as one uninterrupted run; only paths are held, one image at a time.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from unmask.io import ImageError, InputItem, iter_inputs, save_image, save_json, unique_stem
+from unmask.io import ImageError, save_image
+from unmask.plan import Job, in_shard, inside, plan
+from unmask.report import ReportLog, expected_outputs, is_complete, log_name, read_log, write_report
 
 log = logging.getLogger(__name__)
 
@@ -61,82 +68,116 @@ def run_batch(
     save: Sequence[str] = ("restored", "masks"),
     recursive: bool = False,
     gender: str | None = None,
-    progress: Callable[[InputItem, dict], None] | None = None,
+    progress: Callable[[Job, dict], None] | None = None,
+    resume: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> dict:
-    """Process every input and write the output folder and ``report.json``.
+    """Process every input and write the output folder and its report.
 
     A bad input never stops the batch: it is listed with ``status: "skipped"`` and a reason.
-    Input files are never overwritten (outputs refuse to replace any input path).
+    Input files are never overwritten (outputs refuse to replace any input path). Each entry is
+    appended to ``OUT/report.jsonl`` once its outputs are written; ``resume`` keeps the complete
+    entries of an earlier run (see :func:`unmask.report.is_complete`) and processes the rest.
+    ``shard=(I, N)`` processes only the inputs of shard I (:func:`unmask.plan.in_shard`) and logs
+    to ``OUT/report-shard-I-of-N.jsonl``; ``unmask merge`` builds ``report.json`` from all N.
 
     Returns:
-        The report (also written to ``OUT/report.json``).
+        The summary of the report written (``OUT/report.json``, or
+        ``OUT/report-shard-I-of-N.json`` for a shard).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    items = iter_inputs(list(inputs), recursive=recursive)
-    protect = [it.path for it in items if it.path.is_file()]
-    taken: set[str] = set()
-    images = []
-    for item in items:
-        entry = _one(unmasker, item, out, save, gender, taken, protect)
-        images.append(entry)
-        if progress is not None:
-            progress(item, entry)
-    ok = [e for e in images if e["status"] == "ok"]
-    summary = {
-        "inputs": len(images),
-        "ok": len(ok),
-        "skipped": len(images) - len(ok),
-        "faces": sum(len(e["faces"]) for e in ok),
-        "masked_faces": sum(f["masked"] for e in ok for f in e["faces"]),
-    }
-    report = {"images": images, "summary": summary}
-    save_json(out / "report.json", report)
-    return report
+    jobs = [j for j in plan(list(inputs), recursive) if in_shard(j, shard)]
+    logfile = out / log_name(shard)
+    done = resumable(logfile, jobs, save, out) if resume else {}
+    protect = [j.input for j in jobs if inside(j.input, out)]
+    with ReportLog(logfile, done.values()) as report:
+        for job in jobs:
+            entry = done.get(job.index)
+            if entry is None:
+                entry = {
+                    "index": job.index,
+                    **process(unmasker, job.input, job.input, job.stem, out, save, gender, protect),
+                }
+                report.write(entry)
+            if progress is not None:
+                progress(job, entry)
+    return write_report(logfile.with_suffix(".json"), [logfile])
 
 
-def _one(unmasker, item: InputItem, out: Path, save, gender, taken: set, protect) -> dict:
-    given = str(item.path)
-    entry = {"input": given, "status": "skipped", "reason": None, "outputs": {}, "faces": []}
-    if not item.path.exists():
-        entry["reason"] = "file not found"
-        return entry
+def resumable(logfile: Path, jobs: list[Job], save, out: Path) -> dict[int, dict]:
+    """Complete entries of an earlier log, by index in the current plan; the temporary files
+    an interrupted run left for these jobs are removed."""
+    remove_debris(out, {j.stem for j in jobs}, logfile)
+    if not logfile.is_file():
+        return {}
+    by_input = {j.input: j for j in jobs}
+    done: dict[int, dict] = {}
+    for entry in read_log(logfile):
+        job = by_input.get(entry.get("input"))
+        if job is not None and is_complete(entry, job.stem, save, out):
+            done[job.index] = {**entry, "index": job.index}
+    log.info("resuming %s: %d of %d inputs already complete", logfile, len(done), len(jobs))
+    return done
+
+
+def remove_debris(out: Path, stems: set[str], logfile: Path) -> None:
+    """Delete the temporary files a killed run left behind (``.<name>.<hex>.tmp``, see
+    :func:`unmask.io.atomic_write`) for outputs named by ``stems`` and for ``logfile``; other
+    shards' files in flight are left alone."""
+    for folder in ("", *SAVE_KINDS):
+        for tmp in (out / folder).glob(".*.tmp"):
+            target = tmp.name[1:].rsplit(".", 2)[0]
+            stem = Path(target).stem
+            if folder == "faces":
+                stem = stem.rsplit("_", 1)[0]
+            if (stem in stems and folder) or target == logfile.name:
+                log.info("removing %s, left by an interrupted run", tmp)
+                tmp.unlink(missing_ok=True)
+
+
+def process(
+    unmasker,
+    source: Any,
+    name: str,
+    stem: str,
+    out: Path,
+    save: Sequence[str],
+    gender: str | None = None,
+    protect: Collection[str] = (),
+) -> dict:
+    """Run ``unmasker`` on one input and write its outputs under ``out``; return its entry.
+
+    ``source`` is what :func:`unmask.io.load_image` reads (a path, or the file's bytes); ``name``
+    is the input as reported. Never raises for a bad input: the entry says why it was skipped.
+    """
     t = time.perf_counter()
     try:
-        result = unmasker(item.path, gender=gender)
+        result = unmasker(source, gender=gender)
     except ImageError as exc:
-        entry["reason"] = exc.reason
-        return entry
+        return skipped(name, exc.reason)
     except MemoryError:
-        entry["reason"] = "out of memory"
-        return entry
-    stem = unique_stem(item.path.stem, taken)
-    outputs = {}
+        return skipped(name, "out of memory")
+    entry: dict[str, Any] = {"input": name, "status": "ok", "reason": None}
+    outputs = expected_outputs(stem, save, len(result.faces))
     mask = result.mask.astype(np.uint8) * 255
-    files = {
-        "restored": ("restored", lambda: result.restored),
-        "masks": ("mask", lambda: mask),
-        "compare": ("compare", lambda: compare_sheet(result)),
-    }
-    for kind in save:
-        if kind in files:
-            key, make = files[kind]
-            rel = f"{kind}/{stem}.png"
-            save_image(out / rel, make(), protect=protect)
-            outputs[key] = rel
-    if "faces" in save:
-        outputs["faces"] = []
-        for i, face in enumerate(result.faces):
-            rel = f"faces/{stem}_{i}.png"
-            save_image(
-                out / rel, np.concatenate([face.aligned, face.restored], axis=1), protect=protect
-            )
-            outputs["faces"].append(rel)
+    files = {"restored": lambda: result.restored, "mask": lambda: mask}
+    files["compare"] = lambda: compare_sheet(result)
+    for key, rel in outputs.items():
+        if key != "faces":
+            save_image(out / rel, files[key](), protect=protect)
+    for face, rel in zip(result.faces, outputs.get("faces", []), strict=False):
+        sheet = np.concatenate([face.aligned, face.restored], axis=1)
+        save_image(out / rel, sheet, protect=protect)
     entry.update(
-        status="ok",
         outputs=outputs,
         faces=[f.to_json() for f in result.faces],
         size=[int(result.image.shape[1]), int(result.image.shape[0])],
         timings_ms={"total": round(1000 * (time.perf_counter() - t), 1)},
     )
     return entry
+
+
+def skipped(name: str, reason: str) -> dict:
+    """The report entry of an input that was not processed, and why."""
+    return {"input": name, "status": "skipped", "reason": reason, "outputs": {}, "faces": []}

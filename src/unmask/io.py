@@ -269,7 +269,7 @@ def save_image(
                 raise ImageError(f"refusing to overwrite input file: {target}")
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     pil = Image.fromarray(np.ascontiguousarray(image))
-    _atomic_write(target, lambda f: pil.save(f, format=fmt, **options))
+    atomic_write(target, lambda f: pil.save(f, format=fmt, **options))
     return target
 
 
@@ -285,11 +285,11 @@ def save_json(path: StrPath, obj: Any) -> Path:
 
     data = (json.dumps(obj, indent=2, ensure_ascii=False, default=default) + "\n").encode()
     target = Path(path)
-    _atomic_write(target, lambda f: f.write(data))
+    atomic_write(target, lambda f: f.write(data))
     return target
 
 
-def _atomic_write(target: Path, write: Callable[[BinaryIO], Any]) -> None:
+def atomic_write(target: Path, write: Callable[[BinaryIO], Any]) -> None:
     """Write via a temp file in the target's folder, then ``os.replace``; no debris on failure."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")

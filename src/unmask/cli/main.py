@@ -11,12 +11,13 @@ import click
 
 from unmask import __version__
 from unmask.cli.bench import bench
+from unmask.cli.cluster import cluster
 from unmask.cli.data import data
 from unmask.cli.demo import demo
 from unmask.cli.eval_photos import eval_photos
 from unmask.cli.evaluate import evaluate
 from unmask.cli.export import export
-from unmask.cli.run import run
+from unmask.cli.run import merge, run
 from unmask.cli.serve import serve
 from unmask.cli.train import train
 
@@ -38,10 +39,12 @@ cli.add_command(train)
 evaluate.add_command(eval_photos)
 cli.add_command(evaluate)
 cli.add_command(run)
+cli.add_command(merge)
 cli.add_command(serve)
 cli.add_command(export)
 cli.add_command(demo)
 cli.add_command(bench)
+cli.add_command(cluster)
 
 
 def main() -> None:

@@ -83,3 +83,49 @@ def pipeline_options(func):
     for opt in reversed(options):
         wrapper = opt(wrapper)
     return wrapper
+
+
+def save_kinds(ctx, param, value: str) -> tuple[str, ...]:
+    """Click callback of ``--save``: the validated tuple of output kinds."""
+    from unmask.batch import parse_save
+
+    try:
+        return parse_save(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--save") from None
+
+
+def run_with_progress(runner, out, *args, **kwargs) -> dict:
+    """Call ``runner(*args, progress=..., **kwargs)`` (a batch runner returning the report
+    summary) with a progress bar; print each skipped input and the summary line."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc="photos", unit="photo", leave=False)
+
+    def progress(job, entry):
+        bar.update(1)
+        if entry["status"] == "skipped":
+            tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
+
+    try:
+        s = runner(*args, progress=progress, **kwargs)
+    finally:
+        bar.close()
+    click.echo(
+        f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
+        f"{s['masked_faces']} masked and rebuilt -> {out}"
+    )
+    return s
+
+
+def save_option(func):
+    """``--save``: comma list of output kinds, validated into a tuple."""
+    from unmask.batch import SAVE_KINDS
+
+    return click.option(
+        "--save",
+        default="restored,masks",
+        show_default=True,
+        callback=save_kinds,
+        help=f"Comma list of outputs: {', '.join(SAVE_KINDS)}.",
+    )(func)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import click
 
-from unmask.batch import SAVE_KINDS
-from unmask.cli.options import pipeline_options
+from unmask.cli.options import pipeline_options, run_with_progress, save_option
 
 
 @click.command("run")
@@ -15,12 +15,7 @@ from unmask.cli.options import pipeline_options
 @click.option(
     "-o", "--out", required=True, type=click.Path(file_okay=False), help="Output folder (created)."
 )
-@click.option(
-    "--save",
-    default="restored,masks",
-    show_default=True,
-    help=f"Comma list of outputs: {', '.join(SAVE_KINDS)}.",
-)
+@save_option
 @click.option(
     "--report",
     "report_copy",
@@ -32,6 +27,15 @@ from unmask.cli.options import pipeline_options
 @click.option("--gender", type=click.Choice(["female", "male"]), help="Force the gender.")
 @pipeline_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any input is skipped.")
+@click.option(
+    "--resume", is_flag=True, help="Keep the complete outputs and report entries already in OUT."
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="Process shard I of N (0 <= I < N), a stable 1/N of the inputs; `unmask merge OUT` "
+    "joins the N shard reports.",
+)
 def run(
     inputs,
     out,
@@ -41,42 +45,43 @@ def run(
     aligned,
     gender,
     strict,
+    resume,
+    shard,
     pipeline,
 ):
     """Rebuild every masked face in INPUTS (files, folders or glob patterns).
 
-    Exit codes: 0 done (skipped inputs are listed in the report), 1 a skipped input with
-    --strict or a fatal error (e.g. missing weights), 2 bad usage.
+    Each input's report entry is logged to OUT/report.jsonl once its outputs are written:
+    an interrupted run continues with --resume. Exit codes: 0 done (skipped inputs are listed in
+    the report), 1 a skipped input with --strict or a fatal error (e.g. missing weights), 2 bad
+    usage.
     """
-    from tqdm import tqdm
-
     from unmask.api import Unmasker
-    from unmask.batch import parse_save, run_batch
+    from unmask.batch import run_batch
+    from unmask.plan import parse_shard
+    from unmask.report import log_name
 
     try:
-        kinds = parse_save(save)
+        part = parse_shard(shard)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--save") from None
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
     if aligned:
         pipeline["detector"] = "aligned"
     unmasker = Unmasker(**pipeline)
-    bar = tqdm(desc="photos", unit="photo", leave=False)
-
-    def progress(item, entry):
-        bar.update(1)
-        if entry["status"] == "skipped":
-            tqdm.write(f"skipped {entry['input']}: {entry['reason']}")
-
-    try:
-        report = run_batch(unmasker, inputs, out, kinds, recursive, gender, progress)
-    finally:
-        bar.close()
+    args = (unmasker, inputs, out, save, recursive, gender)
+    s = run_with_progress(run_batch, out, *args, resume=resume, shard=part)
     if report_copy:
-        shutil.copyfile(f"{out}/report.json", report_copy)
-    s = report["summary"]
-    click.echo(
-        f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped; {s['faces']} faces, "
-        f"{s['masked_faces']} masked and rebuilt -> {out}"
-    )
+        shutil.copyfile(Path(out, log_name(part)).with_suffix(".json"), report_copy)
     if strict and s["skipped"]:
         click.get_current_context().exit(1)
+
+
+@click.command("merge")
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+def merge(out):
+    """Join the reports of the N shards of `unmask run --shard I/N -o OUT` into OUT/report.json
+    (every shard must be there)."""
+    from unmask.report import merge_shards
+
+    s = merge_shards(out)
+    click.echo(f"{s['inputs']} inputs: {s['ok']} ok, {s['skipped']} skipped -> {out}/report.json")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure the large-batch paths on a folder of photos (docs/batch.md quotes the figures).
 
-Usage: tools/bench_batch.py INPUT_DIR WORK_DIR [--seed 0] [--skip-ray] [--skip-recovery]
+Usage: research/bench_batch.py INPUT_DIR WORK_DIR [--seed 0] [--skip-ray] [--skip-recovery]
 
 1. ``unmask run`` uninterrupted (the reference), timed.
 2. ``unmask run`` killed with SIGKILL at a random point three times, resumed each time with

@@ -29,10 +29,13 @@ SEGMENTERS = {"default": "segmenter", "unet": "segmenter", "maskrcnn": "segmente
 #: Default share of the aligned crop the mask must cover for a face to count as masked.
 MIN_COVERAGE = 0.03
 GENDERS = ("female", "male")
-#: How a rebuilt crop meets the photo: ``"inside"`` fades it in over 1 % of the crop's side
-#: inside the hole (no pixel outside the hole changes); ``"outside"`` fades it out over 2 %
-#: beyond the hole (every hole pixel fully replaced, a band of visible face repainted).
-SEAMS = {"inside": 0.008, "outside": 0.02}
+#: How a rebuilt crop meets the photo: (width as a share of the crop's side, inside the hole).
+#: ``"inside"`` fades it in within the hole (no pixel outside the hole changes, its outermost
+#: pixels keep some of the original); ``"edge"`` replaces the whole hole and fades out within
+#: about two pixels beyond it; ``"outside"`` fades out over a wide band beyond the hole.
+#: How far (share of the crop's side) the hole may grow into the mask's soft edge.
+SOFT_EDGE_REACH = 0.015
+SEAMS = {"inside": (0.008, True), "edge": (0.008, False), "outside": (0.02, False)}
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -81,7 +84,10 @@ class Unmasker:
             grain, :mod:`unmask.stages.finish`): ``True``, ``False`` or a ``FinishConfig``.
         hole_margin: how far the segmented mask is grown into the hole, as a fraction of the
             crop's side; ``None`` = the margin the inpainter was trained with.
-        seam: ``"inside"`` or ``"outside"`` (see :data:`SEAMS`).
+        seam: ``"inside"``, ``"edge"`` or ``"outside"`` (see :data:`SEAMS`).
+        soft_edge: pixels within :data:`SOFT_EDGE_REACH` of the segmented mask whose mask
+            probability exceeds this join the hole (its soft edge, seams, ear loops); ``None``
+            turns it off.
     """
 
     def __init__(
@@ -98,6 +104,7 @@ class Unmasker:
         finish: bool | FinishConfig = True,
         hole_margin: float | None = 0.0,
         seam: str = "inside",
+        soft_edge: float | None = 0.05,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -123,6 +130,7 @@ class Unmasker:
             raise ValueError(f"unknown seam {seam!r}: use {', '.join(SEAMS)}")
         self.seam = seam
         self.hole_margin = hole_margin
+        self.soft_edge = soft_edge
         self._stages: dict = {}
 
     # -- lazily loaded stages -------------------------------------------------------------
@@ -249,8 +257,8 @@ class Unmasker:
         return Result(image, restored, faces, union, {"detect": t_det, "total": total})
 
     def _paste(self, photo, restored, alignment, mask) -> np.ndarray:
-        width = SEAMS[self.seam]
-        return paste_back(photo, restored, alignment, mask, width, self.seam == "inside")
+        width, inside = SEAMS[self.seam]
+        return paste_back(photo, restored, alignment, mask, width, inside)
 
     def _finish(self, before, pasted, face: FaceResult, seed: int) -> np.ndarray:
         """Tone and grain of the photo-resolution finishing (:mod:`unmask.stages.finish`)."""
@@ -271,10 +279,17 @@ class Unmasker:
         lm, p = lm[0], float(p_female[0])
         times["attributes"] = 1000 * (time.perf_counter() - t)
         t = time.perf_counter()
-        crop_mask = self.segmenter(al.crop).astype(np.uint8)
+        prob = self.segmenter.predict_prob(al.crop)
+        crop_mask = self.segmenter.postprocess(prob).astype(np.uint8)
         coverage = float(crop_mask.mean())
         masked = coverage >= self.min_coverage
         if masked:
+            if self.soft_edge is not None:
+                from unmask.stages.inpaint import hole_radius
+                from unmask.stages.segment import grow_soft_edge
+
+                radius = hole_radius(SOFT_EDGE_REACH, al.size)
+                crop_mask = grow_soft_edge(crop_mask, prob, radius, self.soft_edge)
             crop_mask = self.inpainter.hole(crop_mask, self.hole_margin)
         times["segment"] = 1000 * (time.perf_counter() - t)
         predicted = "female" if p >= 0.5 else "male"

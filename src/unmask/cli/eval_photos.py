@@ -8,7 +8,7 @@ import click
 
 #: The pipeline without photo-resolution finishing, with the trained hole margin and a seam
 #: painted outside the hole: the row every change is measured against.
-PLAIN = {"finish": False, "hole_margin": None, "seam": "outside"}
+PLAIN = {"finish": False, "hole_margin": None, "seam": "outside", "soft_edge": None}
 
 
 @click.command("photos")

@@ -11,8 +11,8 @@ BACKEND_HELP = "auto: ONNX Runtime on the CPU where .onnx weights exist, else Py
 
 def pipeline_options(func):
     """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector``, ``--segmenter``,
-    ``--finish``, ``--seam`` and ``--hole-margin``; the command receives them as one
-    ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword arguments."""
+    ``--finish``, ``--seam``, ``--soft-edge`` and ``--hole-margin``; the command receives them
+    as one ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword arguments."""
     options = [
         click.option(
             "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
@@ -50,11 +50,19 @@ def pipeline_options(func):
         ),
         click.option(
             "--seam",
-            type=click.Choice(["inside", "outside"]),
+            type=click.Choice(["inside", "edge", "outside"]),
             default="inside",
             show_default=True,
             help="Fade the rebuilt face in inside the hole (nothing outside it changes) or "
             "out beyond it.",
+        ),
+        click.option(
+            "--soft-edge",
+            type=click.FloatRange(0, 1),
+            default=0.05,
+            show_default=True,
+            help="Pixels next to the segmented mask whose mask probability exceeds this join "
+            "the hole (the mask's soft edge and loops); 1 turns it off.",
         ),
         click.option(
             "--hole-margin",
@@ -72,6 +80,7 @@ def pipeline_options(func):
         "segmenter",
         "finish",
         "seam",
+        "soft_edge",
         "hole_margin",
     )
 

@@ -258,12 +258,15 @@ def finish_face(
         hp_out = _highpass(r, sigma)
         hole_b = mb > 0
         if ring.sum() > 16:
+            want = cfg.detail_ratio * float(np.mean(hp_src[ring] ** 2))
+            have = float(np.mean(hp_out[hole_b] ** 2))
+            # moles, lashes and mask remnants are features, not grain: the texture is cut
+            # from the ring's high-pass clipped to its typical spread
+            spread = 2.5 * 1.4826 * np.median(np.abs(hp_src[ring]), axis=0) + 1.0
+            hp_src = np.clip(hp_src, -spread, spread)
             rng = np.random.default_rng(seed)
             field = grain_field(hp_src, ring, hole_b, int(round(6 * sigma)) + 4, rng)
-            want = float(np.mean(hp_src[ring] ** 2))
-            have = float(np.mean(hp_out[hole_b] ** 2))
             got = float(np.mean(field[hole_b] ** 2))
-            want *= cfg.detail_ratio
             gain = cfg.grain * np.sqrt(max(want - have, 0.0) / max(got, 1e-6))
             r = np.where(hole_b[..., None], r + gain * field, r)
     out = rebuilt.copy()

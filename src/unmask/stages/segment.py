@@ -193,3 +193,18 @@ class Segmenter:
     def __call__(self, crops: np.ndarray) -> np.ndarray:
         """Hole masks: uint8 {0, 1}, ``N x S x S`` (or ``S x S`` for one crop), 1 = face mask."""
         return self.postprocess(self.predict_prob(crops))
+
+
+def grow_soft_edge(mask: np.ndarray, prob: np.ndarray, radius_px: int, low: float) -> np.ndarray:
+    """Add to ``mask`` the pixels within ``radius_px`` of it whose mask probability exceeds
+    ``low``: the soft edge, seams and loops a binary threshold leaves out, without growing the
+    hole over skin the segmenter is sure of.
+
+    Args:
+        mask: uint8 ``S x S``, nonzero = face mask.
+        prob: float32 ``S x S`` mask probability in [0, 1].
+    Returns:
+        uint8 ``S x S`` in {0, 1}.
+    """
+    m = (np.asarray(mask) > 0).astype(np.uint8)
+    return m | (dilate(m, radius_px) & (np.asarray(prob) > low)).astype(np.uint8)

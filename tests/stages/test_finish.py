@@ -4,6 +4,9 @@ import pytest
 from unmask.metrics.images import laplacian_energy
 from unmask.stages.finish import FinishConfig, finish_face, pull_push, skin_region
 
+#: grain only, aiming at the ring's own detail energy
+MATCH = FinishConfig(tone=False, detail_ratio=1.0)
+
 cv2 = pytest.importorskip("cv2")
 
 
@@ -56,10 +59,10 @@ def test_grain_restores_the_ring_detail_on_a_smooth_hole_without_exceeding_it():
     inner = cv2.erode(hole, np.ones((5, 5), np.uint8))
     truth = laplacian_energy(photo, inner)
     assert laplacian_energy(rebuilt, inner) / truth < 0.3
-    out = finish_face(photo, rebuilt, hole, model_px=2.5, cfg=FinishConfig(tone=False, detail_ratio=1.0))
+    out = finish_face(photo, rebuilt, hole, model_px=2.5, cfg=MATCH)
     assert 0.7 < laplacian_energy(out, inner) / truth < 1.3
     # below the grain's threshold scale the network's detail is left as it is
-    same = finish_face(photo, rebuilt, hole, model_px=1.0, cfg=FinishConfig(tone=False, detail_ratio=1.0))
+    same = finish_face(photo, rebuilt, hole, model_px=1.0, cfg=MATCH)
     assert np.array_equal(same, rebuilt)
 
 
@@ -67,7 +70,7 @@ def test_grain_adds_nothing_where_the_hole_already_has_the_rings_detail():
     photo = _skin()
     hole = _hole()
     rebuilt = np.where(hole[..., None] > 0, _skin(seed=1), photo)
-    out = finish_face(photo, rebuilt, hole, model_px=2.5, cfg=FinishConfig(tone=False, detail_ratio=1.0))
+    out = finish_face(photo, rebuilt, hole, model_px=2.5, cfg=MATCH)
     inner = cv2.erode(hole, np.ones((5, 5), np.uint8))
     ratio = laplacian_energy(out, inner) / laplacian_energy(rebuilt, inner)
     assert ratio < 1.1
@@ -82,9 +85,8 @@ def test_finish_is_deterministic_for_a_seed():
 
 
 def test_skin_region_leaves_out_the_eyes():
-    from unmask.faces.landmarks import EYES
-
     from unmask.faces.align import MEAN_68
+    from unmask.faces.landmarks import EYES
 
     lm = MEAN_68 * 200
     skin = skin_region((200, 200), lm)
@@ -93,3 +95,4 @@ def test_skin_region_leaves_out_the_eyes():
         assert not skin[y, x]
     x, y = np.round(lm[30]).astype(int)  # nose tip
     assert skin[y, x]
+

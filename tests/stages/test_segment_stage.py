@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from unmask.stages.segment import PostParams, Segmenter, postprocess
+from unmask.stages.segment import PostParams, Segmenter, grow_soft_edge, postprocess
 
 
 def _ring(size=40):
@@ -51,3 +51,16 @@ def test_segmenter_resizes_to_the_model_and_back():
     assert one.shape == (64, 64) and one.dtype == np.uint8
     assert one[30:].all() and not one[:29].any()  # 2 px dilation at 64 px
     assert PostParams(dilate=3 / 128).radius(256) == 6
+
+
+def test_the_hole_grows_into_the_soft_edge_only_where_the_segmenter_sees_mask():
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:40, 20:40] = 1
+    prob = np.zeros((64, 64), np.float32)
+    prob[18:42, 18:42] = 0.1  # a faint rim two pixels wide all round
+    prob[20:40, 41:60] = 0.2  # a faint strap running off to the right
+    grown = grow_soft_edge(mask, prob, radius_px=4, low=0.05)
+    assert grown[18:42, 18:42].all()  # the rim joins
+    assert grown[30, 40:44].all() and not grown[30, 44:].any()  # the strap only within reach
+    assert not grown[:16].any()  # no growth where the probability is 0
+    assert np.array_equal(grow_soft_edge(mask, prob, 4, 0.5), mask)  # above the rim's level

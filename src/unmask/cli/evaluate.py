@@ -259,3 +259,8 @@ def eval_inpainter(
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,
     )
     _write(res, markdown(res), out)
+
+
+from unmask.cli.eval_robust import eval_attr_robust  # noqa: E402
+
+evaluate.add_command(eval_attr_robust)

@@ -150,10 +150,14 @@ def look(image: np.ndarray, five: np.ndarray, attr, ignore=None) -> tuple[np.nda
     return al.to_photo(lm[0]), float(p[0])
 
 
-def second_look(image: np.ndarray, first: np.ndarray, attr) -> tuple[np.ndarray, float]:
+def second_look(image: np.ndarray, first: np.ndarray, attr) -> tuple[np.ndarray, float] | None:
     """Re-align on the five keypoints fitted to a first pass's 68 photo points and predict
-    again: the second answer, as :func:`look`."""
-    return look(image, five_from_68(first), attr)
+    again: the second answer, as :func:`look`, or ``None`` when those keypoints are degenerate
+    (the first answer then stands)."""
+    try:
+        return look(image, five_from_68(first), attr)
+    except ValueError:
+        return None
 
 
 def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[dict]:
@@ -165,10 +169,16 @@ def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[d
     answers: dict[str, tuple | None] = {}
     if {"photo", "second"} & set(modes):
         det = _detected(masked.image, face.landmarks, detector)
-        first = None if det is None else look(masked.image, det.keypoints, attr)
+        first = None
+        if det is not None:
+            try:
+                first = look(masked.image, det.keypoints, attr)
+            except ValueError:  # degenerate keypoints: Unmasker skips such a detection
+                pass
         answers["photo"] = first
         if "second" in modes:
-            answers["second"] = None if first is None else second_look(masked.image, first[0], attr)
+            again = None if first is None else second_look(masked.image, first[0], attr)
+            answers["second"] = again or first
     if "aligned" in modes:
         five = five_from_68(face.landmarks)
         answers["aligned"] = look(masked.image, five, attr, ignore=masked.mask)

@@ -140,24 +140,15 @@ def _detected(image: np.ndarray, truth: np.ndarray, detector):
     return dets[int(np.argmax(ok))] if ok.any() else None
 
 
-def look(image: np.ndarray, five: np.ndarray, attr, ignore=None) -> tuple[np.ndarray, float]:
-    """Align ``image`` on ``five`` keypoints and run ``attr``; the 68 points in photo pixels
-    (float32 ``(68, 2)``) and P(female)."""
+def look(image: np.ndarray, five: np.ndarray, attr, ignore=None) -> tuple:
+    """Align ``image`` on ``five`` keypoints and run ``attr``: the
+    :class:`~unmask.faces.align.Alignment`, the 68 points in its crop (float32 ``(68, 2)``)
+    and P(female)."""
     from unmask.faces.align import align
 
     al = align(image, five, 256, ignore=ignore)
     lm, p = attr(al.crop)
-    return al.to_photo(lm[0]), float(p[0])
-
-
-def second_look(image: np.ndarray, first: np.ndarray, attr) -> tuple[np.ndarray, float] | None:
-    """Re-align on the five keypoints fitted to a first pass's 68 photo points and predict
-    again: the second answer, as :func:`look`, or ``None`` when those keypoints are degenerate
-    (the first answer then stands)."""
-    try:
-        return look(image, five_from_68(first), attr)
-    except ValueError:
-        return None
+    return al, lm[0], float(p[0])
 
 
 def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[dict]:
@@ -175,13 +166,15 @@ def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[d
                 first = look(masked.image, det.keypoints, attr)
             except ValueError:  # degenerate keypoints: Unmasker skips such a detection
                 pass
-        answers["photo"] = first
-        if "second" in modes:
-            again = None if first is None else second_look(masked.image, first[0], attr)
-            answers["second"] = again or first
+        answers["photo"] = first and (first[0].to_photo(first[1]), first[2])
+        if "second" in modes and first is not None:
+            lm, p = attr.look_again(masked.image, *first[:2])
+            answers["second"] = (first[0].to_photo(lm), first[2] if p is None else p)
+        elif "second" in modes:
+            answers["second"] = None
     if "aligned" in modes:
-        five = five_from_68(face.landmarks)
-        answers["aligned"] = look(masked.image, five, attr, ignore=masked.mask)
+        al, lm, p = look(masked.image, five_from_68(face.landmarks), attr, ignore=masked.mask)
+        answers["aligned"] = (al.to_photo(lm), p)
     out = []
     for mode in modes:
         rec = {**base, "mode": mode, "missed": answers[mode] is None}

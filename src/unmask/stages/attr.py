@@ -85,3 +85,28 @@ class FaceAttributes:
         lm, logit = self.raw(to_nchw(crops))
         p = sigmoid(logit / self.temperature)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)
+
+    def look_again(
+        self, image: np.ndarray, alignment, landmarks: np.ndarray
+    ) -> tuple[np.ndarray, float | None]:
+        """A second look at one face: re-align the photo on the five keypoints fitted to a first
+        answer's 68 points and predict again.
+
+        Args:
+            image: ``H x W x 3`` uint8 RGB photo the crop was cut from.
+            alignment: the first crop's :class:`~unmask.faces.align.Alignment`.
+            landmarks: float32 ``(68, 2)`` first answer, pixel xy in that crop.
+        Returns:
+            ``(landmarks, p_female)``: the second answer's 68 points mapped into the *first*
+            crop's grid (float32 ``(68, 2)``) and its calibrated P(female); the first landmarks
+            and ``None`` when the fitted keypoints are degenerate.
+        """
+        from unmask.faces.align import align
+        from unmask.faces.landmarks import five_from_68
+
+        try:
+            again = align(image, five_from_68(alignment.to_photo(landmarks)), alignment.size)
+        except ValueError:
+            return np.asarray(landmarks, np.float32), None
+        lm, p = self(again.crop)
+        return alignment.to_crop(again.to_photo(lm[0])), float(p[0])

@@ -261,6 +261,7 @@ def eval_inpainter(
     _write(res, markdown(res), out)
 
 
-from unmask.cli.eval_robust import eval_attr_robust  # noqa: E402
+from unmask.cli.eval_robust import eval_attr_robust, eval_identity_look  # noqa: E402
 
 evaluate.add_command(eval_attr_robust)
+evaluate.add_command(eval_identity_look)

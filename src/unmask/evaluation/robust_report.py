@@ -49,6 +49,9 @@ def metrics(records: list[dict], temperature: float = 1.0, band_t: dict | None =
     out["over_10"] = float((nme > OVER).mean())
     for g in ("visible", "hidden"):
         out[f"nme_{g}"] = float(np.mean([r[f"nme_{g}"] for r in hit]))
+    kp = [r["kp_err"] for r in hit if "kp_err" in r]
+    if kp:
+        out["kp_err"] = float(np.mean(kp))
     known = [r for r in hit if r["female"] >= 0]
     if known:
         y = np.array([r["female"] for r in known])
@@ -101,13 +104,14 @@ def markdown(res: dict) -> str:
     lines = [
         f"{res['split']} split, {res['faces']} faces ({res['per_band']} per age band at most), "
         f"weights `{res['weights']}`, mask seed {res['seed']}; NME in % of the outer-eye-corner "
-        "distance; >10 % = share of faces over 10 % NME; ECE with the shipped temperature "
+        "distance; >10 % = share of faces over 10 % NME; keypoint err = the detector's five "
+        "keypoints against the teacher's, same units; ECE with the shipped temperature "
         f"({res['temperature']:.3f}), ECE band-T with per-band temperatures "
         f"{_temps(res.get('band_t'))} fitted on {res.get('band_t_from') or '-'}.\n"
     ]
     head = (
         "| family | ages | n | missed | NME all | median | >10 % | visible | hidden "
-        "| gender acc | ECE | ECE band-T |\n" + "|---" * 12 + "|\n"
+        "| gender acc | ECE | ECE band-T | keypoint err |\n" + "|---" * 13 + "|\n"
     )
     for mode, table in res["table"].items():
         lines.append(f"\n**{mode} mode**\n\n{head}")
@@ -117,6 +121,7 @@ def markdown(res: dict) -> str:
                 cells += [pct(m, k) for k in ("nme_all", "nme_median", "over_10")]
                 cells += [pct(m, k) for k in ("nme_visible", "nme_hidden", "gender_acc")]
                 cells += [f"{m[k]:.3f}" if k in m else "-" for k in ("ece", "ece_band_t")]
+                cells.append(pct(m, "kp_err"))
                 lines.append("| " + " | ".join(cells) + " |\n")
     return "".join(lines)
 

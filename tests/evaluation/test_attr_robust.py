@@ -65,7 +65,7 @@ def test_band_temperatures_fit_each_band():
         for y, p in [(1, 0.9), (0, 0.2), (1, 0.6), (0, 0.45), (1, 0.3)]
     ]
     t = band_temperatures(recs, 1.0)
-    assert set(t) == {"adults", "under 13"} and all(v > 0 for v in t.values())
+    assert set(t["photo"]) == {"adults", "under 13"} and all(v > 0 for v in t["photo"].values())
     table = aggregate(
         [{**r, "family": "unseen/gaiter", "nme_all": 0.05, "nme_visible": 0.04,
           "nme_hidden": 0.06, "key": "k"} for r in recs], 1.0, t

@@ -21,16 +21,20 @@ def logits(records: list[dict], temperature: float) -> np.ndarray:
     return temperature * np.log(p / (1 - p))
 
 
-def band_temperatures(records: list[dict], temperature: float, mode: str = "photo") -> dict:
-    """A gender temperature per age band fitted (NLL) on the ``mode`` records of known gender
-    (fit on validation records, apply to test ones)."""
-    out = {}
-    for band in sorted({r["band"] for r in records}):
-        sel = [r for r in records if r["mode"] == mode and r["band"] == band and _scored(r)]
-        if sel:
-            y = np.array([r["female"] for r in sel])
-            out[band] = fit_temperature(logits(sel, temperature), y)
-    return out
+def band_temperatures(records: list[dict], temperature: float) -> dict:
+    """``{mode: {band: T}}``: a gender temperature per mode and age band fitted (NLL) on the
+    records of known gender (fit on validation records, apply to test ones)."""
+    out: dict = {}
+    for r in records:
+        if _scored(r):
+            out.setdefault(r["mode"], {}).setdefault(r["band"], []).append(r)
+    return {
+        mode: {
+            band: fit_temperature(logits(sel, temperature), np.array([r["female"] for r in sel]))
+            for band, sel in sorted(bands.items())
+        }
+        for mode, bands in sorted(out.items())
+    }
 
 
 def _scored(r: dict) -> bool:
@@ -59,7 +63,7 @@ def metrics(records: list[dict], temperature: float = 1.0, band_t: dict | None =
         out.update(gender_acc=float(((p >= 0.5) == y).mean()), ece=ece(p, y))
         if band_t:
             z = logits(known, temperature)
-            t = np.array([band_t.get(r["band"], temperature) for r in known])
+            t = np.array([band_t.get(r["mode"], {}).get(r["band"], temperature) for r in known])
             out["ece_band_t"] = ece(sigmoid(z / t), y)
     return out
 
@@ -127,4 +131,8 @@ def markdown(res: dict) -> str:
 
 
 def _temps(band_t: dict | None) -> str:
-    return ", ".join(f"{b} {t:.2f}" for b, t in (band_t or {}).items()) or "(none)"
+    parts = [
+        f"{mode}: " + ", ".join(f"{b} {t:.2f}" for b, t in bands.items())
+        for mode, bands in (band_t or {}).items()
+    ]
+    return "; ".join(parts) or "(none)"

@@ -19,15 +19,24 @@ class FaceAttributes:
         temperature: gender logit temperature fitted on validation data (calibration).
         flip: also run the mirrored crop and average both answers (test-time augmentation;
             twice the compute, more accurate). The temperature must be fitted the same way.
+        second_look: whether the pipeline should follow each answer with :meth:`look_again`
+            (the stage itself sees crops, not photos: the caller runs it). Off by default;
+            ``docs/robustness.md`` has its measured effect and cost.
     """
 
     def __init__(
-        self, model, image_size: int, temperature: float = 1.0, flip: bool = False
+        self,
+        model,
+        image_size: int,
+        temperature: float = 1.0,
+        flip: bool = False,
+        second_look: bool = False,
     ) -> None:
         self.net = as_net(model, "FaceAttrNet")
         self.image_size = int(image_size)
         self.temperature = float(temperature)
         self.flip = bool(flip)
+        self.second_look = bool(second_look)
 
     @classmethod
     def from_weights(
@@ -41,6 +50,7 @@ class FaceAttributes:
             info.args.get("image_size", meta.get("image_size", 128)),  # ensembles: in meta
             meta.get("gender_temperature", 1),
             meta.get("flip_tta", False),
+            meta.get("second_look", False),
         )
 
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -77,7 +77,9 @@ def aggregate(records: list[dict], temperature: float = 1.0, band_t: dict | None
         members = tuple(f for f in families if f.split("/")[0] in sources)
         if members:
             groups[pool] = members
-    for mode in sorted({r["mode"] for r in records}):
+    from unmask.evaluation.attr_robust import MODES
+
+    for mode in [m for m in MODES if any(r["mode"] == m for r in records)]:
         res[mode] = {}
         for name, members in groups.items():
             sel = [r for r in records if r["mode"] == mode and r["family"] in members]
@@ -99,11 +101,29 @@ def worst_family(table: dict, mode: str = "photo", pool: str = "in-distribution"
     return worst, table[mode][worst]["all"].get("nme_all")
 
 
+def summary(table: dict) -> str:
+    """One row per family (all ages): NME all / hidden and adults' gender accuracy per mode."""
+    modes = list(table)
+    head = "| family | " + " | ".join(
+        f"{m} NME all | {m} hidden | {m} adults gender" for m in modes
+    )
+    lines = [head + " |\n", "|---" * (1 + 3 * len(modes)) + "|\n"]
+    for fam in table[modes[0]]:
+        cells = [fam]
+        for mode in modes:
+            m = table[mode].get(fam, {})
+            a, ad = m.get("all", {}), m.get("adults", {})
+            cells += [_pct(a, "nme_all"), _pct(a, "nme_hidden"), _pct(ad, "gender_acc")]
+        lines.append("| " + " | ".join(cells) + " |\n")
+    return "".join(lines)
+
+
+def _pct(m: dict, k: str) -> str:
+    return f"{100 * m[k]:.2f}" if k in m else "-"
+
+
 def markdown(res: dict) -> str:
     """Tables (one per mode, rows family x age band) of a protocol result."""
-
-    def pct(m: dict, k: str) -> str:
-        return f"{100 * m[k]:.2f}" if k in m else "-"
 
     lines = [
         f"{res['split']} split, {res['faces']} faces ({res['per_band']} per age band at most), "
@@ -111,7 +131,8 @@ def markdown(res: dict) -> str:
         "distance; >10 % = share of faces over 10 % NME; keypoint err = the detector's five "
         "keypoints against the teacher's, same units; ECE with the shipped temperature "
         f"({res['temperature']:.3f}), ECE band-T with per-band temperatures "
-        f"{_temps(res.get('band_t'))} fitted on {res.get('band_t_from') or '-'}.\n"
+        f"{_temps(res.get('band_t'))} fitted on {res.get('band_t_from') or '-'}.\n\n",
+        summary(res["table"]),
     ]
     head = (
         "| family | ages | n | missed | NME all | median | >10 % | visible | hidden "
@@ -122,10 +143,10 @@ def markdown(res: dict) -> str:
         for fam, bands in table.items():
             for band, m in bands.items():
                 cells = [fam, band, str(m["n"]), str(m["missed"])]
-                cells += [pct(m, k) for k in ("nme_all", "nme_median", "over_10")]
-                cells += [pct(m, k) for k in ("nme_visible", "nme_hidden", "gender_acc")]
+                cells += [_pct(m, k) for k in ("nme_all", "nme_median", "over_10")]
+                cells += [_pct(m, k) for k in ("nme_visible", "nme_hidden", "gender_acc")]
                 cells += [f"{m[k]:.3f}" if k in m else "-" for k in ("ece", "ece_band_t")]
-                cells.append(pct(m, "kp_err"))
+                cells.append(_pct(m, "kp_err"))
                 lines.append("| " + " | ".join(cells) + " |\n")
     return "".join(lines)
 

@@ -61,7 +61,7 @@ def _families(text: str, templates) -> list[str]:
 def eval_attr_robust(
     faces, templates, weights_dir, split, per_band, families, modes, seed, band_t_from, cache, out
 ):
-    """Landmark NME and gender per mask family, age band and mode (issue #35 protocol)."""
+    """Landmark NME and gender per mask family, age band and mode (docs/robustness.md)."""
     from unmask.cli.evaluate import _write
     from unmask.evaluation import attr_robust as ar
     from unmask.evaluation.robust_report import markdown

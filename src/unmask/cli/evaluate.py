@@ -229,3 +229,9 @@ def eval_inpainter(
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,
     )
     _write(res, markdown(res), out)
+
+
+from unmask.cli.eval_robust import eval_attr_robust, eval_identity_look  # noqa: E402
+
+evaluate.add_command(eval_attr_robust)
+evaluate.add_command(eval_identity_look)

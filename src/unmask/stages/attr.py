@@ -19,15 +19,24 @@ class FaceAttributes:
         temperature: gender logit temperature fitted on validation data (calibration).
         flip: also run the mirrored crop and average both answers (test-time augmentation;
             twice the compute, more accurate). The temperature must be fitted the same way.
+        second_look: whether the pipeline should follow each answer with :meth:`look_again`
+            (the stage itself sees crops, not photos: the caller runs it). Off by default;
+            ``docs/robustness.md`` has its measured effect and cost.
     """
 
     def __init__(
-        self, model, image_size: int, temperature: float = 1.0, flip: bool = False
+        self,
+        model,
+        image_size: int,
+        temperature: float = 1.0,
+        flip: bool = False,
+        second_look: bool = False,
     ) -> None:
         self.net = as_net(model, "FaceAttrNet")
         self.image_size = int(image_size)
         self.temperature = float(temperature)
         self.flip = bool(flip)
+        self.second_look = bool(second_look)
 
     @classmethod
     def from_weights(
@@ -41,6 +50,7 @@ class FaceAttributes:
             info.args.get("image_size", meta.get("image_size", 128)),  # ensembles: in meta
             meta.get("gender_temperature", 1),
             meta.get("flip_tta", False),
+            meta.get("second_look", False),
         )
 
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,3 +90,28 @@ class FaceAttributes:
         lm, logit = self.raw(to_nchw(resize_batch(crops, size)))
         p = sigmoid(logit / self.temperature)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)
+
+    def look_again(
+        self, image: np.ndarray, alignment, landmarks: np.ndarray
+    ) -> tuple[np.ndarray, float | None]:
+        """A second look at one face: re-align the photo on the five keypoints fitted to a first
+        answer's 68 points and predict again.
+
+        Args:
+            image: ``H x W x 3`` uint8 RGB photo the crop was cut from.
+            alignment: the first crop's :class:`~unmask.faces.align.Alignment`.
+            landmarks: float32 ``(68, 2)`` first answer, pixel xy in that crop.
+        Returns:
+            ``(landmarks, p_female)``: the second answer's 68 points mapped into the *first*
+            crop's grid (float32 ``(68, 2)``) and its calibrated P(female); the first landmarks
+            and ``None`` when the fitted keypoints are degenerate.
+        """
+        from unmask.faces.align import align
+        from unmask.faces.landmarks import five_from_68
+
+        try:
+            again = align(image, five_from_68(alignment.to_photo(landmarks)), alignment.size)
+        except ValueError:
+            return np.asarray(landmarks, np.float32), None
+        lm, p = self(again.crop)
+        return alignment.to_crop(again.to_photo(lm[0])), float(p[0])

@@ -88,6 +88,9 @@ class Unmasker:
         soft_edge: pixels within :data:`SOFT_EDGE_REACH` of the segmented mask whose mask
             probability exceeds this join the hole (its soft edge, seams, ear loops); ``None``
             turns it off.
+        second_look: re-align each face on its first 68 landmarks and predict them and the
+            gender again (more accurate landmarks in photos, about twice the attr stage's
+            time; see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class Unmasker:
         hole_margin: float | None = 0.0,
         seam: str = "inside",
         soft_edge: float | None = 0.05,
+        second_look: bool | None = None,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -131,6 +135,7 @@ class Unmasker:
         self.seam = seam
         self.hole_margin = hole_margin
         self.soft_edge = soft_edge
+        self.second_look = second_look
         self._stages: dict = {}
 
     # -- lazily loaded stages -------------------------------------------------------------
@@ -277,6 +282,10 @@ class Unmasker:
         t = time.perf_counter()
         lm, p_female = self.attributes(al.crop)
         lm, p = lm[0], float(p_female[0])
+        look = self.attributes.second_look if self.second_look is None else self.second_look
+        if look:
+            lm, p2 = self.attributes.look_again(image, al, lm)
+            p = p if p2 is None else p2
         times["attributes"] = 1000 * (time.perf_counter() - t)
         t = time.perf_counter()
         prob = self.segmenter.predict_prob(al.crop)

@@ -11,8 +11,9 @@ BACKEND_HELP = "auto: ONNX Runtime on the CPU where .onnx weights exist, else Py
 
 def pipeline_options(func):
     """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector``, ``--segmenter``,
-    ``--finish``, ``--seam``, ``--soft-edge`` and ``--hole-margin``; the command receives them
-    as one ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword arguments."""
+    ``--finish``, ``--seam``, ``--soft-edge``, ``--second-look`` and ``--hole-margin``; the
+    command receives them as one ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword
+    arguments."""
     options = [
         click.option(
             "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
@@ -65,6 +66,12 @@ def pipeline_options(func):
             "the hole (the mask's soft edge and loops); 1 turns it off.",
         ),
         click.option(
+            "--second-look/--no-second-look",
+            default=None,
+            help="Re-align each face on its first landmarks and predict again (default: as "
+            "the attr weights say).",
+        ),
+        click.option(
             "--hole-margin",
             type=click.FloatRange(0, 0.1),
             default=0.0,
@@ -81,6 +88,7 @@ def pipeline_options(func):
         "finish",
         "seam",
         "soft_edge",
+        "second_look",
         "hole_margin",
     )
 

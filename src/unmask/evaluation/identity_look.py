@@ -19,31 +19,6 @@ from unmask import Unmasker
 log = logging.getLogger(__name__)
 
 
-class SecondLookUnmasker(Unmasker):
-    """:class:`~unmask.Unmasker` whose attr answer is the second look's. It needs no change to
-    the pipeline: the photo and detection of the face in hand are kept while ``_face`` runs and
-    the crop's alignment is made again as ``_face`` makes it."""
-
-    def _face(self, image, det, gender):
-        self._current = (image, det)
-        return super()._face(image, det, gender)
-
-    @property
-    def attributes(self):
-        from unmask.faces.align import align
-
-        attr = super().attributes
-
-        def refined(crop: np.ndarray):
-            image, det = self._current
-            al = align(image, det.keypoints, self.crop_size)
-            lm, p = attr(crop)
-            lm2, p2 = attr.look_again(image, al, lm[0])
-            return lm2[None], np.array([p[0] if p2 is None else p2], np.float32)
-
-        return refined
-
-
 def identity_read(faces, families, template_dir=None, weights_dir=None, seed: int = 0) -> dict:
     """Per family and pooled: mean identity cosine, same-person match share and teacher NME on
     the output for the ``first`` (shipped) and ``second`` (second-look) guidance, over the faces
@@ -54,8 +29,8 @@ def identity_read(faces, families, template_dir=None, weights_dir=None, seed: in
     from unmask.evaluation.inpainter import _Dlib
 
     pipes = {
-        "first": Unmasker(weights_dir, device="cpu"),
-        "second": SecondLookUnmasker(weights_dir, device="cpu"),
+        "first": Unmasker(weights_dir, device="cpu", second_look=False),
+        "second": Unmasker(weights_dir, device="cpu", second_look=True),
     }
     pipes["second"]._stages = pipes["first"]._stages  # the same loaded stages
     side = faces[0].image.shape[0] if faces else 1

@@ -32,7 +32,7 @@ import numpy as np
 
 from unmask.faces.landmarks import MOUTH, check_landmarks
 from unmask.masking.base import MaskedFace, finish
-from unmask.masking.procedural import _blur, _chaikin, _frame, _rasterise
+from unmask.masking.procedural import _blur, _chaikin, _face_coords, _rasterise
 
 UNSEEN_KINDS = ("bandana", "gaiter", "sports")
 _BANDANA = ((176, 30, 36), (30, 40, 92), (24, 24, 26), (40, 96, 56))
@@ -194,7 +194,7 @@ class UnseenMasks:
         p = check_landmarks(landmarks).astype(np.float64)
         h, w = image.shape[:2]
         kind = self.kinds[int(rng.integers(len(self.kinds)))]
-        o, rot, size = _frame(p)
+        o, rot, size = _face_coords(p)
         q = (p - o) @ rot
         outline = (
             o

@@ -2,14 +2,13 @@ import numpy as np
 
 from support import make_tiny_weights
 from unmask import Unmasker
-from unmask.evaluation.identity_look import SecondLookUnmasker
 
 
-def test_second_look_pipeline_changes_only_the_guidance(tmp_path):
+def test_second_look_changes_only_the_guidance(tmp_path):
     folder = make_tiny_weights(tmp_path)
     image = (np.random.default_rng(0).random((96, 96, 3)) * 255).astype(np.uint8)
-    first = Unmasker(folder, device="cpu", detector="aligned")(image)
-    second = SecondLookUnmasker(folder, device="cpu", detector="aligned")(image)
+    first = Unmasker(folder, device="cpu", detector="aligned", second_look=False)(image)
+    second = Unmasker(folder, device="cpu", detector="aligned", second_look=True)(image)
     assert len(first.faces) == len(second.faces) > 0
     for a, b in zip(first.faces, second.faces, strict=True):
         assert np.array_equal(a.alignment.matrix, b.alignment.matrix)

@@ -76,7 +76,9 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(
     al = align(photo, five, 32)
     hole_in = cv2.warpAffine(photo_m, al.matrix, (32, 32), flags=cv2.INTER_NEAREST)
     unmasker._stages["detector"] = OneFace()
-    monkeypatch.setattr(type(unmasker.segmenter), "__call__", lambda self, crop: hole_in)
+    seg = type(unmasker.segmenter)
+    monkeypatch.setattr(seg, "predict_prob", lambda self, crop: hole_in.astype(np.float32))
+    monkeypatch.setattr(seg, "postprocess", lambda self, prob, params=None: hole_in)
     seen = []
     original = type(unmasker.inpainter).__call__
 

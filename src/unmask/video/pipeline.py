@@ -1,0 +1,326 @@
+"""Rebuild masked faces in a stream of frames, steadily: faces are tracked, their landmarks,
+boxes and masks smoothed, gender decided once per track, and the rebuilt face blended over
+frames in the aligned crop space.
+
+Two stages per frame. Stage A (at once): cut detection, detection every ``detect_every``
+frames (every frame while a track is missed), IoU association, the attr network on a crop
+aligned with the detection's keypoints (or the track's prediction), One-Euro smoothing of the
+68 landmarks, the final crop aligned with the smoothed landmarks, the segmenter and the
+track's running mask. Stage B (``lookahead`` frames later, so that a new track's gender is
+pooled over the frames ahead): the gender is locked, the hole inpainted and blended with the
+track's previous rebuilt crop, and pasted back.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from unmask.faces.align import Alignment, align, repad
+from unmask.faces.landmarks import five_from_68
+from unmask.faces.paste import paste_back, photo_mask
+from unmask.types import FaceResult
+from unmask.video.track import CutDetector, OneEuro, Track, associate, eye_distance
+
+
+@dataclass(frozen=True)
+class TrackedFace(FaceResult):
+    """A :class:`~unmask.types.FaceResult` in a video frame, plus: ``track`` (the track id,
+    unique within the clip) and ``detected`` (``False`` when the detector missed the face on
+    this frame and the track's prediction placed it)."""
+
+    track: int = -1
+    detected: bool = True
+
+
+@dataclass(frozen=True)
+class Options:
+    """Knobs of :class:`VideoRestorer` (defaults measured in ``tools/video_bench.py``).
+
+    detect_every: run the detector every N frames (and on every frame while a track is
+        missed); tracks follow their landmarks in between.
+    inpaint_every: run the inpainter every N frames per track; in between the last rebuilt
+        crop is reused (it lives in the aligned crop space, which moves with the face).
+    blend: weight of the new rebuilt crop against the previous one (1 = no blending).
+    lookahead: frames a new track waits for its gender to be pooled (output delay).
+    max_misses: a track ends after this many consecutive frames the detector missed it.
+    min_hits: a new track is confirmed (and rebuilt, from its first frame) once the detector
+        found it on this many frames, run on every frame until then; a tentative track
+        ends on its first miss (this drops one-frame false detections).
+    min_iou: least IoU of a detection with a track's box to join the track.
+    min_cutoff, beta: One-Euro filter of the landmarks (Hz at rest, gain per eye distance/s).
+    mask_weight: weight of the new crop mask in the track's running mask.
+    gate: a landmark measurement farther than this many eye distances (mean) from the
+        track's prediction is not trusted on frames without detection.
+    cut_threshold: see :class:`~unmask.video.track.CutDetector`.
+    """
+
+    detect_every: int = 3
+    inpaint_every: int = 1
+    blend: float = 0.5
+    lookahead: int = 8
+    max_misses: int = 12
+    min_hits: int = 3
+    min_iou: float = 0.3
+    min_cutoff: float = 1.0
+    beta: float = 0.5
+    mask_weight: float = 0.5
+    gate: float = 0.3
+    cut_threshold: float = 0.3
+
+
+@dataclass
+class _Face:  # stage A's result for one face on one frame
+    track: Track
+    al: Alignment
+    landmarks: np.ndarray
+    mask: np.ndarray
+    masked: bool
+    detected: bool
+    score: float
+
+
+def _logit(p: float) -> float:
+    p = min(max(float(p), 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+class VideoRestorer:
+    """Rebuild masked faces over a clip; see the module docstring.
+
+    Args:
+        unmasker: an :class:`~unmask.Unmasker` (its stages, ``crop_size``, ``min_coverage`` and
+            ``max_faces`` are used).
+        fps: the clip's frame rate (the filters' time step).
+        gender: force ``"female"`` or ``"male"`` for every face (default: pooled per track).
+        **options: fields of :class:`Options`.
+    Attributes (after :meth:`restore` is exhausted):
+        tracks: one summary dict per track (see :meth:`Track.summary`); cuts: frame indices
+        that started a new shot; timings_ms: total milliseconds per stage; frames: count.
+    """
+
+    def __init__(self, unmasker, fps: float = 25.0, gender: str | None = None, **options):
+        self.u = unmasker
+        self.fps = float(fps) if fps else 25.0
+        self.gender = gender
+        self.opt = Options(**options)
+        self.tracks: list[dict] = []
+        self.cuts: list[int] = []
+        self.timings_ms: dict[str, float] = defaultdict(float)
+        self.frames = 0
+        self._live: list[Track] = []
+        self._ended: list[Track] = []
+        self._queue: deque = deque()
+        self._cut = CutDetector(self.opt.cut_threshold)
+        self._ids = 0
+        self._last_detect = -(10**9)
+
+    def restore(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, list]]:
+        """Rebuild every frame of ``frames`` (``H x W x 3`` uint8 RGB, consumed lazily).
+
+        Yields:
+            ``(restored, faces)`` per input frame, in order: the ``H x W x 3`` uint8 RGB frame
+            with its masked faces rebuilt, and a list of :class:`TrackedFace`.
+        """
+        for frame in frames:
+            self._queue.append(self._observe(np.asarray(frame)))
+            while len(self._queue) > self.opt.lookahead:
+                yield self._render(*self._queue.popleft())
+        while self._queue:
+            yield self._render(*self._queue.popleft())
+        self._ended += self._live
+        self._live = []
+        self._retire(self.frames)
+
+    def _tick(self, stage: str, t0: float) -> float:
+        now = time.perf_counter()
+        self.timings_ms[stage] += 1000 * (now - t0)
+        return now
+
+    # -- stage A ---------------------------------------------------------------------------
+    def _observe(self, frame: np.ndarray):
+        t, opt, size = self.frames, self.opt, self.u.crop_size
+        self.frames += 1
+        t0 = time.perf_counter()
+        if self._cut(frame):
+            self.cuts.append(t)
+            self._ended += self._live
+            self._live = []
+        due = t - self._last_detect >= opt.detect_every
+        todo = []  # (track | None, coarse five, detected: True/False/None, detection)
+        unsure = any(tr.misses or tr.hits < opt.min_hits for tr in self._live)
+        if due or not self._live or unsure:
+            self._last_detect = t
+            dets = self.u.detector.detect(frame)[: self.u.max_faces]
+            pairs, free_t, free_d = associate(
+                [tr.box for tr in self._live], [d.box for d in dets], opt.min_iou
+            )
+            todo += [(self._live[i], dets[j].keypoints, True, dets[j]) for i, j in pairs]
+            for i in free_t:
+                tr = self._live[i]
+                tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1
+                todo.append((tr, five_from_68(tr.landmarks.predict()), False, None))
+            todo += [(None, dets[j].keypoints, True, dets[j]) for j in free_d]
+        else:
+            todo = [(tr, five_from_68(tr.landmarks.predict()), None, None) for tr in self._live]
+        for tr in [tr for tr in self._live if tr.misses > opt.max_misses]:
+            self._live.remove(tr)
+            self._ended.append(tr)
+        todo = [x for x in todo if x[0] is None or x[0] in self._live]
+        t0 = self._tick("detect", t0)
+        coarse = []
+        for item in todo:
+            try:
+                coarse.append((item, align(frame, item[1], size)))
+            except ValueError:  # degenerate keypoints: not a usable face
+                continue
+        if not coarse:
+            return frame, t, []
+        lms, ps = self.u.attributes(np.stack([al.crop for _, al in coarse]))
+        faces = []
+        for ((tr, _, detected, det), al0), lm_crop, p in zip(coarse, lms, ps, strict=True):
+            faces.append(self._smooth(frame, t, tr, detected, det, al0.to_photo(lm_crop), p))
+        t0 = self._tick("attributes", t0)
+        masks = self.u.segmenter(np.stack([f.al.crop for f in faces])).astype(np.uint8)
+        for f, m in zip(faces, masks, strict=True):
+            self._update_mask(f, m)
+        self._tick("segment", t0)
+        return frame, t, faces
+
+    def _smooth(self, frame, t, tr, detected, det, lm, p) -> _Face:
+        opt, size = self.opt, self.u.crop_size
+        if tr is None:  # a new face
+            filters = [OneEuro(self.fps, opt.min_cutoff, opt.beta) for _ in range(2)]
+            tr = Track(self._ids, t, filters[0], det.box, filters[1])
+            self._ids += 1
+            self._live.append(tr)
+            before = None
+        else:
+            before = tr.landmarks.x.astype(np.float32)
+        if detected is None:  # no detection run: trust the measurement only near the prediction
+            pred = tr.landmarks.predict()
+            err = np.linalg.norm(lm - pred, axis=1).mean() / max(eye_distance(pred), 1e-6)
+            detected = None if err <= opt.gate else False
+        trusted = detected is not False
+        if trusted:
+            smooth = tr.landmarks(lm, scale=eye_distance(lm))
+            tr.logits.append(_logit(p))
+        else:
+            smooth = tr.landmarks.coast()
+        smooth = smooth.astype(np.float32)
+        box = det.box if det is not None else tr.moved_box(smooth, before)
+        tr.box = tr.boxes(box, scale=eye_distance(smooth)).astype(np.float32)
+        tr.last = t
+        tr.stats["frames"] += 1
+        tr.hits += detected is True
+        tr.stats["detected"] += detected is True
+        tr.stats["predicted"] += detected is False
+        al = align(frame, five_from_68(smooth), size)
+        score = float(det.score) if det is not None else 0.0
+        return _Face(tr, al, smooth, np.zeros((size, size), np.uint8), False, trusted, score)
+
+    def _update_mask(self, f: _Face, m: np.ndarray) -> None:
+        tr, w = f.track, self.opt.mask_weight
+        if f.detected or tr.mask is None:  # a missed face keeps its running mask
+            cov = float(m.mean())
+            first = tr.mask is None
+            tr.mask = m.astype(np.float32) if first else (1 - w) * tr.mask + w * m
+            tr.coverage = cov if first else (1 - w) * tr.coverage + w * cov
+            if tr.coverage >= self.u.min_coverage:
+                tr.masked = True
+            elif tr.coverage < self.u.min_coverage / 2:
+                tr.masked = False
+        f.mask = ((tr.mask > 0.5) | (m > 0)).astype(np.uint8)
+        f.masked = tr.masked
+
+    # -- stage B ---------------------------------------------------------------------------
+    def _render(self, frame: np.ndarray, t: int, faces: list[_Face]):
+        t0 = time.perf_counter()
+        out, results = frame, []
+        for f in faces:
+            tr = f.track
+            if tr.hits < self.opt.min_hits:
+                continue  # never confirmed: a false detection
+            if tr.p_female is None:
+                tr.p_female = tr.pooled_p()  # locked: one gender per track
+            masked = f.masked or tr.masked
+            hole = self.u.inpainter.hole(f.mask) if masked else np.zeros_like(f.mask)
+            restored = f.al.crop
+            if masked:
+                restored = self._rebuild(frame, t, f, hole)
+                t1 = time.perf_counter()
+                out = paste_back(out, restored, f.al, hole)
+                self.timings_ms["paste"] += 1000 * (time.perf_counter() - t1)
+                tr.stats["masked"] += 1
+            results.append(self._result(frame, f, masked, hole, restored))
+        self._tick("render", t0)
+        self._retire(t)
+        return (out if out is not frame else frame.copy()), results
+
+    def _rebuild(self, frame, t, f: _Face, hole: np.ndarray) -> np.ndarray:
+        tr, opt = f.track, self.opt
+        prev = tr.previous  # (raw inpainting, its hole, blended output, frame index) or None
+        fresh = (
+            prev is None
+            or t - prev[3] >= opt.inpaint_every
+            or bool((hole > prev[1]).any())  # the hole grew: no rebuilt pixels there yet
+        )
+        raw = prev[0] if not fresh else None
+        if fresh:
+            t1 = time.perf_counter()
+            g = self.gender or tr.p_female
+            raw = self.u.inpainter(repad(frame, f.al, hole), hole, f.al.to_crop(f.landmarks), g)
+            self.timings_ms["inpaint"] += 1000 * (time.perf_counter() - t1)
+        out = raw.astype(np.float32)
+        if prev is not None and opt.blend < 1:
+            w = np.where(prev[1] > 0, opt.blend, 1.0).astype(np.float32)[..., None]
+            out = w * out + (1 - w) * prev[2]
+        keep = hole[..., None] > 0
+        out = np.where(keep, out, f.al.crop.astype(np.float32))
+        tr.previous = (raw, hole, out, t if fresh else prev[3])
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+    def _result(self, frame, f: _Face, masked: bool, hole, restored) -> TrackedFace:
+        tr = f.track
+        p = tr.p_female
+        g = self.gender or ("female" if p >= 0.5 else "male")
+        return TrackedFace(
+            box=tr.box.copy(),
+            score=f.score,
+            keypoints=five_from_68(f.landmarks),
+            landmarks=f.landmarks,
+            gender=g,
+            gender_score=1.0 if self.gender else (p if g == "female" else 1 - p),
+            gender_forced=self.gender is not None,
+            masked=masked,
+            mask_coverage=tr.coverage if masked else 0.0,
+            mask=photo_mask(f.al, hole, frame.shape[:2]),
+            alignment=f.al,
+            restored=restored,
+            crop_mask=hole,
+            track=tr.id,
+            detected=f.detected,
+        )
+
+    def _retire(self, t: int) -> None:
+        """Summarise ended tracks whose frames have all been rendered; free their arrays."""
+        done = [tr for tr in self._ended if tr.last <= t]
+        for tr in done:
+            self._ended.remove(tr)
+            if tr.hits >= self.opt.min_hits:
+                self.tracks.append(tr.summary())
+        self.tracks.sort(key=lambda s: s["track"])
+
+
+def restore_frames(
+    unmasker, frames: Iterable[np.ndarray], fps: float = 25.0, gender=None, **options
+) -> Iterator[tuple[np.ndarray, list[TrackedFace]]]:
+    """Stream a clip through the pipeline: ``H x W x 3`` uint8 RGB frames in, ``(restored,
+    faces)`` out, one per input frame, in order (``lookahead`` frames behind the input).
+    See :class:`VideoRestorer` for the arguments; use it directly for track summaries."""
+    yield from VideoRestorer(unmasker, fps, gender, **options).restore(frames)

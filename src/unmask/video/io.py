@@ -163,13 +163,14 @@ class VideoWriter:
         self.close()
 
 
-def _timed(container, stream, out_stream) -> Iterator[tuple[float, int, object, object]]:
-    """``(seconds, tie, packet, out_stream)`` for each packet of ``stream`` with a timestamp."""
+def _timed(container, stream, out_stream, order: int) -> Iterator[tuple]:
+    """``(seconds, order, tie, packet, out_stream)`` for each packet of ``stream`` with a
+    timestamp (``order`` and ``tie`` keep :func:`heapq.merge` from comparing packets)."""
     tie = itertools.count()
     for packet in container.demux(stream):
         if packet.dts is None:  # the demuxer's end-of-stream flush packet
             continue
-        yield float(packet.dts * packet.time_base), next(tie), packet, out_stream
+        yield float(packet.dts * packet.time_base), order, next(tie), packet, out_stream
 
 
 def add_audio(video: str | os.PathLike, source: str | os.PathLike, dst: str | os.PathLike) -> str:
@@ -185,21 +186,21 @@ def add_audio(video: str | os.PathLike, source: str | os.PathLike, dst: str | os
         vs = vin.streams.video[0]
         vout = out.add_stream_from_template(vs)
         if not ain.streams.audio:
-            for _, _, packet, _ in _timed(vin, vs, vout):
+            for *_, packet, _ in _timed(vin, vs, vout, 0):
                 packet.stream = vout
                 out.mux(packet)
             return "none"
         a = ain.streams.audio[0]
         if a.codec_context.name in MP4_AUDIO:
             aout = out.add_stream_from_template(a)
-            packets = heapq.merge(_timed(vin, vs, vout), _timed(ain, a, aout))
-            for _, _, packet, stream in packets:
+            packets = heapq.merge(_timed(vin, vs, vout, 0), _timed(ain, a, aout, 1))
+            for *_, packet, stream in packets:
                 packet.stream = stream
                 out.mux(packet)
             return "copied"
         aout = out.add_stream("aac", rate=a.codec_context.sample_rate or 48000)
-        merged = heapq.merge(_timed(vin, vs, vout), _timed(ain, a, aout))
-        for _, _, packet, stream in merged:
+        merged = heapq.merge(_timed(vin, vs, vout, 0), _timed(ain, a, aout, 1))
+        for *_, packet, stream in merged:
             if stream is vout:
                 packet.stream = vout
                 out.mux(packet)

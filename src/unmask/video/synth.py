@@ -226,3 +226,49 @@ def landmark_jitter(tracks: list[tuple[np.ndarray, np.ndarray]]) -> float:
             out.append(np.linalg.norm(p - prev, axis=1).mean() / eye_distance(p))
         prev = p
     return float(np.mean(out)) if out else float("nan")
+
+
+#: Video and audio codecs :func:`write_clip` uses per container suffix.
+CODECS = {
+    ".mp4": ("libx264", "aac"),
+    ".mov": ("libx264", "pcm_s16le"),
+    ".mkv": ("libx264", "pcm_s16le"),
+    ".avi": ("mpeg4", "pcm_s16le"),
+    ".webm": ("libvpx-vp9", "libopus"),
+    ".gif": ("gif", None),
+}
+
+
+def write_clip(path, frames, fps: float = 25.0, audio: bool = True) -> None:
+    """Write ``frames`` (``H x W x 3`` uint8 RGB, streamed) to ``path`` with a 440 Hz tone as
+    its audio track (when ``audio`` and the container has one in :data:`CODECS`)."""
+    from fractions import Fraction
+    from pathlib import Path
+
+    from unmask.video.io import require_av
+
+    av = require_av()
+    vcodec, acodec = CODECS[Path(path).suffix.lower()]
+    rate = Fraction(fps).limit_denominator(1000)
+    with av.open(str(path), "w") as out:
+        vs, aus, n = None, None, 0
+        for frame in frames:
+            if vs is None:
+                vs = out.add_stream(vcodec, rate=rate)
+                vs.height, vs.width = frame.shape[:2]
+                vs.pix_fmt = "rgb8" if vcodec == "gif" else "yuv420p"
+                if audio and acodec:
+                    aus = out.add_stream(acodec, rate=48000)
+                    aus.layout = "mono"
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            out.mux(vs.encode(vf))
+            if aus is not None:
+                t0, t1 = int(n * 48000 / fps), int((n + 1) * 48000 / fps)
+                tone = 0.2 * np.sin(2 * np.pi * 440 * np.arange(t0, t1) / 48000)
+                af = av.AudioFrame.from_ndarray(tone.astype(np.float32)[None], "flt", "mono")
+                af.sample_rate, af.pts = 48000, t0
+                out.mux(aus.encode(af))
+            n += 1
+        out.mux(vs.encode(None))
+        if aus is not None:
+            out.mux(aus.encode(None))

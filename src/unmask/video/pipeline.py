@@ -21,11 +21,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unmask.faces.align import Alignment, align, repad
+from unmask.faces.align import Alignment, align, repad, template, transform_points, umeyama
 from unmask.faces.landmarks import five_from_68
 from unmask.faces.paste import paste_back, photo_mask
+from unmask.stages.segment import dilate
 from unmask.types import FaceResult
-from unmask.video.track import CutDetector, OneEuro, Track, associate, eye_distance
+from unmask.video.track import (
+    CutDetector,
+    OneEuro,
+    Track,
+    associate,
+    eye_distance,
+    rigid_fit,
+)
 
 
 @dataclass(frozen=True)
@@ -52,11 +60,19 @@ class Options:
     min_hits: a new track is confirmed (and rebuilt, from its first frame) once the detector
         found it on this many frames, run on every frame until then; a tentative track
         ends on its first miss (this drops one-frame false detections).
+    min_score: least detector score of a detection that starts a new track (a running track
+        takes any detection that overlaps it).
     min_iou: least IoU of a detection with a track's box to join the track.
     min_cutoff, beta: One-Euro filter of the landmarks (Hz at rest, gain per eye distance/s).
     mask_weight: weight of the new crop mask in the track's running mask.
     gate: a landmark measurement farther than this many eye distances (mean) from the
         track's prediction is not trusted on frames without detection.
+    min_inliers: when fewer of the 68 measured landmarks than this share agree with a
+        similarity fit of the track's reference shape (within ``0.1`` eye distance), the face
+        counts as partly covered: the fitted shape is used instead, and neither gender nor
+        mask is updated from the frame.
+    widen: on such frames and on frames the detector missed, the hole grows by this share of
+        the crop side.
     cut_threshold: see :class:`~unmask.video.track.CutDetector`.
     """
 
@@ -66,11 +82,14 @@ class Options:
     lookahead: int = 8
     max_misses: int = 12
     min_hits: int = 3
+    min_score: float = 0.5
     min_iou: float = 0.3
-    min_cutoff: float = 1.0
+    min_cutoff: float = 4.0
     beta: float = 0.5
     mask_weight: float = 0.5
     gate: float = 0.3
+    min_inliers: float = 0.9
+    widen: float = 0.03
     cut_threshold: float = 0.3
 
 
@@ -81,8 +100,9 @@ class _Face:  # stage A's result for one face on one frame
     landmarks: np.ndarray
     mask: np.ndarray
     masked: bool
-    detected: bool
+    detected: bool  # clean: found and not covered, so mask and gender are updated
     score: float
+    found: bool = True  # not missed by the detector
 
 
 def _logit(p: float) -> float:
@@ -164,10 +184,14 @@ class VideoRestorer:
             for i in free_t:
                 tr = self._live[i]
                 tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1
-                todo.append((tr, five_from_68(tr.landmarks.predict()), False, None))
-            todo += [(None, dets[j].keypoints, True, dets[j]) for j in free_d]
+                todo.append((tr, five_from_68(tr.expected()), False, None))
+            todo += [
+                (None, dets[j].keypoints, True, dets[j])
+                for j in free_d
+                if dets[j].score >= opt.min_score
+            ]
         else:
-            todo = [(tr, five_from_68(tr.landmarks.predict()), None, None) for tr in self._live]
+            todo = [(tr, five_from_68(tr.expected()), None, None) for tr in self._live]
         for tr in [tr for tr in self._live if tr.misses > opt.max_misses]:
             self._live.remove(tr)
             self._ended.append(tr)
@@ -202,16 +226,23 @@ class VideoRestorer:
             before = None
         else:
             before = tr.landmarks.x.astype(np.float32)
+        share = 1.0
+        if tr.shape is not None:  # robust to an object over part of the face
+            fit, share = rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
+            lm = fit if share < opt.min_inliers else lm
         if detected is None:  # no detection run: trust the measurement only near the prediction
-            pred = tr.landmarks.predict()
-            err = np.linalg.norm(lm - pred, axis=1).mean() / max(eye_distance(pred), 1e-6)
-            detected = None if err <= opt.gate else False
-        trusted = detected is not False
-        if trusted:
+            detected = None if self._near(tr, lm) else False
+        clean = detected is not False and share >= opt.min_inliers
+        if share >= 0.5 and (detected is not False or before is None or self._near(tr, lm)):
             smooth = tr.landmarks(lm, scale=eye_distance(lm))
-            tr.logits.append(_logit(p))
+            tr.measured(lm)
         else:
             smooth = tr.landmarks.coast()
+            tr.measured(None)
+        if clean:
+            tr.logits.append(_logit(p))
+            ref = transform_points(lm, umeyama(five_from_68(lm), template(size)))
+            tr.shape = ref if tr.shape is None else 0.8 * tr.shape + 0.2 * ref
         smooth = smooth.astype(np.float32)
         box = det.box if det is not None else tr.moved_box(smooth, before)
         tr.box = tr.boxes(box, scale=eye_distance(smooth)).astype(np.float32)
@@ -222,7 +253,14 @@ class VideoRestorer:
         tr.stats["predicted"] += detected is False
         al = align(frame, five_from_68(smooth), size)
         score = float(det.score) if det is not None else 0.0
-        return _Face(tr, al, smooth, np.zeros((size, size), np.uint8), False, trusted, score)
+        face = _Face(tr, al, smooth, np.zeros((size, size), np.uint8), False, clean, score)
+        face.found = detected is not False
+        return face
+
+    def _near(self, tr: Track, lm: np.ndarray) -> bool:
+        pred = tr.expected()
+        err = np.linalg.norm(lm - pred, axis=1).mean() / max(eye_distance(pred), 1e-6)
+        return err <= self.opt.gate
 
     def _update_mask(self, f: _Face, m: np.ndarray) -> None:
         tr, w = f.track, self.opt.mask_weight
@@ -236,6 +274,8 @@ class VideoRestorer:
             elif tr.coverage < self.u.min_coverage / 2:
                 tr.masked = False
         f.mask = ((tr.mask > 0.5) | (m > 0)).astype(np.uint8)
+        if not f.detected:  # missed or partly covered: the place is less sure, widen the hole
+            f.mask = dilate(f.mask, int(round(self.opt.widen * f.mask.shape[0])))
         f.masked = tr.masked
 
     # -- stage B ---------------------------------------------------------------------------
@@ -304,7 +344,7 @@ class VideoRestorer:
             restored=restored,
             crop_mask=hole,
             track=tr.id,
-            detected=f.detected,
+            detected=f.found,
         )
 
     def _retire(self, t: int) -> None:

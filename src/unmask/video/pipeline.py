@@ -103,6 +103,7 @@ class _Face:  # stage A's result for one face on one frame
     detected: bool  # clean: found and not covered, so mask and gender are updated
     score: float
     found: bool = True  # not missed by the detector
+    box: np.ndarray | None = None
 
 
 def _logit(p: float) -> float:
@@ -219,13 +220,12 @@ class VideoRestorer:
     def _smooth(self, frame, t, tr, detected, det, lm, p) -> _Face:
         opt, size = self.opt, self.u.crop_size
         if tr is None:  # a new face
-            filters = [OneEuro(self.fps, opt.min_cutoff, opt.beta) for _ in range(2)]
-            tr = Track(self._ids, t, filters[0], det.box, filters[1])
+            tr = Track(self._ids, t, OneEuro(self.fps, opt.min_cutoff, opt.beta), det.box)
             self._ids += 1
             self._live.append(tr)
-            before = None
+            new = True
         else:
-            before = tr.landmarks.x.astype(np.float32)
+            new = False
         share = 1.0
         if tr.shape is not None:  # robust to an object over part of the face
             fit, share = rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
@@ -233,7 +233,7 @@ class VideoRestorer:
         if detected is None:  # no detection run: trust the measurement only near the prediction
             detected = None if self._near(tr, lm) else False
         clean = detected is not False and share >= opt.min_inliers
-        if share >= 0.5 and (detected is not False or before is None or self._near(tr, lm)):
+        if share >= 0.5 and (detected is not False or new or self._near(tr, lm)):
             smooth = tr.landmarks(lm, scale=eye_distance(lm))
             tr.measured(lm)
         else:
@@ -244,8 +244,7 @@ class VideoRestorer:
             ref = transform_points(lm, umeyama(five_from_68(lm), template(size)))
             tr.shape = ref if tr.shape is None else 0.8 * tr.shape + 0.2 * ref
         smooth = smooth.astype(np.float32)
-        box = det.box if det is not None else tr.moved_box(smooth, before)
-        tr.box = tr.boxes(box, scale=eye_distance(smooth)).astype(np.float32)
+        tr.place_box(smooth, det.box if det is not None else None)
         tr.last = t
         tr.stats["frames"] += 1
         tr.hits += detected is True
@@ -254,6 +253,7 @@ class VideoRestorer:
         al = align(frame, five_from_68(smooth), size)
         score = float(det.score) if det is not None else 0.0
         face = _Face(tr, al, smooth, np.zeros((size, size), np.uint8), False, clean, score)
+        face.box = tr.box.copy()
         face.found = detected is not False
         return face
 
@@ -330,7 +330,7 @@ class VideoRestorer:
         p = tr.p_female
         g = self.gender or ("female" if p >= 0.5 else "male")
         return TrackedFace(
-            box=tr.box.copy(),
+            box=f.box,
             score=f.score,
             keypoints=five_from_68(f.landmarks),
             landmarks=f.landmarks,

@@ -85,8 +85,8 @@ class Track:
 
     Attributes:
         id: track number (unique within a clip); start/last: first and latest frame index.
-        landmarks: the filter of the ``(68, 2)`` landmarks; box: latest smoothed xyxy box;
-        boxes: its filter.
+        landmarks: the filter of the ``(68, 2)`` landmarks; box: latest xyxy box (see
+        :meth:`place_box`); offset: the detector box's offset from the landmarks' box.
         misses: consecutive detection runs that did not find this face; hits: runs that did.
         logits: gender logits of P(female) from trusted frames; p_female: the pooled and
         locked P(female) once the face is first rebuilt (``None`` before).
@@ -104,7 +104,7 @@ class Track:
     start: int
     landmarks: OneEuro
     box: np.ndarray
-    boxes: OneEuro | None = None
+    offset: np.ndarray | None = None
     last: int = 0
     misses: int = 0
     hits: int = 0
@@ -142,12 +142,17 @@ class Track:
             return 0.5
         return float(1.0 / (1.0 + math.exp(-float(np.mean(self.logits)))))
 
-    def moved_box(self, landmarks: np.ndarray, before: np.ndarray) -> np.ndarray:
-        """The box carried along as the landmarks move from ``before`` to ``landmarks``."""
-        c0, c1 = before.mean(0), landmarks.mean(0)
-        s = eye_distance(landmarks) / max(eye_distance(before), 1e-6)
-        box = self.box.reshape(2, 2)
-        return ((box - c0) * s + c1).reshape(4).astype(np.float32)
+    def place_box(self, landmarks: np.ndarray, detected: np.ndarray | None) -> None:
+        """Set :attr:`box` from the (smoothed) landmarks' bounding box and the offset of the
+        detector's boxes from it (learnt, in eye distances, on frames with a detection)."""
+        lo, hi = landmarks.min(0), landmarks.max(0)
+        ref = np.concatenate([lo, hi])
+        eye = max(eye_distance(landmarks), 1e-6)
+        if detected is not None:
+            off = (np.asarray(detected, np.float64) - ref) / eye
+            self.offset = off if self.offset is None else 0.8 * self.offset + 0.2 * off
+        off = self.offset if self.offset is not None else np.zeros(4)
+        self.box = (ref + off * eye).astype(np.float32)
 
     def summary(self) -> dict:
         """Report entry: id, frame range, counts, masked share and gender."""

@@ -18,6 +18,7 @@ from unmask.cli.export import export
 from unmask.cli.run import run
 from unmask.cli.serve import serve
 from unmask.cli.train import train
+from unmask.cli.video import video
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,6 +41,7 @@ cli.add_command(serve)
 cli.add_command(export)
 cli.add_command(demo)
 cli.add_command(bench)
+cli.add_command(video)
 
 
 def main() -> None:

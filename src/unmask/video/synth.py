@@ -55,7 +55,8 @@ class ClipSpec:
 
     size: ``(width, height)``; frames: count; fps; pan: amplitude as a share of the frame;
     zoom: relative amplitude (0.12 = +-12 %); rotation: degrees; brightness: relative drift;
-    jpeg: quality (0 = none); blur: frame indices with horizontal motion blur; occlude:
+    jpeg: quality (0 = none); blur: frame indices with horizontal motion blur of ``blur_px``
+    pixels; occlude:
     ``(first, last)`` frames during which a grey bar crosses the face; cut: frame index of a
     cut to the second shot (0 = none); fill: how much of the frame's height the face's still
     fills at zoom 1.
@@ -70,6 +71,7 @@ class ClipSpec:
     brightness: float = 0.08
     jpeg: int = 70
     blur: tuple[int, ...] = (20, 21, 45)
+    blur_px: int = 11
     occlude: tuple[int, int] | None = None
     cut: int = 0
     fill: float = 1.1
@@ -113,7 +115,7 @@ def _degrade(img: np.ndarray, spec: ClipSpec, k: int) -> np.ndarray:
     gain = 1 + spec.brightness * math.sin(2 * math.pi * k / max(spec.frames, 1) * 2)
     out = np.clip(img.astype(np.float32) * gain, 0, 255).astype(np.uint8)
     if k in spec.blur:
-        kernel = np.full((1, 11), 1 / 11, np.float32)
+        kernel = np.full((1, spec.blur_px), 1 / spec.blur_px, np.float32)
         out = cv2.filter2D(out, -1, kernel, borderType=cv2.BORDER_REFLECT)
     if spec.jpeg:
         ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg])

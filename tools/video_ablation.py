@@ -15,6 +15,7 @@ from unmask.video.synth import ClipSpec, Instability, example_still, generate
 CONFIGS = [
     {"inpaint_every": 1, "blend": 1.0},
     {"inpaint_every": 1, "blend": 0.5},
+    {"inpaint_every": 1, "blend": 0.3},
     {"inpaint_every": 2, "blend": 0.5},
     {"inpaint_every": 3, "blend": 0.5},
     {"inpaint_every": 2, "blend": 0.5, "detect_every": 6},

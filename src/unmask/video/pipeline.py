@@ -304,25 +304,29 @@ class VideoRestorer:
 
     def _rebuild(self, frame, t, f: _Face, hole: np.ndarray) -> np.ndarray:
         tr, opt = f.track, self.opt
-        prev = tr.previous  # (raw inpainting, its hole, blended output, frame index) or None
+        prev = tr.previous  # dict: raw inpainting and its hole, blended output and its hole
         fresh = (
             prev is None
-            or t - prev[3] >= opt.inpaint_every
-            or bool((hole > prev[1]).any())  # the hole grew: no rebuilt pixels there yet
+            or t - prev["t"] >= opt.inpaint_every
+            or bool((hole > prev["raw_hole"]).any())  # no rebuilt pixels there yet
         )
-        raw = prev[0] if not fresh else None
         if fresh:
             t1 = time.perf_counter()
             g = self.gender or tr.p_female
-            raw = self.u.inpainter(repad(frame, f.al, hole), hole, f.al.to_crop(f.landmarks), g)
+            # a reused inpainting must cover the next frames' holes too: rebuild a margin more
+            big = hole if opt.inpaint_every == 1 else dilate(hole, round(0.02 * hole.shape[0]))
+            lm = f.al.to_crop(f.landmarks)
+            raw = self.u.inpainter(repad(frame, f.al, big), big, lm, g)
             self.timings_ms["inpaint"] += 1000 * (time.perf_counter() - t1)
+            prev_t, raw_hole = t, big
+        else:
+            raw, raw_hole, prev_t = prev["raw"], prev["raw_hole"], prev["t"]
         out = raw.astype(np.float32)
         if prev is not None and opt.blend < 1:
-            w = np.where(prev[1] > 0, opt.blend, 1.0).astype(np.float32)[..., None]
-            out = w * out + (1 - w) * prev[2]
-        keep = hole[..., None] > 0
-        out = np.where(keep, out, f.al.crop.astype(np.float32))
-        tr.previous = (raw, hole, out, t if fresh else prev[3])
+            w = np.where(prev["hole"] > 0, opt.blend, 1.0).astype(np.float32)[..., None]
+            out = w * out + (1 - w) * prev["out"]
+        out = np.where(hole[..., None] > 0, out, f.al.crop.astype(np.float32))
+        tr.previous = {"raw": raw, "raw_hole": raw_hole, "out": out, "hole": hole, "t": prev_t}
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     def _result(self, frame, f: _Face, masked: bool, hole, restored) -> TrackedFace:

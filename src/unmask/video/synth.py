@@ -37,16 +37,10 @@ def example_still(seed: int = 3) -> Still:
 
 def mask_still(original: np.ndarray, landmarks: np.ndarray, seed: int = 0) -> Still:
     """Draw a procedural mask on ``original`` (``H x W x 3`` uint8 RGB) from its 68
-    ``landmarks``, as :func:`unmask.demo.masked_example` does for the example."""
-    from unmask.faces.align import align
-    from unmask.faces.landmarks import five_from_68
-    from unmask.faces.paste import paste_back, photo_mask
-    from unmask.masking.procedural import ProceduralMasks
+    ``landmarks`` (see :func:`unmask.demo.mask_photo`)."""
+    from unmask.demo import mask_photo
 
-    al = align(original, five_from_68(landmarks), 256)
-    face = ProceduralMasks().apply(al.crop, al.to_crop(landmarks), np.random.default_rng(seed))
-    masked = paste_back(original, face.image, al, face.mask, feather=0.0)
-    return Still(original, masked, photo_mask(al, face.mask, original.shape[:2]), landmarks)
+    return Still(original, *mask_photo(original, landmarks, seed), landmarks)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ Faces from ../shared/data/faces-utk are used when present (else the built-in exa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -186,10 +187,13 @@ def throughput(u: Unmasker, still: Still, frames: int, memory: bool) -> None:
         spec = ClipSpec(size=(640, 480), frames=150, fill=0.9, blur=())
         write_clip(src, (f.masked for f in generate(spec, [still])))
         process_video(u, src, Path(tmp) / "warm.mp4")  # stages loaded, caches warm
+        cpu = os.times()
         rep = process_video(u, src, Path(tmp) / "out.mp4")
+        cpu = sum(os.times()[:2]) - sum(cpu[:2])
         n = rep["frames"]
         split = ", ".join(f"{k} {v / n:.1f}" for k, v in rep["timings_ms"].items())
         print(f"{n} frames: {rep['frames_per_s']:.2f} frames/s; ms per frame: {split}")
+        print(f"CPU time {1000 * cpu / n:.0f} ms per frame; load average {os.getloadavg()}")
         if not memory:
             return
         print(f"\n## 5. Memory over a {frames}-frame 640x480 clip")

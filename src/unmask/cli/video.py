@@ -20,7 +20,7 @@ from unmask.cli.options import pipeline_options
     "--detect-every", default=3, show_default=True, help="Run the detector every N frames."
 )
 @click.option(
-    "--inpaint-every", default=1, show_default=True, help="Run the inpainter every N frames."
+    "--inpaint-every", default=3, show_default=True, help="Run the inpainter every N frames."
 )
 @pipeline_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any input is skipped.")

@@ -77,7 +77,7 @@ class Options:
     """
 
     detect_every: int = 3
-    inpaint_every: int = 1
+    inpaint_every: int = 3
     blend: float = 0.5
     lookahead: int = 8
     max_misses: int = 12

@@ -128,6 +128,8 @@ class VideoRestorer:
     def __init__(self, unmasker, fps: float = 25.0, gender: str | None = None, **options):
         self.u = unmasker
         self.fps = float(fps) if fps else 25.0
+        if gender not in (None, "female", "male"):
+            raise ValueError(f"gender must be 'female' or 'male', got {gender!r}")
         self.gender = gender
         self.opt = Options(**options)
         self.tracks: list[dict] = []
@@ -181,7 +183,9 @@ class VideoRestorer:
             pairs, free_t, free_d = associate(
                 [tr.box for tr in self._live], [d.box for d in dets], opt.min_iou
             )
-            todo += [(self._live[i], dets[j].keypoints, True, dets[j]) for i, j in pairs]
+            for i, j in pairs:
+                self._live[i].misses = 0
+                todo.append((self._live[i], dets[j].keypoints, True, dets[j]))
             for i in free_t:
                 tr = self._live[i]
                 tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1

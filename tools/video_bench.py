@@ -55,7 +55,7 @@ def utk_stills(u: Unmasker, n: int = 60) -> tuple[list[Still], Still | None]:
     found = []
     for path in sorted(SHARED.glob("*.jpg"))[::97][:n]:
         img = cv2.imread(str(path))[..., ::-1]
-        img = cv2.copyMakeBorder(img, 60, 60, 100, 100, cv2.BORDER_REFLECT)
+        img = cv2.copyMakeBorder(img, 60, 60, 100, 100, cv2.BORDER_REPLICATE)
         t = teacher_landmarks(img)
         if t is None:
             continue

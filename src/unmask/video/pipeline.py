@@ -238,11 +238,16 @@ class VideoRestorer:
             detected = None if self._near(tr, lm) else False
         clean = detected is not False and share >= opt.min_inliers
         if share >= 0.5 and (detected is not False or new or self._near(tr, lm)):
-            smooth = tr.landmarks(lm, scale=eye_distance(lm))
+            if tr.coasting >= 2:  # found again after frames without: re-lock, no overshoot
+                smooth, tr.raw = tr.landmarks.reset(lm), None
+            else:
+                smooth = tr.landmarks(lm, scale=eye_distance(lm))
             tr.measured(lm)
+            tr.coasting = 0
         else:
             smooth = tr.landmarks.coast()
             tr.measured(None)
+            tr.coasting += 1
         if clean:
             tr.logits.append(_logit(p))
             ref = transform_points(lm, umeyama(five_from_68(lm), template(size)))

@@ -127,7 +127,7 @@ def generate(spec: ClipSpec, stills: list[Still]) -> Iterator[Frame]:
         st = stills[shot]
         m = camera(spec, k - (spec.cut if shot else 0), st.original.shape[:2])
         warp = [
-            cv2.warpAffine(im, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            cv2.warpAffine(im, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             for im in (st.masked, st.original)
         ]
         occ = np.zeros((h, w), np.uint8)

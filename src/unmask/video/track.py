@@ -53,6 +53,11 @@ class OneEuro:
         self.dx = self.dx + (a * a / (2 - a)) * r / self.dt
         return self.x.copy()
 
+    def reset(self, x: np.ndarray) -> np.ndarray:
+        """Restart at ``x`` with no speed (e.g. a face found again after frames without)."""
+        self.x, self.dx = np.asarray(x, np.float64).copy(), np.zeros_like(self.x)
+        return self.x.copy()
+
     def coast(self, damping: float = 0.8) -> np.ndarray:
         """No measurement this sample: move on by the (damped) speed estimate."""
         self.dx = self.dx * damping
@@ -87,7 +92,8 @@ class Track:
         id: track number (unique within a clip); start/last: first and latest frame index.
         landmarks: the filter of the ``(68, 2)`` landmarks; box: latest xyxy box (see
         :meth:`place_box`); offset: the detector box's offset from the landmarks' box.
-        misses: consecutive detection runs that did not find this face; hits: runs that did.
+        misses: consecutive detection runs that did not find this face; hits: runs that did;
+        coasting: consecutive frames placed by prediction alone.
         logits: gender logits of P(female) from trusted frames; p_female: the pooled and
         locked P(female) once the face is first rebuilt (``None`` before).
         mask: ``S x S`` float32 running mean of the crop-space mask; coverage: running mean of
@@ -108,6 +114,7 @@ class Track:
     last: int = 0
     misses: int = 0
     hits: int = 0
+    coasting: int = 0
     logits: list = field(default_factory=list)
     p_female: float | None = None
     mask: np.ndarray | None = None

@@ -181,11 +181,15 @@ class VideoRestorer:
             self._last_detect = t
             dets = self.u.detector.detect(frame)[: self.u.max_faces]
             pairs, free_t, free_d = associate(
-                [tr.box for tr in self._live], [d.box for d in dets], opt.min_iou
+                [tr.box_of(tr.expected()) for tr in self._live],  # unsmoothed: no lag
+                [d.box for d in dets],
+                opt.min_iou,
             )
-            for i, j in pairs:
-                self._live[i].misses = 0
-                todo.append((self._live[i], dets[j].keypoints, True, dets[j]))
+            for i, j in pairs:  # a running track's crop is placed by its own landmarks: the
+                tr = self._live[i]  # attr network's landmarks lean towards the crop's placement
+                tr.misses = 0
+                five = dets[j].keypoints if tr.raw is None else five_from_68(tr.expected())
+                todo.append((tr, five, True, dets[j]))
             for i in free_t:
                 tr = self._live[i]
                 tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1
@@ -237,7 +241,9 @@ class VideoRestorer:
         if detected is None:  # no detection run: trust the measurement only near the prediction
             detected = None if self._near(tr, lm) else False
         clean = detected is not False and share >= opt.min_inliers
-        if share >= 0.5 and (detected is not False or new or self._near(tr, lm)):
+        # a measurement far from where the face is expected (a blurred frame, a wrong crop) is
+        # only believed when it persists: after 2 frames without, the track re-locks
+        if share >= 0.5 and (new or tr.coasting >= 2 or self._near(tr, lm)):
             if tr.coasting >= 2:  # found again after frames without: re-lock, no overshoot
                 smooth, tr.raw = tr.landmarks.reset(lm), None
             else:

@@ -152,14 +152,18 @@ class Track:
     def place_box(self, landmarks: np.ndarray, detected: np.ndarray | None) -> None:
         """Set :attr:`box` from the (smoothed) landmarks' bounding box and the offset of the
         detector's boxes from it (learnt, in eye distances, on frames with a detection)."""
-        lo, hi = landmarks.min(0), landmarks.max(0)
-        ref = np.concatenate([lo, hi])
-        eye = max(eye_distance(landmarks), 1e-6)
         if detected is not None:
-            off = (np.asarray(detected, np.float64) - ref) / eye
+            lo, hi = landmarks.min(0), landmarks.max(0)
+            off = np.asarray(detected, np.float64) - np.concatenate([lo, hi])
+            off = off / max(eye_distance(landmarks), 1e-6)
             self.offset = off if self.offset is None else 0.8 * self.offset + 0.2 * off
+        self.box = self.box_of(landmarks)
+
+    def box_of(self, landmarks: np.ndarray) -> np.ndarray:
+        """The detector-style xyxy box of ``(68, 2)`` landmarks (see :meth:`place_box`)."""
+        lo, hi = landmarks.min(0), landmarks.max(0)
         off = self.offset if self.offset is not None else np.zeros(4)
-        self.box = (ref + off * eye).astype(np.float32)
+        return (np.concatenate([lo, hi]) + off * eye_distance(landmarks)).astype(np.float32)
 
     def summary(self) -> dict:
         """Report entry: id, frame range, counts, masked share and gender."""

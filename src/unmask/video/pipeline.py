@@ -89,7 +89,7 @@ class Options:
     mask_weight: float = 0.5
     gate: float = 0.3
     min_inliers: float = 0.9
-    widen: float = 0.03
+    widen: float = 0.05
     cut_threshold: float = 0.3
 
 

@@ -87,7 +87,7 @@ def test_missed_and_occluded_frames_still_rebuilt_with_one_gender(stills) -> Non
 def _erode(keep: np.ndarray) -> np.ndarray:
     import cv2
 
-    return cv2.erode(keep.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return cv2.erode(keep.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # 2 px from its edge
 
 
 def _inverse(m: np.ndarray) -> np.ndarray:

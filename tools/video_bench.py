@@ -41,6 +41,7 @@ from unmask.video.synth import (
     write_clip,
 )
 
+UNSURE = "14_0_2_20170104012518441.jpg"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces-utk"
 
 
@@ -64,7 +65,10 @@ def utk_stills(u: Unmasker, n: int = 60) -> tuple[list[Still], Still | None]:
         found.append((abs(p - 0.5), path.name, img, t[0]))
     if len(found) < 3:
         return [], None
-    unsure = min(found, key=lambda f: f[0])
+    # the face whose per-frame gender flips on its clip (found by this script's earlier runs),
+    # else the one whose P(female) is nearest 0.5
+    flips = [f for f in found if f[1] == UNSURE]
+    unsure = flips[0] if flips else min(found, key=lambda f: f[0])
     steady = [f for f in found if f is not unsure][:2]
     stills = [mask_still(img, lm, seed=k) for k, (_, _, img, lm) in enumerate(steady)]
     names = [f[1] for f in steady]

@@ -185,10 +185,13 @@ class VideoRestorer:
                 [d.box for d in dets],
                 opt.min_iou,
             )
-            for i, j in pairs:  # a running track's crop is placed by its own landmarks: the
-                tr = self._live[i]  # attr network's landmarks lean towards the crop's placement
-                tr.misses = 0
-                five = dets[j].keypoints if tr.raw is None else five_from_68(tr.expected())
+            for i, j in pairs:  # a running track's crop is placed by its own landmarks (the
+                tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
+                tr.misses = 0  # the detection says they drifted away
+                five = dets[j].keypoints
+                tr.relock = tr.raw is not None and self._drifted(tr, five)
+                if tr.raw is not None and not tr.relock:
+                    five = five_from_68(tr.expected())
                 todo.append((tr, five, True, dets[j]))
             for i in free_t:
                 tr = self._live[i]
@@ -243,17 +246,20 @@ class VideoRestorer:
         clean = detected is not False and share >= opt.min_inliers
         # a measurement far from where the face is expected (a blurred frame, a wrong crop) is
         # only believed when it persists: after 2 frames without, the track re-locks
-        if share >= 0.5 and (new or tr.coasting >= 2 or self._near(tr, lm)):
-            if tr.coasting >= 2:  # found again after frames without: re-lock, no overshoot
+        found = detected is not False  # on frames the detector missed, the track coasts
+        if new or (
+            found and share >= 0.5 and (tr.relock or tr.coasting >= 2 or self._near(tr, lm))
+        ):
+            if tr.coasting >= 2 or tr.relock:  # found again: re-lock, no overshoot
                 smooth, tr.raw = tr.landmarks.reset(lm), None
             else:
                 smooth = tr.landmarks(lm, scale=eye_distance(lm))
             tr.measured(lm)
-            tr.coasting = 0
+            tr.coasting, tr.relock = 0, False
         else:
             smooth = tr.landmarks.coast()
             tr.measured(None)
-            tr.coasting += 1
+            tr.coasting, tr.relock = tr.coasting + 1, False
         if clean:
             tr.logits.append(_logit(p))
             ref = transform_points(lm, umeyama(five_from_68(lm), template(size)))
@@ -271,6 +277,11 @@ class VideoRestorer:
         face.box = tr.box.copy()
         face.found = detected is not False
         return face
+
+    def _drifted(self, tr: Track, five: np.ndarray) -> bool:
+        expected = tr.expected()
+        err = np.linalg.norm(five_from_68(expected) - five, axis=1).mean()
+        return err > self.opt.gate * eye_distance(expected)
 
     def _near(self, tr: Track, lm: np.ndarray) -> bool:
         pred = tr.expected()

@@ -93,7 +93,8 @@ class Track:
         landmarks: the filter of the ``(68, 2)`` landmarks; box: latest xyxy box (see
         :meth:`place_box`); offset: the detector box's offset from the landmarks' box.
         misses: consecutive detection runs that did not find this face; hits: runs that did;
-        coasting: consecutive frames placed by prediction alone.
+        coasting: consecutive frames placed by prediction alone; relock: this frame's
+        detection says the landmarks drifted away (the filter restarts at the measurement).
         logits: gender logits of P(female) from trusted frames; p_female: the pooled and
         locked P(female) once the face is first rebuilt (``None`` before).
         mask: ``S x S`` float32 running mean of the crop-space mask; coverage: running mean of
@@ -115,6 +116,7 @@ class Track:
     misses: int = 0
     hits: int = 0
     coasting: int = 0
+    relock: bool = False
     logits: list = field(default_factory=list)
     p_female: float | None = None
     mask: np.ndarray | None = None

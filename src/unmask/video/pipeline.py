@@ -246,10 +246,7 @@ class VideoRestorer:
         clean = detected is not False and share >= opt.min_inliers
         # a measurement far from where the face is expected (a blurred frame, a wrong crop) is
         # only believed when it persists: after 2 frames without, the track re-locks
-        found = detected is not False  # on frames the detector missed, the track coasts
-        if new or (
-            found and share >= 0.5 and (tr.relock or tr.coasting >= 2 or self._near(tr, lm))
-        ):
+        if share >= 0.5 and (new or tr.relock or tr.coasting >= 2 or self._near(tr, lm)):
             if tr.coasting >= 2 or tr.relock:  # found again: re-lock, no overshoot
                 smooth, tr.raw = tr.landmarks.reset(lm), None
             else:

@@ -32,6 +32,7 @@ from unmask.video.track import (
     Track,
     associate,
     eye_distance,
+    iou,
     rigid_fit,
 )
 
@@ -73,6 +74,8 @@ class Options:
         mask is updated from the frame.
     widen: on such frames and on frames the detector missed, the hole grows by this share of
         the crop side.
+    relock_iou: a matched detection whose box overlaps the track's expected box less than this
+        re-anchors the track (its crop, and its filter restarts at the measurement).
     cut_threshold: see :class:`~unmask.video.track.CutDetector`.
     """
 
@@ -90,6 +93,7 @@ class Options:
     gate: float = 0.3
     min_inliers: float = 0.9
     widen: float = 0.05
+    relock_iou: float = 0.6
     cut_threshold: float = 0.3
 
 
@@ -189,7 +193,7 @@ class VideoRestorer:
                 tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
                 tr.misses = 0  # the detection says they drifted away
                 five = dets[j].keypoints
-                tr.relock = tr.raw is not None and self._drifted(tr, five)
+                tr.relock = tr.raw is not None and self._drifted(tr, dets[j].box)
                 if tr.raw is not None and not tr.relock:
                     five = five_from_68(tr.expected())
                 todo.append((tr, five, True, dets[j]))
@@ -275,10 +279,9 @@ class VideoRestorer:
         face.found = detected is not False
         return face
 
-    def _drifted(self, tr: Track, five: np.ndarray) -> bool:
-        expected = tr.expected()
-        err = np.linalg.norm(five_from_68(expected) - five, axis=1).mean()
-        return err > self.opt.gate * eye_distance(expected)
+    def _drifted(self, tr: Track, box: np.ndarray) -> bool:
+        """Whether a matched detection's ``box`` says the track's landmarks drifted off."""
+        return iou(tr.box_of(tr.expected()), box) < self.opt.relock_iou
 
     def _near(self, tr: Track, lm: np.ndarray) -> bool:
         pred = tr.expected()

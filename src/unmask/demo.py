@@ -46,16 +46,28 @@ def masked_example(seed: int = 3, size: int = 256) -> tuple[np.ndarray, np.ndarr
         ``(original, masked, mask)``: the photo and the masked photo, ``H x W x 3`` uint8 RGB,
         and the drawn mask ``H x W`` uint8 {0, 1} in the photo grid.
     """
+    image, landmarks = example_face()
+    return (image, *mask_photo(image, landmarks, seed, size))
+
+
+def mask_photo(
+    image: np.ndarray, landmarks: np.ndarray, seed: int = 3, size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a procedural face mask on ``image`` (``H x W x 3`` uint8 RGB) from its 68
+    ``landmarks`` (pixel xy), in an aligned crop of side ``size``.
+
+    Returns:
+        ``(masked, mask)``: the masked photo and the drawn mask ``H x W`` uint8 {0, 1}.
+    """
     from unmask.faces.align import align
     from unmask.faces.landmarks import five_from_68
     from unmask.faces.paste import paste_back, photo_mask
     from unmask.masking.procedural import ProceduralMasks
 
-    image, landmarks = example_face()
     al = align(image, five_from_68(landmarks), size)
     face = ProceduralMasks().apply(al.crop, al.to_crop(landmarks), np.random.default_rng(seed))
     masked = paste_back(image, face.image, al, face.mask, feather=0.0)
-    return image, masked, photo_mask(al, face.mask, image.shape[:2])
+    return masked, photo_mask(al, face.mask, image.shape[:2])
 
 
 def demo_sheet(unmasker, seed: int = 3, height: int = 384):

@@ -20,6 +20,7 @@ from unmask.cli.export import export
 from unmask.cli.run import merge, run
 from unmask.cli.serve import serve
 from unmask.cli.train import train
+from unmask.cli.video import video
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,6 +46,7 @@ cli.add_command(export)
 cli.add_command(demo)
 cli.add_command(bench)
 cli.add_command(cluster)
+cli.add_command(video)
 
 
 def main() -> None:

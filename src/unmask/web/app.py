@@ -39,7 +39,7 @@ from starlette.requests import ClientDisconnect
 
 from unmask import __version__
 from unmask.io import ImageError, load_image
-from unmask.web import answer
+from unmask.web import answer, clip
 from unmask.web.guard import BearerTokenMiddleware, discard_body
 from unmask.web.limits import Overloaded, WorkPool, default_workers
 
@@ -236,6 +236,7 @@ def create_app(
             return Response(body, media_type="image/png", headers=headers)
         return Response(body, media_type="application/json")
 
+    clip.add_route(app, lazy, pool, timeout_s)  # POST /api/unmask-video (unmask.web.clip)
     return app
 
 

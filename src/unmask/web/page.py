@@ -73,7 +73,7 @@ face and must not be used to identify anyone.</p>
 <section class="card">
 <form id="form">
 <label class="drop" id="drop"><input class="vh" type="file" id="file" name="image"
-accept="image/*"><strong>Choose a photo</strong> or drop it here<br>
+accept="image/*,video/*"><strong>Choose a photo or a short clip</strong> or drop it here<br>
 <span id="fname">no file chosen</span></label>
 <label class="sel">Gender of the rebuilt face
 <select id="gender" name="gender"><option value="">Auto (predicted)</option>
@@ -84,9 +84,14 @@ accept="image/*"><strong>Choose a photo</strong> or drop it here<br>
 <button id="go" type="submit" disabled>Unmask</button>
 </form>
 <div class="limits">JPEG, PNG, WebP, BMP, TIFF and more, up to __MAX_UPLOAD_MB__ MB and
-__MAX_MEGAPIXELS__ megapixels. The photo is processed by this computer and goes nowhere else.</div>
+__MAX_MEGAPIXELS__ megapixels; clips (MP4, MOV, WebM, AVI, MKV, GIF) up to 20 MB and 15 s.
+The photo is processed by this computer and goes nowhere else.</div>
 <div id="status" role="status" hidden><span class="spin"></span>Rebuilding, please wait…</div>
 <div id="error" role="alert" hidden></div>
+</section>
+<section class="card" id="clip" hidden>
+<video id="clip-video" controls playsinline style="max-width:100%"></video>
+<div class="actions"><a class="btn primary" id="dl-clip">Download result (MP4)</a></div>
 </section>
 <section class="card" id="result" hidden>
 <div class="panels">
@@ -143,13 +148,14 @@ and landmarks (<span class="dot" style="background:#28ff28"></span>visible,
   async function run() {
     if (!file || busy) return;
     showError("");
-    if (file.size > MAX_MB * MB) {
-      showError(`"${file.name}" is ${human(file.size)}; the limit is ${MAX_MB} MB.` +
-                " Please choose a smaller photo.");
+    const isClip = file.type.startsWith("video/"), limit = isClip ? 20 : MAX_MB;
+    if (file.size > limit * MB) {
+      showError(`"${file.name}" is ${human(file.size)}; the limit is ${limit} MB.` +
+                " Please choose a smaller file.");
       return;
     }
     const form = new FormData();
-    form.append("image", file, file.name);
+    form.append(isClip ? "video" : "image", file, file.name);
     if ($("gender").value) form.append("gender", $("gender").value);
     setBusy(true);
     try {
@@ -160,7 +166,9 @@ and landmarks (<span class="dot" style="background:#28ff28"></span>visible,
         sessionStorage.setItem(KEY, token);
         headers.Authorization = "Bearer " + token;
       }
-      const r = await fetch("api/unmask?format=json", {method: "POST", body: form, headers});
+      const api = isClip ? "api/unmask-video" : "api/unmask?format=json";
+      const r = await fetch(api, {method: "POST", body: form, headers});
+      if (r.ok && isClip) { renderClip(await r.blob()); return; }
       let data = null;
       try { data = await r.json(); } catch (_) { /* not JSON */ }
       if (!r.ok) {
@@ -173,7 +181,7 @@ and landmarks (<span class="dot" style="background:#28ff28"></span>visible,
       }
       render(data);
     } catch (e) {
-      $("result").hidden = true;
+      $("result").hidden = true; $("clip").hidden = true;
       showError(e instanceof TypeError ? "Could not reach the unmask server. Is it still running?"
                                        : `Could not process "${file.name}": ${e.message}.`);
     } finally {
@@ -185,8 +193,18 @@ and landmarks (<span class="dot" style="background:#28ff28"></span>visible,
     if (cls) { const s = document.createElement("span"); s.className = cls; s.textContent = text;
                td.appendChild(s); } else td.textContent = text;
   }
+  function renderClip(blob) {
+    urls.forEach((u) => URL.revokeObjectURL(u)); urls = [];
+    const url = URL.createObjectURL(blob);
+    urls.push(url);
+    $("clip-video").src = url;
+    $("dl-clip").href = url;
+    $("dl-clip").download = (file.name.replace(/\.[^.]*$/, "") || "clip") + "-unmasked.mp4";
+    $("result").hidden = true; $("clip").hidden = false;
+  }
   function render(d) {
     urls.forEach((u) => URL.revokeObjectURL(u)); urls = [];
+    $("clip").hidden = true;
     const stem = file.name.replace(/\.[^.]*$/, "") || "photo";
     const links = {restored: "-unmasked.png", compare: "-compare.png", mask: "-mask.png"};
     for (const [key, suffix] of Object.entries(links)) {

@@ -1,0 +1,396 @@
+"""Rebuild masked faces in a stream of frames, steadily: faces are tracked, their landmarks,
+boxes and masks smoothed, gender decided once per track, and the rebuilt face blended over
+frames in the aligned crop space.
+
+Two stages per frame. Stage A (at once): cut detection, detection every ``detect_every``
+frames (every frame while a track is missed), IoU association, the attr network on a crop
+aligned with the detection's keypoints (or the track's prediction), One-Euro smoothing of the
+68 landmarks, the final crop aligned with the smoothed landmarks, the segmenter and the
+track's running mask. Stage B (``lookahead`` frames later, so that a new track's gender is
+pooled over the frames ahead): the gender is locked, the hole inpainted and blended with the
+track's previous rebuilt crop, and pasted back.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from unmask.faces.align import Alignment, align, repad, template, transform_points, umeyama
+from unmask.faces.landmarks import five_from_68
+from unmask.faces.paste import paste_back, photo_mask
+from unmask.stages.segment import dilate
+from unmask.types import FaceResult
+from unmask.video.track import (
+    CutDetector,
+    OneEuro,
+    Track,
+    associate,
+    eye_distance,
+    iou,
+    rigid_fit,
+)
+
+
+@dataclass(frozen=True)
+class TrackedFace(FaceResult):
+    """A :class:`~unmask.types.FaceResult` in a video frame, plus: ``track`` (the track id,
+    unique within the clip) and ``detected`` (``False`` when the detector missed the face on
+    this frame and the track's prediction placed it)."""
+
+    track: int = -1
+    detected: bool = True
+
+
+@dataclass(frozen=True)
+class Options:
+    """Knobs of :class:`VideoRestorer` (defaults measured in ``research/video_bench.py``).
+
+    detect_every: run the detector every N frames (and on every frame while a track is
+        missed); tracks follow their landmarks in between.
+    inpaint_every: run the inpainter every N frames per track; in between the last rebuilt
+        crop is reused (it lives in the aligned crop space, which moves with the face).
+    blend: weight of the new rebuilt crop against the previous one (1 = no blending).
+    lookahead: frames a new track waits for its gender to be pooled (output delay).
+    max_misses: a track ends after this many consecutive frames the detector missed it.
+    min_hits: a new track is confirmed (and rebuilt, from its first frame) once the detector
+        found it on this many frames, run on every frame until then; a tentative track
+        ends on its first miss (this drops one-frame false detections).
+    min_score: least detector score of a detection that starts a new track (a running track
+        takes any detection that overlaps it).
+    min_iou: least IoU of a detection with a track's box to join the track.
+    min_cutoff, beta: One-Euro filter of the landmarks (Hz at rest, gain per eye distance/s).
+    mask_weight: weight of the new crop mask in the track's running mask.
+    gate: a landmark measurement farther than this many eye distances (mean) from the
+        track's prediction is not trusted on frames without detection.
+    min_inliers: when fewer of the 68 measured landmarks than this share agree with a
+        similarity fit of the track's reference shape (within ``0.1`` eye distance), the face
+        counts as partly covered: the fitted shape is used instead, and neither gender nor
+        mask is updated from the frame.
+    widen: on such frames and on frames the detector missed, the hole grows by this share of
+        the crop side.
+    relock_iou: a matched detection whose box overlaps the track's expected box less than this
+        re-anchors the track (its crop, and its filter restarts at the measurement).
+    cut_threshold: see :class:`~unmask.video.track.CutDetector`.
+    """
+
+    detect_every: int = 3
+    inpaint_every: int = 3
+    blend: float = 0.5
+    lookahead: int = 8
+    max_misses: int = 12
+    min_hits: int = 3
+    min_score: float = 0.5
+    min_iou: float = 0.3
+    min_cutoff: float = 4.0
+    beta: float = 0.5
+    mask_weight: float = 0.5
+    gate: float = 0.3
+    min_inliers: float = 0.9
+    widen: float = 0.05
+    relock_iou: float = 0.6
+    cut_threshold: float = 0.3
+
+
+@dataclass
+class _Face:  # stage A's result for one face on one frame
+    track: Track
+    al: Alignment
+    landmarks: np.ndarray
+    mask: np.ndarray
+    masked: bool
+    detected: bool  # clean: found and not covered, so mask and gender are updated
+    score: float
+    found: bool = True  # not missed by the detector
+    box: np.ndarray | None = None
+
+
+def _logit(p: float) -> float:
+    p = min(max(float(p), 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+class VideoRestorer:
+    """Rebuild masked faces over a clip; see the module docstring.
+
+    Args:
+        unmasker: an :class:`~unmask.Unmasker` (its stages, ``crop_size``, ``min_coverage`` and
+            ``max_faces`` are used).
+        fps: the clip's frame rate (the filters' time step).
+        gender: force ``"female"`` or ``"male"`` for every face (default: pooled per track).
+        **options: fields of :class:`Options`.
+    Attributes (after :meth:`restore` is exhausted):
+        tracks: one summary dict per track (see :meth:`Track.summary`); cuts: frame indices
+        that started a new shot; timings_ms: total milliseconds per stage; frames: count.
+    """
+
+    def __init__(self, unmasker, fps: float = 25.0, gender: str | None = None, **options):
+        self.u = unmasker
+        self.fps = float(fps) if fps else 25.0
+        if gender not in (None, "female", "male"):
+            raise ValueError(f"gender must be 'female' or 'male', got {gender!r}")
+        self.gender = gender
+        self.opt = Options(**options)
+        self.tracks: list[dict] = []
+        self.cuts: list[int] = []
+        self.timings_ms: dict[str, float] = defaultdict(float)
+        self.frames = 0
+        self._live: list[Track] = []
+        self._ended: list[Track] = []
+        self._queue: deque = deque()
+        self._cut = CutDetector(self.opt.cut_threshold)
+        self._ids = 0
+        self._last_detect = -(10**9)
+
+    def restore(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, list]]:
+        """Rebuild every frame of ``frames`` (``H x W x 3`` uint8 RGB, consumed lazily).
+
+        Yields:
+            ``(restored, faces)`` per input frame, in order: the ``H x W x 3`` uint8 RGB frame
+            with its masked faces rebuilt, and a list of :class:`TrackedFace`.
+        """
+        for frame in frames:
+            self._queue.append(self._observe(np.asarray(frame)))
+            while len(self._queue) > self.opt.lookahead:
+                yield self._render(*self._queue.popleft())
+        while self._queue:
+            yield self._render(*self._queue.popleft())
+        self._ended += self._live
+        self._live = []
+        self._retire(self.frames)
+
+    def _tick(self, stage: str, t0: float) -> float:
+        now = time.perf_counter()
+        self.timings_ms[stage] += 1000 * (now - t0)
+        return now
+
+    # -- stage A ---------------------------------------------------------------------------
+    def _observe(self, frame: np.ndarray):
+        t, opt, size = self.frames, self.opt, self.u.crop_size
+        self.frames += 1
+        t0 = time.perf_counter()
+        if self._cut(frame):
+            self.cuts.append(t)
+            self._ended += self._live
+            self._live = []
+        due = t - self._last_detect >= opt.detect_every
+        todo = []  # (track | None, coarse five, detected: True/False/None, detection)
+        unsure = any(tr.misses or tr.hits < opt.min_hits for tr in self._live)
+        if due or not self._live or unsure:
+            self._last_detect = t
+            dets = self.u.detector.detect(frame)[: self.u.max_faces]
+            pairs, free_t, free_d = associate(
+                [tr.box_of(tr.expected()) for tr in self._live],  # unsmoothed: no lag
+                [d.box for d in dets],
+                opt.min_iou,
+            )
+            for i, j in pairs:  # a running track's crop is placed by its own landmarks (the
+                tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
+                tr.misses = 0  # the detection says they drifted away
+                five = dets[j].keypoints
+                tr.relock = tr.raw is not None and self._drifted(tr, dets[j].box)
+                if tr.raw is not None and not tr.relock:
+                    five = five_from_68(tr.expected())
+                todo.append((tr, five, True, dets[j]))
+            for i in free_t:
+                tr = self._live[i]
+                tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1
+                todo.append((tr, five_from_68(tr.expected()), False, None))
+            todo += [
+                (None, dets[j].keypoints, True, dets[j])
+                for j in free_d
+                if dets[j].score >= opt.min_score
+            ]
+        else:
+            todo = [(tr, five_from_68(tr.expected()), None, None) for tr in self._live]
+        for tr in [tr for tr in self._live if tr.misses > opt.max_misses]:
+            self._live.remove(tr)
+            self._ended.append(tr)
+        todo = [x for x in todo if x[0] is None or x[0] in self._live]
+        t0 = self._tick("detect", t0)
+        coarse = []
+        for item in todo:
+            try:
+                coarse.append((item, align(frame, item[1], size)))
+            except ValueError:  # degenerate keypoints: not a usable face
+                continue
+        if not coarse:
+            return frame, t, []
+        lms, ps = self.u.attributes(np.stack([al.crop for _, al in coarse]))
+        faces = []
+        for ((tr, _, detected, det), al0), lm_crop, p in zip(coarse, lms, ps, strict=True):
+            faces.append(self._smooth(frame, t, tr, detected, det, al0.to_photo(lm_crop), p))
+        t0 = self._tick("attributes", t0)
+        masks = self.u.segmenter(np.stack([f.al.crop for f in faces])).astype(np.uint8)
+        for f, m in zip(faces, masks, strict=True):
+            self._update_mask(f, m)
+        self._tick("segment", t0)
+        return frame, t, faces
+
+    def _smooth(self, frame, t, tr, detected, det, lm, p) -> _Face:
+        opt, size = self.opt, self.u.crop_size
+        if tr is None:  # a new face
+            tr = Track(self._ids, t, OneEuro(self.fps, opt.min_cutoff, opt.beta), det.box)
+            self._ids += 1
+            self._live.append(tr)
+            new = True
+        else:
+            new = False
+        share = 1.0
+        if tr.shape is not None:  # robust to an object over part of the face
+            fit, share = rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
+            lm = fit if share < opt.min_inliers else lm
+        if detected is None:  # no detection run: trust the measurement only near the prediction
+            detected = None if self._near(tr, lm) else False
+        clean = detected is not False and share >= opt.min_inliers
+        # a measurement far from where the face is expected (a blurred frame, a wrong crop) is
+        # only believed when it persists: after 2 frames without, the track re-locks
+        if share >= 0.5 and (new or tr.relock or tr.coasting >= 2 or self._near(tr, lm)):
+            if tr.coasting >= 2 or tr.relock:  # found again: re-lock, no overshoot
+                smooth, tr.raw = tr.landmarks.reset(lm), None
+            else:
+                smooth = tr.landmarks(lm, scale=eye_distance(lm))
+            tr.measured(lm)
+            tr.coasting, tr.relock = 0, False
+        else:
+            smooth = tr.landmarks.coast()
+            tr.measured(None)
+            tr.coasting, tr.relock = tr.coasting + 1, False
+        if clean:
+            tr.logits.append(_logit(p))
+            ref = transform_points(lm, umeyama(five_from_68(lm), template(size)))
+            tr.shape = ref if tr.shape is None else 0.8 * tr.shape + 0.2 * ref
+        smooth = smooth.astype(np.float32)
+        tr.place_box(smooth, det.box if det is not None else None)
+        tr.last = t
+        tr.stats["frames"] += 1
+        tr.hits += detected is True
+        tr.stats["detected"] += detected is True
+        tr.stats["predicted"] += detected is False
+        al = align(frame, five_from_68(smooth), size)
+        score = float(det.score) if det is not None else 0.0
+        face = _Face(tr, al, smooth, np.zeros((size, size), np.uint8), False, clean, score)
+        face.box = tr.box.copy()
+        face.found = detected is not False
+        return face
+
+    def _drifted(self, tr: Track, box: np.ndarray) -> bool:
+        """Whether a matched detection's ``box`` says the track's landmarks drifted off."""
+        return iou(tr.box_of(tr.expected()), box) < self.opt.relock_iou
+
+    def _near(self, tr: Track, lm: np.ndarray) -> bool:
+        pred = tr.expected()
+        err = np.linalg.norm(lm - pred, axis=1).mean() / max(eye_distance(pred), 1e-6)
+        return err <= self.opt.gate
+
+    def _update_mask(self, f: _Face, m: np.ndarray) -> None:
+        tr, w = f.track, self.opt.mask_weight
+        if f.detected or tr.mask is None:  # a missed face keeps its running mask
+            cov = float(m.mean())
+            first = tr.mask is None
+            tr.mask = m.astype(np.float32) if first else (1 - w) * tr.mask + w * m
+            tr.coverage = cov if first else (1 - w) * tr.coverage + w * cov
+            if tr.coverage >= self.u.min_coverage:
+                tr.masked = True
+            elif tr.coverage < self.u.min_coverage / 2:
+                tr.masked = False
+        f.mask = ((tr.mask > 0.5) | (m > 0)).astype(np.uint8)
+        if not f.detected:  # missed or partly covered: the place is less sure, widen the hole
+            f.mask = dilate(f.mask, int(round(self.opt.widen * f.mask.shape[0])))
+        f.masked = tr.masked
+
+    # -- stage B ---------------------------------------------------------------------------
+    def _render(self, frame: np.ndarray, t: int, faces: list[_Face]):
+        t0 = time.perf_counter()
+        out, results = frame, []
+        for f in faces:
+            tr = f.track
+            if tr.hits < self.opt.min_hits:
+                continue  # never confirmed: a false detection
+            if tr.p_female is None:
+                tr.p_female = tr.pooled_p()  # locked: one gender per track
+            masked = f.masked or tr.masked
+            hole = self.u.inpainter.hole(f.mask) if masked else np.zeros_like(f.mask)
+            restored = f.al.crop
+            if masked:
+                restored = self._rebuild(frame, t, f, hole)
+                t1 = time.perf_counter()
+                out = paste_back(out, restored, f.al, hole)
+                self.timings_ms["paste"] += 1000 * (time.perf_counter() - t1)
+                tr.stats["masked"] += 1
+            results.append(self._result(frame, f, masked, hole, restored))
+        self._tick("render", t0)
+        self._retire(t)
+        return (out if out is not frame else frame.copy()), results
+
+    def _rebuild(self, frame, t, f: _Face, hole: np.ndarray) -> np.ndarray:
+        tr, opt = f.track, self.opt
+        prev = tr.previous  # dict: raw inpainting and its hole, blended output and its hole
+        fresh = (
+            prev is None
+            or t - prev["t"] >= opt.inpaint_every
+            or bool((hole > prev["raw_hole"]).any())  # no rebuilt pixels there yet
+        )
+        if fresh:
+            t1 = time.perf_counter()
+            g = self.gender or tr.p_female
+            # a reused inpainting must cover the next frames' holes too: rebuild a margin more
+            big = hole if opt.inpaint_every == 1 else dilate(hole, round(0.02 * hole.shape[0]))
+            lm = f.al.to_crop(f.landmarks)
+            raw = self.u.inpainter(repad(frame, f.al, big), big, lm, g)
+            self.timings_ms["inpaint"] += 1000 * (time.perf_counter() - t1)
+            prev_t, raw_hole = t, big
+        else:
+            raw, raw_hole, prev_t = prev["raw"], prev["raw_hole"], prev["t"]
+        out = raw.astype(np.float32)
+        if prev is not None and opt.blend < 1:
+            w = np.where(prev["hole"] > 0, opt.blend, 1.0).astype(np.float32)[..., None]
+            out = w * out + (1 - w) * prev["out"]
+        out = np.where(hole[..., None] > 0, out, f.al.crop.astype(np.float32))
+        tr.previous = {"raw": raw, "raw_hole": raw_hole, "out": out, "hole": hole, "t": prev_t}
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+    def _result(self, frame, f: _Face, masked: bool, hole, restored) -> TrackedFace:
+        tr = f.track
+        p = tr.p_female
+        g = self.gender or ("female" if p >= 0.5 else "male")
+        return TrackedFace(
+            box=f.box,
+            score=f.score,
+            keypoints=five_from_68(f.landmarks),
+            landmarks=f.landmarks,
+            gender=g,
+            gender_score=1.0 if self.gender else (p if g == "female" else 1 - p),
+            gender_forced=self.gender is not None,
+            masked=masked,
+            mask_coverage=tr.coverage if masked else 0.0,
+            mask=photo_mask(f.al, hole, frame.shape[:2]),
+            alignment=f.al,
+            restored=restored,
+            crop_mask=hole,
+            track=tr.id,
+            detected=f.found,
+        )
+
+    def _retire(self, t: int) -> None:
+        """Summarise ended tracks whose frames have all been rendered; free their arrays."""
+        done = [tr for tr in self._ended if tr.last <= t]
+        for tr in done:
+            self._ended.remove(tr)
+            if tr.hits >= self.opt.min_hits:
+                self.tracks.append(tr.summary())
+        self.tracks.sort(key=lambda s: s["track"])
+
+
+def restore_frames(
+    unmasker, frames: Iterable[np.ndarray], fps: float = 25.0, gender=None, **options
+) -> Iterator[tuple[np.ndarray, list[TrackedFace]]]:
+    """Stream a clip through the pipeline: ``H x W x 3`` uint8 RGB frames in, ``(restored,
+    faces)`` out, one per input frame, in order (``lookahead`` frames behind the input).
+    See :class:`VideoRestorer` for the arguments; use it directly for track summaries."""
+    yield from VideoRestorer(unmasker, fps, gender, **options).restore(frames)

@@ -1,0 +1,69 @@
+"""The temporal pieces without any network: One-Euro filter, association, cut detection."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from unmask.video import is_video
+from unmask.video.synth import ClipSpec, example_still, generate
+from unmask.video.track import CutDetector, OneEuro, associate
+
+
+def test_one_euro_smooths_jitter_at_rest_and_follows_motion() -> None:
+    rng = np.random.default_rng(0)
+    f = OneEuro(fps=25, min_cutoff=1.0, beta=0.5)
+    rest = [f(np.array([100.0]) + rng.normal(0, 2, 1), scale=50)[0] for _ in range(50)]
+    assert np.std(np.diff(rest[10:])) < 0.5 * np.std(np.diff(rng.normal(0, 2, 50)))
+    f = OneEuro(fps=25, min_cutoff=1.0, beta=0.5)
+    ramp = 100 + 20 * np.arange(50)  # 500 px/s = 10 eye distances per second
+    out = [f(np.array([x]), scale=50)[0] for x in ramp]
+    assert abs(out[-1] - ramp[-1]) < 20  # less than a frame of lag once the speed is known
+
+
+def test_association_is_greedy_by_iou() -> None:
+    tracks = [np.array([0, 0, 10, 10.0]), np.array([50, 50, 70, 70.0])]
+    dets = [np.array([51, 50, 71, 70.0]), np.array([200, 0, 210, 10.0]), np.array([1, 0, 11, 10])]
+    pairs, free_t, free_d = associate(tracks, dets)
+    assert sorted(pairs) == [(0, 2), (1, 0)] and free_t == [] and free_d == [1]
+
+
+def test_cuts_are_found_and_camera_motion_is_not_a_cut() -> None:
+    still = example_still()
+    other = example_still(5)
+    dark = replace(other, original=other.original // 3, masked=other.masked // 3)
+    spec = ClipSpec(frames=40, size=(160, 120), cut=25, occlude=(5, 15))
+    detector = CutDetector()
+    cuts = [f.index for f in generate(spec, [still, dark]) if detector(f.masked)]
+    assert cuts == [25]
+
+
+def test_is_video_goes_by_suffix() -> None:
+    assert is_video("a/clip.MP4") and is_video("x.webm") and is_video("y.gif")
+    assert not is_video("photo.jpg") and not is_video("notes.txt")
+
+
+def test_importing_the_api_and_the_video_package_does_not_load_pyav() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from unmask import Unmasker; import unmask.video; "
+        "from unmask.video import is_video; is_video('a.mp4'); "
+        "assert 'av' not in sys.modules, 'av imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_rigid_fit_ignores_covered_points() -> None:
+    from unmask.faces.align import MEAN_68
+    from unmask.video.track import rigid_fit
+
+    shape = MEAN_68 * 100
+    moved = shape * 1.1 + [5.0, -3.0]
+    measured = moved.copy()
+    measured[:17] += [0.0, 25.0]  # the jaw dragged away by an object over it
+    fitted, share = rigid_fit(shape, measured, threshold=2.0)
+    assert 0.6 < share < 0.9
+    assert np.abs(fitted - moved).max() < 0.5

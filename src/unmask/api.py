@@ -265,6 +265,15 @@ class Unmasker:
         width, inside = SEAMS[self.seam]
         return paste_back(photo, restored, alignment, mask, width, inside)
 
+    def video(self, frames, fps: float = 25.0, gender: str | None = None, **options):
+        """Stream a clip: ``H x W x 3`` uint8 RGB frames in, ``(restored frame, faces)`` out,
+        with faces tracked, smoothed and their gender decided once per track (see
+        :func:`unmask.video.restore_frames`; ``options`` are its knobs). Needs the ``video``
+        extra only to read or write files, not for frames already in memory."""
+        from unmask.video import restore_frames
+
+        return restore_frames(self, frames, fps, gender, **options)
+
     def _finish(self, before, pasted, face: FaceResult, seed: int) -> np.ndarray:
         """Tone and grain of the photo-resolution finishing (:mod:`unmask.stages.finish`)."""
         from unmask.stages.finish import finish_face

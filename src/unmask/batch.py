@@ -23,6 +23,7 @@ import numpy as np
 from unmask.io import ImageError, save_image
 from unmask.plan import Job, in_shard, inside, plan
 from unmask.report import ReportLog, expected_outputs, is_complete, log_name, read_log, write_report
+from unmask.video.io import is_video
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +150,14 @@ def process(
     """Run ``unmasker`` on one input and write its outputs under ``out``; return its entry.
 
     ``source`` is what :func:`unmask.io.load_image` reads (a path, or the file's bytes); ``name``
-    is the input as reported. Never raises for a bad input: the entry says why it was skipped.
+    is the input as reported. A video path (:func:`unmask.video.is_video`) becomes
+    ``restored/<stem>.mp4`` (:func:`unmask.video.process.batch_entry`). Never raises for a bad
+    input: the entry says why it was skipped.
     """
+    if isinstance(source, str) and is_video(source):
+        from unmask.video.process import batch_entry
+
+        return batch_entry(unmasker, source, stem, out, gender)
     t = time.perf_counter()
     try:
         result = unmasker(source, gender=gender)

@@ -64,6 +64,11 @@ def is_complete(entry: dict, stem: str, save: Sequence[str], out: Path) -> bool:
     if entry.get("status") != "ok":
         return False
     outputs = entry.get("outputs")
+    if entry.get("kind") == "video":
+        return (
+            outputs == {"restored": f"restored/{stem}.mp4"}
+            and (out / outputs["restored"]).is_file()
+        )
     if outputs != expected_outputs(stem, save, len(entry.get("faces") or [])):
         return False
     files = [v for v in outputs.values() if isinstance(v, str)] + outputs.get("faces", [])

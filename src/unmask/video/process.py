@@ -101,3 +101,46 @@ def process_video(
         "timings_ms": timings,
         "frames_per_s": round(written["frames"] / total, 2) if total > 0 else None,
     }
+
+
+def batch_entry(unmasker, path: str, stem: str, out: Path, gender: str | None = None) -> dict:
+    """One clip of an ``unmask run`` batch: ``OUT/restored/<stem>.mp4`` and its report entry.
+
+    The clip is written under a hidden name and renamed when complete, so an interrupted batch
+    never leaves a partial ``<stem>.mp4`` (a resumed one starts the clip again). The entry has
+    the photo entries' keys (``faces`` stays empty: faces are counted per track) and a
+    ``video`` object: frames, fps, size, audio, masked frames, tracks, cuts.
+    """
+    from unmask.video.io import require_av
+
+    (out / "restored").mkdir(parents=True, exist_ok=True)
+    final = out / "restored" / f"{stem}.mp4"
+    part = final.with_name(f".{stem}.part.mp4")
+    for debris in (part, part.with_name(part.stem + ".video.mp4")):
+        debris.unlink(missing_ok=True)
+    try:
+        require_av()
+    except RuntimeError as exc:
+        return {"input": path, "status": "skipped", "reason": str(exc), "outputs": {}, "faces": []}
+    res = process_video(unmasker, path, part, gender=gender)
+    if res["status"] != "ok":
+        part.unlink(missing_ok=True)
+        return {
+            "input": path,
+            "status": "skipped",
+            "reason": res["reason"],
+            "outputs": {},
+            "faces": [],
+        }
+    os.replace(part, final)
+    keys = ("frames", "fps", "width", "height", "audio", "masked_frames", "tracks", "cuts")
+    return {
+        "input": path,
+        "status": "ok",
+        "reason": None,
+        "kind": "video",
+        "outputs": {"restored": f"restored/{stem}.mp4"},
+        "faces": [],
+        "video": {k: res.get(k) for k in keys},
+        "timings_ms": res.get("timings_ms", {}),
+    }

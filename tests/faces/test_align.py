@@ -90,14 +90,19 @@ def test_mean_shape_fits_inside_crop():
     assert MEAN_68.min() > 0.15 and MEAN_68.max() < 0.9
 
 
-def test_paste_back_changes_only_the_masked_region():
-    rng = np.random.default_rng(2)
+def _paste_case(seed: int):
+    """A random photo, a face's alignment in it, a rectangular crop hole and a flat crop."""
+    rng = np.random.default_rng(seed)
     photo = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
     lm = MEAN_68 * 120 + np.array([150.0, 80.0])
     al = align(photo, five_from_68(lm), 128)
     mask = np.zeros((128, 128), np.uint8)
     mask[70:110, 30:100] = 1
-    restored = np.full((128, 128, 3), 7, np.uint8)
+    return photo, al, mask, np.full((128, 128, 3), 7, np.uint8)
+
+
+def test_paste_back_changes_only_the_masked_region():
+    photo, al, mask, restored = _paste_case(2)
     out = paste_back(photo, restored, al, mask, feather=0.02)
     pm = photo_mask(al, mask, photo.shape[:2])
     assert pm.sum() > 0
@@ -116,13 +121,7 @@ def test_paste_back_changes_only_the_masked_region():
 def test_an_inside_seam_changes_nothing_outside_the_hole_and_fills_its_core():
     import cv2
 
-    rng = np.random.default_rng(3)
-    photo = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
-    lm = MEAN_68 * 120 + np.array([150.0, 80.0])
-    al = align(photo, five_from_68(lm), 128)
-    mask = np.zeros((128, 128), np.uint8)
-    mask[70:110, 30:100] = 1
-    restored = np.full((128, 128, 3), 7, np.uint8)
+    photo, al, mask, restored = _paste_case(3)
     out = paste_back(photo, restored, al, mask, feather=0.04, inside=True)
     pm = photo_mask(al, mask, photo.shape[:2])
     changed = np.abs(out.astype(int) - photo).max(-1) > 0

@@ -23,7 +23,8 @@ import numpy as np
 from unmask.io import ImageError, save_image
 from unmask.plan import Job, in_shard, inside, plan
 from unmask.report import ReportLog, expected_outputs, is_complete, log_name, read_log, write_report
-from unmask.video.io import is_video
+from unmask.video.io import is_clip
+from unmask.viz import compare_sheet
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +38,6 @@ def parse_save(text: str) -> tuple[str, ...]:
     if bad or not kinds:
         raise ValueError(f"--save takes a comma list of {', '.join(SAVE_KINDS)}; got {text!r}")
     return kinds
-
-
-def compare_sheet(result, height: int = 384, before: np.ndarray | None = None) -> np.ndarray:
-    """Original | detected mask and landmarks | restored, side by side at ``height`` pixels;
-    ``before`` (e.g. the unmasked ground truth, ``H x W x 3`` uint8) adds a leading panel."""
-    import cv2
-
-    from unmask.viz import draw_landmarks, overlay_mask
-
-    mid = overlay_mask(result.image, result.mask)
-    for face in result.faces:
-        mid = draw_landmarks(mid, face.landmarks, radius=max(1, result.image.shape[0] // 200))
-        x1, y1, x2, y2 = (int(round(v)) for v in face.box)
-        colour = (255, 0, 255) if face.masked else (0, 200, 255)
-        cv2.rectangle(mid, (x1, y1), (x2, y2), colour, max(1, result.image.shape[0] // 250))
-    gap = np.full((height, 4, 3), 255, np.uint8)
-    shown = ([] if before is None else [before]) + [result.image, mid, result.restored]
-    panels = []
-    for img in shown:
-        h, w = img.shape[:2]
-        size = (max(1, round(w * height / h)), height)
-        panels += [cv2.resize(img, size, interpolation=cv2.INTER_AREA), gap]
-    return np.concatenate(panels[:-1], axis=1)
 
 
 def run_batch(
@@ -150,11 +128,11 @@ def process(
     """Run ``unmasker`` on one input and write its outputs under ``out``; return its entry.
 
     ``source`` is what :func:`unmask.io.load_image` reads (a path, or the file's bytes); ``name``
-    is the input as reported. A video path (:func:`unmask.video.is_video`) becomes
+    is the input as reported. A clip (:func:`unmask.video.io.is_clip`) becomes
     ``restored/<stem>.mp4`` (:func:`unmask.video.process.batch_entry`). Never raises for a bad
     input: the entry says why it was skipped.
     """
-    if isinstance(source, str) and is_video(source):
+    if isinstance(source, str) and is_clip(source):
         from unmask.video.process import batch_entry
 
         return batch_entry(unmasker, source, stem, out, gender)

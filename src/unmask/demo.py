@@ -77,7 +77,7 @@ def demo_sheet(unmasker, seed: int = 3, height: int = 384):
         ``(sheet, result)``: the ``height``-pixel-high uint8 RGB sheet (ground truth | masked
         input | detected mask and landmarks | restored) and the :class:`~unmask.types.Result`.
     """
-    from unmask.batch import compare_sheet
+    from unmask.viz import compare_sheet
 
     original, masked, _ = masked_example(seed)
     result = unmasker(masked)

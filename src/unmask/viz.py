@@ -106,3 +106,24 @@ def detection_sheet(
         tiles.append(letterbox(draw_detections(img, boxes, scores, kps), size)[0])
     rows = [tiles[i : i + cols] for i in range(0, len(tiles), cols)]
     return grid(rows, size)
+
+
+def compare_sheet(result, height: int = 384, before: np.ndarray | None = None) -> np.ndarray:
+    """Original | detected mask and landmarks | restored, side by side at ``height`` pixels;
+    ``before`` (e.g. the unmasked ground truth, ``H x W x 3`` uint8) adds a leading panel."""
+    import cv2
+
+    mid = overlay_mask(result.image, result.mask)
+    for face in result.faces:
+        mid = draw_landmarks(mid, face.landmarks, radius=max(1, result.image.shape[0] // 200))
+        x1, y1, x2, y2 = (int(round(v)) for v in face.box)
+        colour = (255, 0, 255) if face.masked else (0, 200, 255)
+        cv2.rectangle(mid, (x1, y1), (x2, y2), colour, max(1, result.image.shape[0] // 250))
+    gap = np.full((height, 4, 3), 255, np.uint8)
+    shown = ([] if before is None else [before]) + [result.image, mid, result.restored]
+    panels = []
+    for img in shown:
+        h, w = img.shape[:2]
+        size = (max(1, round(w * height / h)), height)
+        panels += [cv2.resize(img, size, interpolation=cv2.INTER_AREA), gap]
+    return np.concatenate(panels[:-1], axis=1)

@@ -42,3 +42,17 @@ def test_run_writes_a_clip_beside_the_photos_and_resume_keeps_it(tmp_path) -> No
     res = CliRunner().invoke(cli, ["run", str(src), "-o", str(out), "--resume"])
     assert res.exit_code == 0, res.output
     assert (out / "restored" / "clip.mp4").stat().st_mtime_ns == before  # not redone
+
+
+def test_a_single_frame_gif_is_a_photo_and_an_animated_one_a_clip(tmp_path) -> None:
+    from PIL import Image
+
+    from unmask.video.io import is_clip
+
+    frames = [Image.new("RGB", (16, 16), (i * 40, 0, 0)) for i in range(3)]
+    frames[0].save(tmp_path / "still.gif")
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:])
+    (tmp_path / "junk.gif").write_bytes(b"GIF89a broken")
+    assert is_clip(tmp_path / "moving.gif") and is_clip(tmp_path / "x.mkv")
+    assert not is_clip(tmp_path / "still.gif") and not is_clip(tmp_path / "junk.gif")
+    assert not is_clip(tmp_path / "photo.png")

@@ -44,6 +44,22 @@ def is_video(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
+def is_clip(path: str | os.PathLike) -> bool:
+    """Whether the file at ``path`` is a clip to restore frame by frame: a video by its suffix,
+    except a GIF of a single frame, which is a photo."""
+    if not is_video(path):
+        return False
+    if Path(path).suffix.lower() != ".gif":
+        return True
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return getattr(im, "n_frames", 1) > 1
+    except (OSError, ValueError):
+        return False  # not a readable GIF: the photo reader says why
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What :func:`probe` reads from a video file.

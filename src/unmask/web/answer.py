@@ -61,7 +61,7 @@ def previews(result, max_side: int = PREVIEW_SIDE) -> tuple[np.ndarray, np.ndarr
 
 def sheet(panels: list[np.ndarray], height: int = 384) -> np.ndarray:
     """``panels`` side by side at ``height`` pixels with 4-pixel white gaps (the layout of
-    :func:`unmask.batch.compare_sheet`)."""
+    :func:`unmask.viz.compare_sheet`)."""
     gap = np.full((height, 4, 3), 255, np.uint8)
     row = []
     for img in panels:

@@ -186,26 +186,40 @@ def grain_field(
     Returns:
         ``H x W x 3`` float32, zero outside the hole's bounding box.
     """
-    h, w = hole.shape
-    p = max(4, int(patch))
-    out = np.zeros((h, w, 3), np.float32)
-    acc = np.zeros((h, w), np.float32)
     import cv2
 
+    h, w = hole.shape
+    p = max(4, int(patch))
+    p += p % 2
+    step = p // 2
+    out = np.zeros((h, w, 3), np.float32)
     inside = cv2.erode(ring.astype(np.uint8), np.ones((p, p), np.uint8), anchor=(0, 0))
     cy, cx = np.nonzero(inside[: h - p + 1, : w - p + 1])
     bx, by, bw, bh = cv2.boundingRect(hole.astype(np.uint8))
     if len(cy) == 0 or bw == 0:
         return out
     win = np.outer(np.hanning(p + 2)[1:-1], np.hanning(p + 2)[1:-1]).astype(np.float32)
-    step = max(1, p // 2)
-    for y in range(max(0, by - p // 2), min(h - p, by + bh - 1) + 1, step):
-        for x in range(max(0, bx - p // 2), min(w - p, bx + bw - 1) + 1, step):
-            j = int(rng.integers(len(cy)))
-            sy, sx = cy[j], cx[j]
-            out[y : y + p, x : x + p] += source[sy : sy + p, sx : sx + p] * win[..., None]
-            acc[y : y + p, x : x + p] += win
-    return out / np.maximum(acc, 1e-6)[..., None] * (acc > 1e-3)[..., None]
+    windows = np.lib.stride_tricks.sliding_window_view(source, (p, p), axis=(0, 1))
+    # four grids of non-overlapping patches, offset by half a patch: every pixel of the hole's
+    # box gets up to four overlapping patches, blended by their windows
+    ny, nx = (bh + p) // p + 1, (bw + p) // p + 1
+    canvas = np.zeros((ny * p + step, nx * p + step, 3), np.float32)
+    weight = np.zeros(canvas.shape[:2], np.float32)
+    for oy in (0, step):
+        for ox in (0, step):
+            j = rng.integers(len(cy), size=ny * nx)
+            tiles = windows[cy[j], cx[j]].transpose(0, 2, 3, 1) * win[..., None]
+            tiles = tiles.reshape(ny, nx, p, p, 3).transpose(0, 2, 1, 3, 4)
+            canvas[oy : oy + ny * p, ox : ox + nx * p] += tiles.reshape(ny * p, nx * p, 3)
+            weight[oy : oy + ny * p, ox : ox + nx * p] += np.tile(win, (ny, nx))
+    # canvas pixel (0, 0) sits at photo pixel (by - step, bx - step)
+    y0, x0 = by - step, bx - step
+    ys, xs = max(0, y0), max(0, x0)
+    ye, xe = min(h, y0 + canvas.shape[0]), min(w, x0 + canvas.shape[1])
+    c = canvas[ys - y0 : ye - y0, xs - x0 : xe - x0]
+    a = weight[ys - y0 : ye - y0, xs - x0 : xe - x0]
+    out[ys:ye, xs:xe] = c / np.maximum(a, 1e-6)[..., None] * (a > 1e-3)[..., None]
+    return out
 
 
 def finish_face(

@@ -109,8 +109,6 @@ def test_the_package_never_imports_the_lab() -> None:
 #: Work-log numbering ("session 12", "entry 4", "issue #6") and the design notes that are not
 #: in the repository: history belongs in docs/history.md only.
 WORK_LOG = re.compile(r"\b[Ss]essions? \d|\b[Ee]ntry \d|\b[Ii]ssue #?\d|DESIGN\.md")
-#: Files another branch owns that still cite DESIGN.md (drop them here once they are updated).
-WORK_LOG_PENDING = {"src/unmask/batch.py"}
 
 
 def test_no_work_log_numbering_outside_the_history() -> None:
@@ -120,7 +118,7 @@ def test_no_work_log_numbering_outside_the_history() -> None:
     found = []
     for path in files:
         rel = str(path.relative_to(REPO))
-        if rel == "docs/history.md" or rel in WORK_LOG_PENDING:
+        if rel == "docs/history.md":
             continue
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if WORK_LOG.search(line):

@@ -60,6 +60,17 @@ def resolve_device(device: str = "auto") -> str:
 class Unmasker:
     """Rebuild masked faces in photos. Stages load lazily on first use.
 
+    Examples::
+
+        >>> from unmask import Unmasker, example_photo
+        >>> result = Unmasker()(example_photo())
+        >>> result.restored.shape, result.restored.dtype
+        ((512, 512, 3), dtype('uint8'))
+        >>> [(face.masked, face.landmarks.shape) for face in result.faces]
+        [(True, (68, 2))]
+        >>> result.mask.shape, result.mask.dtype  # the rebuilt hole, 1 = rebuilt
+        ((512, 512), dtype('uint8'))
+
     Args:
         weights_dir: folder searched first for weights (then ``$UNMASK_HOME/weights``, then the
             shipped weights).

@@ -1,6 +1,6 @@
 """Batch processing behind ``unmask run``: inputs -> output folder + ``report.json``.
 
-Output layout (the CLI contract in DESIGN.md): ``OUT/restored/<stem>.png`` (full photo, masked
+Output layout (the contract of ``docs/usage.md``): ``OUT/restored/<stem>.png`` (full photo, masked
 faces rebuilt), ``OUT/masks/<stem>.png`` (single-channel 0/255, the hole actually inpainted, in
 the photo grid), optional ``OUT/faces/<stem>_<i>.png`` (aligned | restored crops) and
 ``OUT/compare/<stem>.png`` (original | mask overlay + landmarks | restored), and ``report.json``

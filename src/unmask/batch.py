@@ -22,7 +22,15 @@ import numpy as np
 
 from unmask.io import ImageError, save_image
 from unmask.plan import Job, in_shard, inside, plan
-from unmask.report import ReportLog, expected_outputs, is_complete, log_name, read_log, write_report
+from unmask.report import (
+    ReportLog,
+    expected_outputs,
+    is_complete,
+    log_name,
+    read_log,
+    skipped,
+    write_report,
+)
 from unmask.video.io import is_clip
 from unmask.viz import compare_sheet
 
@@ -161,8 +169,3 @@ def process(
         timings_ms={"total": round(1000 * (time.perf_counter() - t), 1)},
     )
     return entry
-
-
-def skipped(name: str, reason: str) -> dict:
-    """The report entry of an input that was not processed, and why."""
-    return {"input": name, "status": "skipped", "reason": reason, "outputs": {}, "faces": []}

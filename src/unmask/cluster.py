@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from unmask.batch import process, resumable, skipped
+from unmask.batch import process, resumable
 from unmask.io import ImageError, load_image
 from unmask.plan import Job, inside, plan
-from unmask.report import ReportLog, log_name, write_report
+from unmask.report import ReportLog, log_name, skipped, write_report
 
 log = logging.getLogger(__name__)
 

@@ -183,3 +183,8 @@ def comparable(entry: dict) -> dict:
     clean = {k: v for k, v in entry.items() if k not in drop}
     clean["faces"] = [{k: v for k, v in f.items() if k not in drop} for f in entry["faces"]]
     return clean
+
+
+def skipped(name: str, reason: str) -> dict:
+    """The report entry of an input that was not processed, and why."""
+    return {"input": name, "status": "skipped", "reason": reason, "outputs": {}, "faces": []}

@@ -52,13 +52,6 @@ class FinishConfig:
     detail_ratio: float = 1.8
 
 
-def _disk(r: int) -> np.ndarray:
-    import cv2
-
-    r = max(1, int(r))
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-
-
 def pull_push(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Smoothly fill where ``weights`` is 0 from where it is positive (a pyramid membrane).
 

@@ -111,6 +111,7 @@ def batch_entry(unmasker, path: str, stem: str, out: Path, gender: str | None = 
     the photo entries' keys (``faces`` stays empty: faces are counted per track) and a
     ``video`` object: frames, fps, size, audio, masked frames, tracks, cuts.
     """
+    from unmask.report import skipped
     from unmask.video.io import require_av
 
     (out / "restored").mkdir(parents=True, exist_ok=True)
@@ -121,17 +122,11 @@ def batch_entry(unmasker, path: str, stem: str, out: Path, gender: str | None = 
     try:
         require_av()
     except RuntimeError as exc:
-        return {"input": path, "status": "skipped", "reason": str(exc), "outputs": {}, "faces": []}
+        return skipped(path, str(exc))
     res = process_video(unmasker, path, part, gender=gender)
     if res["status"] != "ok":
         part.unlink(missing_ok=True)
-        return {
-            "input": path,
-            "status": "skipped",
-            "reason": res["reason"],
-            "outputs": {},
-            "faces": [],
-        }
+        return skipped(path, res["reason"])
     os.replace(part, final)
     keys = ("frames", "fps", "width", "height", "audio", "masked_frames", "tracks", "cuts")
     return {

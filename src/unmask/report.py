@@ -44,8 +44,13 @@ def read_log(path: Path) -> Iterator[dict]:
                 yield entry
 
 
-def expected_outputs(stem: str, save: Sequence[str], n_faces: int) -> dict[str, Any]:
-    """The ``outputs`` of an ok entry: relative paths of the files saved for ``stem``."""
+def expected_outputs(
+    stem: str, save: Sequence[str], n_faces: int, kind: str = "photo"
+) -> dict[str, Any]:
+    """The ``outputs`` of an ok entry: relative paths of the files saved for ``stem`` (a clip,
+    ``kind="video"``, has only its restored MP4)."""
+    if kind == "video":
+        return {"restored": f"restored/{stem}.mp4"}
     outputs: dict[str, Any] = {}
     folders = {"restored": "restored", "masks": "masks", "compare": "compare"}
     for kind in save:
@@ -64,12 +69,8 @@ def is_complete(entry: dict, stem: str, save: Sequence[str], out: Path) -> bool:
     if entry.get("status") != "ok":
         return False
     outputs = entry.get("outputs")
-    if entry.get("kind") == "video":
-        return (
-            outputs == {"restored": f"restored/{stem}.mp4"}
-            and (out / outputs["restored"]).is_file()
-        )
-    if outputs != expected_outputs(stem, save, len(entry.get("faces") or [])):
+    n_faces = len(entry.get("faces") or [])
+    if outputs != expected_outputs(stem, save, n_faces, entry.get("kind", "photo")):
         return False
     files = [v for v in outputs.values() if isinstance(v, str)] + outputs.get("faces", [])
     return all((out / rel).is_file() for rel in files)

@@ -111,11 +111,12 @@ def batch_entry(unmasker, path: str, stem: str, out: Path, gender: str | None = 
     the photo entries' keys (``faces`` stays empty: faces are counted per track) and a
     ``video`` object: frames, fps, size, audio, masked frames, tracks, cuts.
     """
-    from unmask.report import skipped
+    from unmask.report import expected_outputs, skipped
     from unmask.video.io import require_av
 
     (out / "restored").mkdir(parents=True, exist_ok=True)
-    final = out / "restored" / f"{stem}.mp4"
+    outputs = expected_outputs(stem, (), 0, "video")
+    final = out / outputs["restored"]
     part = final.with_name(f".{stem}.part.mp4")
     for debris in (part, part.with_name(part.stem + ".video.mp4")):
         debris.unlink(missing_ok=True)
@@ -134,7 +135,7 @@ def batch_entry(unmasker, path: str, stem: str, out: Path, gender: str | None = 
         "status": "ok",
         "reason": None,
         "kind": "video",
-        "outputs": {"restored": f"restored/{stem}.mp4"},
+        "outputs": outputs,
         "faces": [],
         "video": {k: res.get(k) for k in keys},
         "timings_ms": res.get("timings_ms", {}),

@@ -46,7 +46,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces
 
 
 def utk_stills(u: Unmasker, n: int = 60) -> tuple[list[Still], Still | None]:
-    """Two UTK faces (steadiness clips) and the one whose P(female) is nearest 0.5."""
+    """Four UTK faces (the first two make the steadiness clips) and the one whose P(female)
+    is nearest 0.5."""
     from unmask.faces.align import align
     from unmask.faces.landmarks import five_from_68
     from unmask.faces.teacher import teacher_landmarks
@@ -69,7 +70,7 @@ def utk_stills(u: Unmasker, n: int = 60) -> tuple[list[Still], Still | None]:
     # else the one whose P(female) is nearest 0.5
     flips = [f for f in found if f[1] == UNSURE]
     unsure = flips[0] if flips else min(found, key=lambda f: f[0])
-    steady = [f for f in found if f is not unsure][:2]
+    steady = [f for f in found if f is not unsure][:4]
     stills = [mask_still(img, lm, seed=k) for k, (_, _, img, lm) in enumerate(steady)]
     names = [f[1] for f in steady]
     print(f"UTK faces: {names}; unsure gender: {unsure[1]} (|p-0.5| = {unsure[0]:.3f})")
@@ -238,7 +239,7 @@ def main() -> None:
     utk, unsure = utk_stills(u)
     spec = ClipSpec(frames=96, cut=64, blur=(20, 21, 45, 80))
     clips = {"example": (spec, [ex, dark])}
-    for k, st in enumerate(utk):
+    for k, st in enumerate(utk[:2]):
         clips[f"utk{k}"] = (replace(spec, cut=0, frames=64, fill=1.0, seed=k), [st])
     if "1" in args.only:
         steadiness(u, clips)
@@ -247,6 +248,11 @@ def main() -> None:
             "passing object": (ClipSpec(frames=64, occlude=(20, 34)), ex),
             "heavy blur": (ClipSpec(frames=64, blur=tuple(range(20, 28)), blur_px=31), ex),
         }
+        for k, st in enumerate(utk):  # utk2 and utk3 held out: not run while tuning
+            broken[f"passing object, utk{k}"] = (
+                ClipSpec(frames=64, occlude=(28 + 4 * k, 42 + 4 * k), fill=1.0, seed=k + 1),
+                st,
+            )
         if unsure is not None:
             broken["unsure gender"] = (ClipSpec(frames=64, fill=1.0), unsure)
         breaking(u, broken)

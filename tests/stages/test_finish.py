@@ -95,4 +95,3 @@ def test_skin_region_leaves_out_the_eyes():
         assert not skin[y, x]
     x, y = np.round(lm[30]).astype(int)  # nose tip
     assert skin[y, x]
-

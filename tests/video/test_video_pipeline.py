@@ -84,6 +84,19 @@ def test_missed_and_occluded_frames_still_rebuilt_with_one_gender(stills) -> Non
     assert missed >= 7
 
 
+def test_an_object_passing_over_most_of_the_face_leaves_no_mask_showing(stills) -> None:
+    spec = ClipSpec(frames=48, occlude=(20, 34))
+    clip = list(generate(spec, stills[:1]))
+    vr = VideoRestorer(Unmasker(), spec.fps)
+    for f, (_, faces) in zip(clip, vr.restore(c.masked for c in clip), strict=True):
+        assert len(faces) == 1, f.index
+        truth = to_still(stills[0].mask * 255, _inverse(f.matrix), f.masked.shape[:2]) > 128
+        visible = truth & (_erode(f.occluder == 0))
+        shown = (visible & (faces[0].mask == 0)).sum() / truth.sum()
+        assert shown < 0.03, (f.index, shown)
+    assert vr.cuts == [] and len(vr.tracks) == 1
+
+
 def _erode(keep: np.ndarray) -> np.ndarray:
     import cv2
 

@@ -39,6 +39,17 @@ def test_cuts_are_found_and_camera_motion_is_not_a_cut() -> None:
     assert cuts == [25]
 
 
+def test_an_object_over_much_of_the_frame_is_not_a_cut() -> None:
+    import cv2
+
+    frame = cv2.resize(example_still().masked, (320, 240))
+    covered = frame.copy()
+    covered[:, 100:240] = 128  # a grey bar over 44 % of the frame, in front of the camera
+    other = cv2.resize(example_still(5).original, (320, 240)) // 3
+    detector = CutDetector()
+    assert [detector(f) for f in (frame, covered, frame, other)] == [False, False, False, True]
+
+
 def test_is_video_goes_by_suffix() -> None:
     assert is_video("a/clip.MP4") and is_video("x.webm") and is_video("y.gif")
     assert not is_video("photo.jpg") and not is_video("notes.txt")

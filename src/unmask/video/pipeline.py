@@ -32,6 +32,7 @@ from unmask.video.track import (
     Track,
     associate,
     eye_distance,
+    face_motion,
     iou,
     rigid_fit,
 )
@@ -65,13 +66,15 @@ class Options:
         takes any detection that overlaps it).
     min_iou: least IoU of a detection with a track's box to join the track.
     min_cutoff, beta: One-Euro filter of the landmarks (Hz at rest, gain per eye distance/s).
-    mask_weight: weight of the new crop mask in the track's running mask.
+    mask_weight: weight of the new crop mask in the track's running mask where it adds to
+        it; mask_release: the weight where it takes away (slower, so that an object passing
+        over the mask does not shrink the hole).
     gate: a landmark measurement farther than this many eye distances (mean) from the
         track's prediction is not trusted on frames without detection.
     min_inliers: when fewer of the 68 measured landmarks than this share agree with a
         similarity fit of the track's reference shape (within ``0.1`` eye distance), the face
-        counts as partly covered: the fitted shape is used instead, and neither gender nor
-        mask is updated from the frame.
+        counts as partly covered: the landmarks follow the face's optical flow from the
+        previous frame (else the fitted shape), and neither gender nor mask is updated.
     widen: on such frames and on frames the detector missed, the hole grows by this share of
         the crop side.
     relock_iou: a matched detection whose box overlaps the track's expected box less than this
@@ -90,11 +93,12 @@ class Options:
     min_cutoff: float = 4.0
     beta: float = 0.5
     mask_weight: float = 0.5
+    mask_release: float = 0.15
     gate: float = 0.3
     min_inliers: float = 0.9
     widen: float = 0.05
     relock_iou: float = 0.6
-    cut_threshold: float = 0.3
+    cut_threshold: float = 0.4
 
 
 @dataclass
@@ -146,6 +150,7 @@ class VideoRestorer:
         self._cut = CutDetector(self.opt.cut_threshold)
         self._ids = 0
         self._last_detect = -(10**9)
+        self._greys: tuple = (None, None)  # the previous and the current frame, grey
 
     def restore(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, list]]:
         """Rebuild every frame of ``frames`` (``H x W x 3`` uint8 RGB, consumed lazily).
@@ -171,9 +176,13 @@ class VideoRestorer:
 
     # -- stage A ---------------------------------------------------------------------------
     def _observe(self, frame: np.ndarray):
+        import cv2
+
         t, opt, size = self.frames, self.opt, self.u.crop_size
         self.frames += 1
         t0 = time.perf_counter()
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        self._greys = (self._greys[1], grey)
         if self._cut(frame):
             self.cuts.append(t)
             self._ended += self._live
@@ -232,6 +241,16 @@ class VideoRestorer:
         self._tick("segment", t0)
         return frame, t, faces
 
+    def _flow(self, tr: Track) -> np.ndarray | None:
+        """The track's last landmarks moved by the face's optical flow onto this frame
+        (``None`` when the flow fails), the measurement on frames where the face is partly
+        covered."""
+        prev, grey = self._greys
+        if prev is None or tr.raw is None:
+            return None
+        m = face_motion(prev, grey, tr.box_of(tr.raw))
+        return None if m is None else transform_points(tr.raw, m)
+
     def _smooth(self, frame, t, tr, detected, det, lm, p) -> _Face:
         opt, size = self.opt, self.u.crop_size
         if tr is None:  # a new face
@@ -244,7 +263,9 @@ class VideoRestorer:
         share = 1.0
         if tr.shape is not None:  # robust to an object over part of the face
             fit, share = rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
-            lm = fit if share < opt.min_inliers else lm
+            if share < opt.min_inliers:  # the visible rest of the face says where it went
+                flow = self._flow(tr)
+                lm = fit if flow is None else flow
         if detected is None:  # no detection run: trust the measurement only near the prediction
             detected = None if self._near(tr, lm) else False
         clean = detected is not False and share >= opt.min_inliers
@@ -293,7 +314,11 @@ class VideoRestorer:
         if f.detected or tr.mask is None:  # a missed face keeps its running mask
             cov = float(m.mean())
             first = tr.mask is None
-            tr.mask = m.astype(np.float32) if first else (1 - w) * tr.mask + w * m
+            if first:
+                tr.mask = m.astype(np.float32)
+            else:
+                rate = np.where(m > tr.mask, w, self.opt.mask_release).astype(np.float32)
+                tr.mask = tr.mask + rate * (m - tr.mask)
             tr.coverage = cov if first else (1 - w) * tr.coverage + w * cov
             if tr.coverage >= self.u.min_coverage:
                 tr.masked = True

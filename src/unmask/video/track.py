@@ -210,17 +210,23 @@ def associate(
 
 
 class CutDetector:
-    """Flags scene cuts from the change of a small grey-level histogram between frames.
+    """Flags scene cuts: most of the frame's grey-level content changes at once.
+
+    The frame, shrunk to 64 x 48, is cut into a ``grid x grid`` of cells; a cell changed when
+    the Bhattacharyya distance (0 = same, 1 = disjoint) of its 16-bin grey histogram to the
+    previous frame's exceeds ``threshold``. A cut changes nearly every cell; camera motion,
+    brightness drift and blur change few by that much, and an object passing in front of the
+    camera only the cells it covers.
 
     Args:
-        threshold: Bhattacharyya distance (0 = same histogram, 1 = disjoint) above which the
-            frame starts a new shot. Camera motion, brightness drift, blur and a passing
-            object stay far below the default; a cut between two shots rarely does.
+        threshold: a cell's histogram distance that counts as changed.
+        share: the least share of changed cells that makes a cut.
+        grid: cells per side.
     """
 
-    def __init__(self, threshold: float = 0.3) -> None:
-        self.threshold = float(threshold)
-        self._hist = None
+    def __init__(self, threshold: float = 0.4, share: float = 0.75, grid: int = 4) -> None:
+        self.threshold, self.share, self.grid = float(threshold), float(share), int(grid)
+        self._hists: list | None = None
 
     def __call__(self, frame: np.ndarray) -> bool:
         """Whether ``frame`` (``H x W x 3`` uint8 RGB) starts a new shot (never the first)."""
@@ -228,11 +234,20 @@ class CutDetector:
 
         small = cv2.resize(frame, (64, 48), interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        hist = cv2.calcHist([grey], [0], None, [32], [0, 256]).astype(np.float32)
-        prev, self._hist = self._hist, hist
+        g = self.grid
+        hists = [
+            cv2.calcHist([cell], [0], None, [16], [0, 256]).astype(np.float32)
+            for rows in np.array_split(grey, g, axis=0)
+            for cell in np.array_split(rows, g, axis=1)
+        ]
+        prev, self._hists = self._hists, hists
         if prev is None:
             return False
-        return cv2.compareHist(prev, hist, cv2.HISTCMP_BHATTACHARYYA) > self.threshold
+        changed = [
+            cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA) > self.threshold
+            for a, b in zip(prev, hists, strict=True)
+        ]
+        return float(np.mean(changed)) >= self.share
 
 
 def rigid_fit(shape: np.ndarray, points: np.ndarray, threshold: float):
@@ -256,3 +271,46 @@ def rigid_fit(shape: np.ndarray, points: np.ndarray, threshold: float):
         return np.asarray(points, np.float32), 0.0
     fitted = np.asarray(shape, np.float64) @ m[:, :2].T + m[:, 2]
     return fitted.astype(np.float32), float(inliers.mean())
+
+
+def face_motion(
+    prev: np.ndarray, grey: np.ndarray, box: np.ndarray, min_points: int = 12
+) -> np.ndarray | None:
+    """The similarity that moved the face in ``box`` from ``prev`` to ``grey``, from sparse
+    optical flow (Shi-Tomasi corners tracked by pyramidal Lucas-Kanade, RANSAC fit).
+
+    An object passing over part of the face moves differently from it, so its corners are
+    the fit's outliers; the motion comes from the uncovered rest of the face.
+
+    Args:
+        prev, grey: consecutive ``H x W`` uint8 grey frames; box: xyxy region of the face on
+            ``prev`` (grown by a fifth on each side); min_points: least corners tracked and
+            agreeing with the fit.
+    Returns:
+        The ``2 x 3`` float64 ``prev -> grey`` similarity, or ``None`` when too few corners
+        agree.
+    """
+    import cv2
+
+    h, w = grey.shape
+    x0, y0, x1, y1 = np.asarray(box, np.float64)
+    gx, gy = 0.2 * (x1 - x0), 0.2 * (y1 - y0)
+    region = np.zeros((h, w), np.uint8)
+    xa, ya = max(int(x0 - gx), 0), max(int(y0 - gy), 0)
+    xb, yb = min(int(x1 + gx) + 1, w), min(int(y1 + gy) + 1, h)
+    if xb - xa < 8 or yb - ya < 8:
+        return None
+    region[ya:yb, xa:xb] = 1
+    pts = cv2.goodFeaturesToTrack(prev, 200, 0.01, 3, mask=region)
+    if pts is None or len(pts) < min_points:
+        return None
+    nxt, ok, _ = cv2.calcOpticalFlowPyrLK(prev, grey, pts, None, winSize=(15, 15), maxLevel=3)
+    ok = ok.ravel() == 1
+    if ok.sum() < min_points:
+        return None
+    m, inliers = cv2.estimateAffinePartial2D(
+        pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=1.0
+    )
+    if m is None or int(inliers.sum()) < min_points:
+        return None
+    return m.astype(np.float64)

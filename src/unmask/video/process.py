@@ -29,7 +29,7 @@ def process_video(
         dst_path: the ``.mp4`` to write (its folder must exist).
         progress: called with ``1`` after each frame (e.g. ``tqdm.update``).
         gender: force ``"female"`` or ``"male"`` for every face.
-        **options: fields of :class:`unmask.video.pipeline.Options`.
+        **options: fields of :class:`unmask.video.options.Options`.
     Returns:
         A report entry: ``status`` (``"ok"`` or ``"skipped"`` with ``reason``; a skipped clip
         leaves no output), ``input``, ``output``, ``frames``, ``fps``, ``width``, ``height``,

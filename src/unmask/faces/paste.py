@@ -72,15 +72,20 @@ def paste_back(
         alpha = alpha.astype(np.float32)
     h, w = photo.shape[:2]
     inv = alignment.inverse
-    a = cv2.warpAffine(alpha, inv, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-    ys, xs = np.nonzero(a > 0)
     out = photo.copy()
-    if len(ys) == 0:
+    bx, by, bw, bh = cv2.boundingRect((alpha > 0).astype(np.uint8))
+    if bw == 0:
         return out
-    y1, y2, x1, x2 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    # Warp only the bounding box of the affected region.
+    # warp only the photo box that the alpha's support reaches (its corners, a pixel more)
+    corners = np.array([[bx - 1, by - 1], [bx + bw, by - 1], [bx - 1, by + bh], [bx + bw, by + bh]])
+    xy = corners @ inv[:, :2].T + inv[:, 2]
+    x1, y1 = np.maximum(np.floor(xy.min(0)).astype(int) - 1, 0)
+    x2, y2 = np.minimum(np.ceil(xy.max(0)).astype(int) + 2, [w, h])
+    if x2 <= x1 or y2 <= y1:
+        return out
     shift = np.array([[1.0, 0, -x1], [0, 1.0, -y1]])
     inv_box = shift @ np.vstack([inv, [0, 0, 1]])
+    a = cv2.warpAffine(alpha, inv_box, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR, borderValue=0)
     face = cv2.warpAffine(
         restored,
         inv_box,
@@ -88,7 +93,7 @@ def paste_back(
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)
-    ab = a[y1:y2, x1:x2, None]
+    ab = a[..., None]
     region = out[y1:y2, x1:x2].astype(np.float32)
     blended = region * (1 - ab) + face * ab
     out[y1:y2, x1:x2] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)

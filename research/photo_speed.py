@@ -3,7 +3,7 @@
     python research/photo_speed.py [--reps 15]
 
 The built-in example is scaled so that its face is 256 or 512 px across and cropped to 2.5 face
-widths; the shipped pipeline and the plain one (no finishing, soft edge or tight hole) run
+widths; the shipped pipeline and the plain one (``unmask.cli.eval_photos.PLAIN``) run
 interleaved on the same photo, so that both see the same machine load. Prints the median and
 the fastest run of each, and the shipped pipeline's per-stage split.
 """
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from unmask import Unmasker, example_photo
+from unmask.cli.eval_photos import PLAIN
 
 
 def scaled(img: np.ndarray, box: np.ndarray, across: int) -> np.ndarray:
@@ -33,7 +34,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=15)
     args = ap.parse_args()
     shipped = Unmasker()
-    plain = Unmasker(finish=False, hole_margin=None, seam="outside", soft_edge=None)
+    plain = Unmasker(**PLAIN)
     img = example_photo()
     box = shipped(img).faces[0].box
     for across in (256, 512):

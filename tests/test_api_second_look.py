@@ -14,3 +14,4 @@ def test_second_look_changes_only_the_guidance(tmp_path):
         assert np.array_equal(a.alignment.matrix, b.alignment.matrix)
         assert np.array_equal(a.crop_mask, b.crop_mask)
         assert a.landmarks.shape == b.landmarks.shape == (68, 2)
+        assert a.gender_score == b.gender_score  # the second look re-reads landmarks only

@@ -99,9 +99,9 @@ class Unmasker:
         soft_edge: pixels within :data:`SOFT_EDGE_REACH` of the segmented mask whose mask
             probability exceeds this join the hole (its soft edge, seams, ear loops); ``None``
             turns it off.
-        second_look: re-align each face on its first 68 landmarks and predict them and the
-            gender again (more accurate landmarks in photos, about twice the attr stage's
-            time; see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
+        second_look: re-align each face on its first 68 landmarks and predict them again
+            (more accurate landmarks in photos, for about 1.4 times the attr stage's time;
+            see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
     """
 
     def __init__(
@@ -304,8 +304,7 @@ class Unmasker:
         lm, p = lm[0], float(p_female[0])
         look = self.attributes.second_look if self.second_look is None else self.second_look
         if look:
-            lm, p2 = self.attributes.look_again(image, al, lm)
-            p = p if p2 is None else p2
+            lm = self.attributes.look_again(image, al, lm)
         times["attributes"] = 1000 * (time.perf_counter() - t)
         t = time.perf_counter()
         prob = self.segmenter.predict_prob(al.crop)

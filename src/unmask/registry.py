@@ -36,11 +36,14 @@ class Architecture:
             RGB in [0, 1], ``mask`` ``N x 1 x S x S`` {0, 1}, ``landmark_map`` ``N x C x S x S``
             in [0, 1], ``gender`` ``N`` P(female).
         outputs: names of ``forward``'s outputs, in order (the ONNX graph uses the same names).
+        parts: outputs that are also exported alone, as ``<stage>.<output>.onnx`` holding
+            only the graph that computes them (cheaper when only that output is needed).
     """
 
     target: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,10 @@ ARCHITECTURES: dict[str, Architecture] = {
         "unmask.models.face_attr:FaceAttrNet", ("image",), ("landmarks", "gender_logit")
     ),
     "FaceAttrEnsemble": Architecture(
-        "unmask.models.face_attr:FaceAttrEnsemble", ("image",), ("landmarks", "gender_logit")
+        "unmask.models.face_attr:FaceAttrEnsemble",
+        ("image",),
+        ("landmarks", "gender_logit"),
+        parts=("landmarks",),  # the second look needs the landmark members only
     ),
     "MaskSegNet": Architecture("unmask.models.segmenter:MaskSegNet", ("image",), ("logits",)),
     "MaskSegEnsemble": Architecture(

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from unmask.evaluation import photos
+from unmask.evaluation import photos, photos_real
 from unmask.faces.align import MEAN_68
 from unmask.io import load_image, save_image
 
@@ -101,10 +101,10 @@ def test_detail_and_seam_see_a_flat_patch_and_a_colour_step():
     img, lm = _face(0, mouth=False)
     hole = np.zeros(img.shape[:2], np.uint8)
     cv2.ellipse(hole, (80, 120), (35, 22), 0, 0, 360, 1, -1)
-    real = photos.detail_and_seam(img, hole, lm)
+    real = photos_real.detail_and_seam(img, hole, lm)
     flat = img.copy()
     flat[hole > 0] = np.clip(img[hole > 0].astype(int).mean(0) + 40, 0, 255).astype(np.uint8)
-    fake = photos.detail_and_seam(flat, hole, lm)
+    fake = photos_real.detail_and_seam(flat, hole, lm)
     assert real is not None and fake is not None
     assert fake["lap_hole"] / fake["lap_ring"] < 0.5 * real["lap_hole"] / real["lap_ring"]
     assert fake["seam_de"] > real["seam_de"] + 5
@@ -114,6 +114,6 @@ def test_contact_sheet_keeps_each_photos_aspect():
     a = np.zeros((100, 200, 3), np.uint8)
     b = np.zeros((300, 150, 3), np.uint8)
     r = [SimpleNamespace(restored=a), SimpleNamespace(restored=b)]
-    sheet = photos.contact_sheet([a, b], r, height=64, per_row=2)
+    sheet = photos_real.contact_sheet([a, b], r, height=64, per_row=2)
     assert sheet.shape[0] == 64 + 6
     assert sheet.shape[1] == (2 * 128 + 16) + (2 * 32 + 16)

@@ -12,11 +12,11 @@ def test_look_again_answers_in_the_first_crops_grid(tmp_path):
     photo = (rng.random((120, 150, 3)) * 255).astype(np.uint8)
     al = align(photo, five_from_68(MEAN_68 * 100 + [30, 10]), 64)
     first, _ = attr(al.crop)
-    lm, p = attr.look_again(photo, al, first[0])
-    assert lm.shape == (68, 2) and lm.dtype == np.float32 and 0 <= p <= 1
+    lm = attr.look_again(photo, al, first[0])
+    assert lm.shape == (68, 2) and lm.dtype == np.float32
     # re-aligned on the mean face's own points, the second crop is the first one
     same = MEAN_68 * 64
-    lm2, _ = attr.look_again(photo, al, same)
+    lm2 = attr.look_again(photo, al, same)
     direct, _ = attr(al.crop)
     assert np.abs(lm2 - direct[0]).max() < 0.5
 
@@ -25,5 +25,39 @@ def test_look_again_keeps_the_first_answer_on_degenerate_points(tmp_path):
     attr = FaceAttributes.from_weights(make_tiny_weights(tmp_path, ("attr",)), backend="torch")
     photo = np.zeros((64, 64, 3), np.uint8)
     al = align(photo, five_from_68(MEAN_68 * 64), 64)
-    lm, p = attr.look_again(photo, al, np.full((68, 2), 7.0, np.float32))
-    assert p is None and np.all(lm == 7.0)
+    lm = attr.look_again(photo, al, np.full((68, 2), 7.0, np.float32))
+    assert np.all(lm == 7.0)
+
+
+def test_an_ensembles_landmark_part_is_exported_and_answers_as_the_whole(tmp_path):
+    import torch
+
+    from support import TINY_ARCH
+    from unmask.models.face_attr import FaceAttrEnsemble
+    from unmask.runtime import weights
+    from unmask.runtime.backend import OrtNet
+    from unmask.runtime.export import export_stage
+
+    torch.manual_seed(0)
+    member = TINY_ARCH["attr"][1]
+    args = {"members": [member, member], "landmark_members": [0], "temperatures": [1.0, 2.0]}
+    model = weights.build_module("FaceAttrEnsemble", args).eval()
+    assert isinstance(model, FaceAttrEnsemble)
+    meta = {"image_size": 32, "gender_temperature": 1.0, "flip_tta": True}
+    weights.save(tmp_path, "attr", model, "FaceAttrEnsemble", args, meta)
+    export_stage("attr", tmp_path)
+    part = tmp_path / "attr.landmarks.onnx"
+    assert part.is_file() and part.stat().st_size < (tmp_path / "attr.onnx").stat().st_size
+    attr = FaceAttributes.from_weights(tmp_path, backend="onnx")
+    assert isinstance(attr.landmark_net, OrtNet) and attr.landmark_net.outputs == ("landmarks",)
+    rng = np.random.default_rng(1)
+    photo = (rng.random((120, 150, 3)) * 255).astype(np.uint8)
+    al = align(photo, five_from_68(MEAN_68 * 100 + [30, 10]), 32)
+    first, _ = attr(al.crop)
+    again = attr.look_again(photo, al, first[0])
+    whole = FaceAttributes.from_weights(tmp_path, backend="onnx")
+    whole.landmark_net = whole.net  # the full ensemble, both members run
+    np.testing.assert_allclose(again, whole.look_again(photo, al, first[0]), atol=1e-5)
+    # saving new weights removes the stale ONNX files, the part included
+    weights.save(tmp_path, "attr", model, "FaceAttrEnsemble", args, meta)
+    assert not part.exists() and not (tmp_path / "attr.onnx").exists()

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import click
 
-#: The pipeline without photo-resolution finishing, with the trained hole margin and a seam
-#: painted outside the hole: the row every change is measured against.
-PLAIN = {"finish": False, "hole_margin": None, "seam": "outside", "soft_edge": None}
+#: The pipeline without photo-resolution finishing, with the trained hole margin, a seam
+#: painted outside the hole and one look at the landmarks: the row every change is measured
+#: against.
+PLAIN = {
+    "finish": False,
+    "hole_margin": None,
+    "seam": "outside",
+    "soft_edge": None,
+    "second_look": False,
+}
 
 
 @click.command("photos")
@@ -53,7 +60,7 @@ def eval_photos(
 
     from unmask.api import Unmasker
     from unmask.cli.evaluate import _write
-    from unmask.evaluation import photos
+    from unmask.evaluation import photos, photos_real
 
     set_dir = Path(set_dir)
     if not (set_dir / "index.json").is_file():
@@ -75,16 +82,16 @@ def eval_photos(
         res = photos.evaluate(set_dir, variants, limit, not no_identity, progress)
     md = photos.markdown(res)
     if real:
-        res["reference"] = photos.reference_detail(set_dir, limit)
-        res["real"] = {n: photos.real_photos(u, real) for n, u in variants.items() if u}
-        md += "\n" + photos.real_markdown(res["reference"], res["real"])
+        res["reference"] = photos_real.reference_detail(set_dir, limit)
+        res["real"] = {n: photos_real.real_photos(u, real) for n, u in variants.items() if u}
+        md += "\n" + photos_real.real_markdown(res["reference"], res["real"])
         if sheet:
             from unmask.io import iter_inputs, load_image, save_image
 
             items = iter_inputs([real])
-            chosen = photos.pick(len(items), 12, seed)
+            chosen = photos_real.pick(len(items), 12, seed)
             images = [load_image(items[i].path) for i in chosen]
-            save_image(sheet, photos.contact_sheet(images, [shipped(im) for im in images]))
+            save_image(sheet, photos_real.contact_sheet(images, [shipped(im) for im in images]))
             names = ", ".join(items[i].path.name for i in chosen)
             md += f"\nContact sheet: {sheet} (photos {names})\n"
     _write(res, md, out)

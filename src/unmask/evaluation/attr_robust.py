@@ -171,8 +171,8 @@ def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[d
             err = np.linalg.norm(det.keypoints - five_from_68(face.landmarks), axis=1).mean()
             base["kp_err"] = float(err / max(np.linalg.norm(truth[0, 36] - truth[0, 45]), 1e-6))
         if "second" in modes and first is not None:
-            lm, p = attr.look_again(masked.image, *first[:2])
-            answers["second"] = (first[0].to_photo(lm), first[2] if p is None else p)
+            lm = attr.look_again(masked.image, *first[:2])
+            answers["second"] = (first[0].to_photo(lm), first[2])
         elif "second" in modes:
             answers["second"] = None
     if "aligned" in modes:

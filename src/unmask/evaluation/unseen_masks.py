@@ -32,7 +32,7 @@ import numpy as np
 
 from unmask.faces.landmarks import MOUTH, check_landmarks
 from unmask.masking.base import MaskedFace, finish
-from unmask.masking.procedural import _blur, _chaikin, _face_coords, _rasterise
+from unmask.masking.drawing import blur, chaikin, face_coords, rasterise
 
 UNSEEN_KINDS = ("bandana", "gaiter", "sports")
 _BANDANA = ((176, 30, 36), (30, 40, 92), (24, 24, 26), (40, 96, 56))
@@ -56,7 +56,7 @@ def _bandana(q: np.ndarray, size: float, rng) -> np.ndarray:
         tip,
         [q[3, 0] - reach, q[3, 1]],
     ]
-    return _chaikin(np.array(pts, float), 2)
+    return chaikin(np.array(pts, float), 2)
 
 
 def _gaiter(q: np.ndarray, size: float, rng) -> np.ndarray:
@@ -92,7 +92,7 @@ def _sports(q: np.ndarray, size: float, rng) -> np.ndarray:
     pts = (pts - centre) @ rot.T + centre
     pts[:, 0] += size * rng.uniform(0.04, 0.1) * rng.choice([-1, 1])
     pts[:, 1] = np.maximum(pts[:, 1], eye)  # the tilt must not lift it onto the eyes
-    return _chaikin(pts, 3)
+    return chaikin(pts, 3)
 
 
 def _bright(rng, sat=(0.6, 1.0), val=(0.7, 1.0)) -> np.ndarray:
@@ -194,7 +194,7 @@ class UnseenMasks:
         p = check_landmarks(landmarks).astype(np.float64)
         h, w = image.shape[:2]
         kind = self.kinds[int(rng.integers(len(self.kinds)))]
-        o, rot, size = _face_coords(p)
+        o, rot, size = face_coords(p)
         q = (p - o) @ rot
         outline = (
             o
@@ -210,13 +210,13 @@ class UnseenMasks:
             return finish(image, np.zeros_like(image), zero, p, self.name, kind, params)
         off = np.array([x0, y0], float)
         need = p[list(MOUTH)] - off
-        hard, alpha = _rasterise(outline - off, need, sigma, (y1 - y0, x1 - x0))
+        hard, alpha = rasterise(outline - off, need, sigma, (y1 - y0, x1 - x0))
         xs = np.arange(x0, x1, dtype=np.float32)[None] - np.float32(o[0])
         ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(o[1])
         u = xs * np.float32(rot[0, 0]) + ys * np.float32(rot[1, 0])
         v = xs * np.float32(rot[0, 1]) + ys * np.float32(rot[1, 1])
         col, shade = _paint(kind, u, v, q, size, rng, params)
-        edge = _blur(hard.astype(np.float32) / 255, max(0.03 * size, 1.0))
+        edge = blur(hard.astype(np.float32) / 255, max(0.03 * size, 1.0))
         shade *= 1 - 0.2 * (1 - edge)
         roi = image[y0:y1, x0:x1]
         covered = (hard > 127).astype(np.uint8)

@@ -12,9 +12,7 @@ face takes well under 10 ms on one core. Colours are RGB.
 
 from __future__ import annotations
 
-import colorsys
 import logging
-import math
 from collections.abc import Sequence
 
 import cv2
@@ -24,65 +22,23 @@ from unmask.faces.landmarks import (
     EYE_IMAGE_LEFT,
     EYE_IMAGE_RIGHT,
     JAW,
-    JAW_LEFT,
-    JAW_RIGHT,
     MOUTH,
     NOSE,
-    NOSE_BRIDGE,
     NOSE_RIDGE,
     NOSE_TIP,
     UPPER_LIP_MID,
     UPPER_LIP_TOP,
     check_landmarks,
-    face_frame,
 )
 from unmask.masking.base import MaskedFace, finish
+from unmask.masking.drawing import blur, chaikin, face_coords, rasterise
+from unmask.masking.procedural_look import PATTERNS, base_colour, pattern
+from unmask.masking.procedural_look import shade as shade_map
 
 log = logging.getLogger(__name__)
 
 KINDS = ("surgical", "cloth", "n95", "kn95", "plain")
-PATTERNS = ("stripes", "dots", "checks", "floral")
-#: RGB base colours per style (``plain`` draws a random colour instead).
-PALETTES: dict[str, tuple[tuple[int, int, int], ...]] = {
-    "surgical": (
-        (132, 184, 220),
-        (96, 150, 206),
-        (150, 206, 192),
-        (236, 238, 240),
-        (40, 42, 48),
-        (232, 176, 196),
-    ),
-    "cloth": (
-        (30, 30, 34),
-        (236, 236, 232),
-        (128, 128, 132),
-        (38, 46, 84),
-        (150, 32, 42),
-        (196, 178, 150),
-        (92, 104, 66),
-        (72, 102, 150),
-    ),
-    "n95": ((238, 238, 232), (226, 224, 212), (178, 180, 182), (214, 206, 188)),
-    "kn95": ((240, 240, 240), (34, 34, 38), (228, 230, 234), (236, 192, 202), (150, 160, 172)),
-}
 _NOSE_PTS = (30, 31, 32, 33, 34, 35)
-
-
-def _chaikin(pts: np.ndarray, iterations: int = 4) -> np.ndarray:
-    """Smooth a closed polygon ``(N, 2)`` by Chaikin corner cutting (``N * 2**iterations``)."""
-    for _ in range(iterations):
-        nxt = np.roll(pts, -1, axis=0)
-        pts = np.stack([0.75 * pts + 0.25 * nxt, 0.25 * pts + 0.75 * nxt], 1).reshape(-1, 2)
-    return pts
-
-
-def _face_coords(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Origin (the nose bridge), ``2 x 2`` rotation with columns (u, v) of the
-    :func:`~unmask.faces.landmarks.face_frame`, and the face size in pixels."""
-    f = face_frame(p)
-    rot = np.stack([f.u, f.v], 1)
-    size = max(float(np.hypot(*(p[JAW_RIGHT] - p[JAW_LEFT]))), 1.8 * f.eye_dist, 4.0)
-    return p[NOSE_BRIDGE].copy(), rot, size
 
 
 def _outline(q: np.ndarray, size: float, kind: str, nose_out: bool, rng):
@@ -142,74 +98,7 @@ def _outline(q: np.ndarray, size: float, kind: str, nose_out: bool, rng):
         *[corners[0]] * dup,
         cheeks[0],
     ]
-    return _chaikin(np.array(pts)), corners
-
-
-def _colour(kind: str, rng) -> np.ndarray:
-    """A jittered RGB base colour (float, 0-255) for a style."""
-    if kind == "plain":
-        rgb = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.1, 0.7), rng.uniform(0.2, 0.95))
-        return np.array(rgb) * 255
-    pal = PALETTES[kind]
-    return np.clip(np.array(pal[rng.integers(len(pal))], float) + rng.normal(0, 5, 3), 0, 255)
-
-
-def _stripes(coord: np.ndarray, period: float, duty: float = 0.0) -> np.ndarray:
-    """Anti-aliased 0/1 stripes along ``coord`` (px) with the given period (px)."""
-    wave = np.sin(coord * (2 * np.pi / period)) - duty
-    return np.clip(0.5 + wave * (period / (2 * np.pi)), 0, 1)
-
-
-def _pattern(name: str, u, v, base, size: float, rng) -> np.ndarray:
-    """Cloth pattern over face-frame pixel coordinates: the colour canvas ``h x w x 3`` float32."""
-    second = np.array(PALETTES["cloth"][rng.integers(len(PALETTES["cloth"]))], float)
-    if np.abs(second - base).sum() < 120:
-        second = 255.0 - base
-    g = size * rng.uniform(0.05, 0.11)
-    if name == "stripes":
-        ang = rng.choice([0.0, 0.5, 0.25, -0.25]) * np.pi + rng.normal(0, 0.05)
-        m = _stripes(u * math.sin(ang) + v * math.cos(ang), g, rng.uniform(-0.5, 0.5))
-    elif name == "dots":
-        row = np.floor(v / g)
-        du, dv = (u + (row % 2) * g / 2) % g - g / 2, v % g - g / 2
-        m = np.clip(g * rng.uniform(0.15, 0.3) - np.sqrt(du * du + dv * dv) + 0.5, 0, 1)
-    elif name == "checks":
-        m = 0.5 * (_stripes(u, g) + _stripes(v, g))
-    else:  # floral: random small flowers
-        canvas = np.empty((*u.shape, 3), np.uint8)
-        canvas[:] = np.round(base).astype(np.uint8)
-        colours = [
-            np.array(
-                colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.3, 0.8), rng.uniform(0.6, 1.0))
-            )
-            * 255
-            for _ in range(3)
-        ]
-        r = max(size * rng.uniform(0.016, 0.028), 1.0)
-        n = int(u.size / (0.15 * size) ** 2) + 1
-        for x, y, k in zip(
-            rng.uniform(0, u.shape[1], n),
-            rng.uniform(0, u.shape[0], n),
-            rng.integers(0, 3, n),
-            strict=True,
-        ):
-            col = tuple(int(c) for c in colours[k])
-            for t in np.linspace(0, 2 * np.pi, 5, endpoint=False) + x:
-                petal = (x + 1.4 * r * math.cos(t), y + 1.4 * r * math.sin(t))
-                cv2.circle(
-                    canvas,
-                    (int(16 * petal[0]), int(16 * petal[1])),
-                    int(16 * r),
-                    col,
-                    -1,
-                    cv2.LINE_AA,
-                    4,
-                )
-            cv2.circle(
-                canvas, (int(16 * x), int(16 * y)), int(9 * r), (240, 210, 60), -1, cv2.LINE_AA, 4
-            )
-        return canvas.astype(np.float32)
-    return (base * (1 - m[..., None]) + second * m[..., None]).astype(np.float32)
+    return chaikin(np.array(pts)), corners
 
 
 class ProceduralMasks:
@@ -278,7 +167,7 @@ class ProceduralMasks:
         h, w = image.shape[:2]
         kind = self.kinds[int(rng.choice(len(self.kinds), p=self.weights))]
         nose_out = bool(rng.random() < self.nose_out_prob)
-        o, rot, size = _face_coords(p)
+        o, rot, size = face_coords(p)
         q = (p - o) @ rot
         outline_q, corners = _outline(q, size, kind, nose_out, rng)
         to_px = lambda pts: o + np.asarray(pts) @ rot.T  # noqa: E731
@@ -299,13 +188,13 @@ class ProceduralMasks:
         allpts = np.concatenate([outline, p[need], *curves])
         x0, y0 = np.maximum(np.floor(allpts.min(0) - pad), 0).astype(int)
         x1, y1 = np.minimum(np.ceil(allpts.max(0) + pad), [w, h]).astype(int)
-        base = _colour(kind, rng)
+        base = base_colour(kind, rng)
         params["color"] = [int(round(c)) for c in base]
         if x1 <= x0 or y1 <= y0:  # the face lies outside the image
             zero = np.zeros((h, w), np.float32)
             return finish(image, np.zeros_like(image), zero, p, self.name, kind, params)
         off = np.array([x0, y0], float)
-        hard, alpha = _rasterise(outline - off, p[need] - off, sigma, (y1 - y0, x1 - x0))
+        hard, alpha = rasterise(outline - off, p[need] - off, sigma, (y1 - y0, x1 - x0))
         # face-frame coordinates (px) of every pixel in the box
         xs = np.arange(x0, x1, dtype=np.float32)[None] - np.float32(o[0])
         ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(o[1])
@@ -318,11 +207,11 @@ class ProceduralMasks:
         col[:] = base
         if kind == "cloth" and rng.random() < self.pattern_prob:
             params["pattern"] = PATTERNS[int(rng.integers(len(PATTERNS)))]
-            col = _pattern(params["pattern"], u, v, base, size, rng)
+            col = pattern(params["pattern"], u, v, base, size, rng)
         # the centre line (nose bridge to chin) carries seams and creases
         slope = (q[8, 0] - q[28, 0]) / max(q[8, 1] - q[28, 1], 1.0)
         du = u - np.float32(q[28, 0]) - np.float32(slope) * (v - np.float32(q[28, 1]))
-        shade = _shade(
+        shade = shade_map(
             kind, un, vn, du, v - np.float32(q[NOSE_TIP, 1]), hard, size, hi[1] - lo[1], rng
         )
         if kind == "n95" and rng.random() < self.valve_prob:
@@ -376,7 +265,7 @@ class ProceduralMasks:
             moved = cv2.warpAffine(
                 alpha, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), alpha.shape[::-1]
             )
-            cast = _blur(moved, 0.025 * size) * np.float32(rng.uniform(0.2, 0.45))
+            cast = blur(moved, 0.025 * size) * np.float32(rng.uniform(0.2, 0.45))
             img = image.copy()
             img[y0:y1, x0:x1] = roi * (1 - cast * (1 - alpha))[..., None] + 0.5
         out_layer = np.zeros((h, w, 3), np.float32)
@@ -384,41 +273,6 @@ class ProceduralMasks:
         out_layer[y0:y1, x0:x1] = np.clip(layer, 0, 255)
         out_alpha[y0:y1, x0:x1] = alpha
         return finish(img, out_layer, out_alpha, p, self.name, kind, params)
-
-
-def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of a float32 map; wide blurs run on a downsampled copy (same result shape)."""
-    f = int(sigma // 3)
-    if f < 2:
-        return cv2.GaussianBlur(a, (0, 0), sigma)
-    h, w = a.shape[:2]
-    small = cv2.resize(a, (-(-w // f), -(-h // f)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / f)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _rasterise(outline: np.ndarray, need: np.ndarray, sigma: float, shape: tuple[int, int]):
-    """Fill the outline (px in the box) and return (hard uint8 0/255, feathered alpha float32).
-
-    The hull of the required points ``need`` and discs around them are filled too, grown until
-    every required point inside the box has ``alpha > 0.5``.
-    """
-    hard = np.zeros(shape, np.uint8)
-    fix = lambda a: np.round(np.asarray(a) * 16).astype(np.int32)  # noqa: E731
-    cv2.fillPoly(hard, [fix(outline)], 255, cv2.LINE_AA, 4)
-    cv2.fillPoly(hard, [cv2.convexHull(fix(need))], 255, cv2.LINE_AA, 4)
-    ij = np.round(need).astype(int)
-    inside = (ij[:, 0] >= 0) & (ij[:, 1] >= 0) & (ij[:, 0] < shape[1]) & (ij[:, 1] < shape[0])
-    ij = ij[inside]
-    for grow in (1.0, 2.0, 4.0, 8.0):
-        for x, y in fix(need):
-            radius = int((3 * sigma + 1) * grow * 16)
-            cv2.circle(hard, (int(x), int(y)), radius, 255, -1, cv2.LINE_AA, 4)
-        alpha = cv2.GaussianBlur(hard.astype(np.float32) / 255, (0, 0), sigma)
-        if np.all(alpha[ij[:, 1], ij[:, 0]] > 0.5):
-            return hard, alpha
-        log.debug("procedural mask missed required points; enlarging the discs")
-    raise RuntimeError("could not cover the required landmarks")  # unreachable in practice
 
 
 def _loops(q, corners, size: float, rng, to_px) -> list[np.ndarray]:
@@ -431,46 +285,3 @@ def _loops(q, corners, size: float, rng, to_px) -> list[np.ndarray]:
             ctrl = (start + ear) / 2 + [s * rng.uniform(0.02, 0.05) * size, 0]
             curves.append(to_px((1 - t) ** 2 * start + 2 * t * (1 - t) * ctrl + t * t * ear))
     return curves
-
-
-def _shade(kind: str, un, vn, du, dv, hard, size: float, height: float, rng) -> np.ndarray:
-    """Multiplicative shading ``h x w`` float32 (~0.6-1.2): light, wrap, folds, seams, wrinkles.
-
-    ``un``/``vn``: position across / down the mask (-1..1 / 0..1); ``du``/``dv``: pixels from
-    the centre line / the nose tip along the face axes.
-    """
-    ang = rng.uniform(0, 2 * np.pi)
-    shade = 1 - rng.uniform(0.1, 0.25) * np.minimum(un * un, 1.5)
-    shade += rng.uniform(0.03, 0.12) * (un * math.cos(ang) + (vn - 0.5) * math.sin(ang))
-    nose = np.exp(-((du / (0.12 * size)) ** 2) - (dv / (0.15 * size)) ** 2)
-    shade += rng.uniform(0.03, 0.08) * nose  # the mask tents over the nose
-    shade *= 1 - rng.uniform(0.1, 0.25) * np.clip((vn - 0.7) / 0.3, 0, 1) ** 2  # under the chin
-    edge = _blur(hard.astype(np.float32) / 255, max(0.04 * size, 1.0))
-    shade *= 1 - rng.uniform(0.1, 0.25) * (1 - edge)
-    width = max(0.006 * size, 0.7)
-    if kind == "surgical":  # three pleats that spread in the middle and converge at the sides
-        vp = 0.5 + (vn - 0.5) / (1 - rng.uniform(0.2, 0.45) * np.minimum(un * un, 1))
-        period = rng.uniform(0.15, 0.19)
-        phase = (vp - (0.5 - 1.5 * period)) / period
-        band = (phase > 0) & (phase < 3)
-        fr = phase % 1
-        px = period * height
-        line = np.exp(-((np.minimum(fr, 1 - fr) * px / width) ** 2))
-        shade *= 1 + band * (rng.uniform(0.1, 0.18) * (0.5 - fr) - 0.2 * line)
-    elif kind in ("n95", "kn95", "cloth") and (kind != "cloth" or rng.random() < 0.5):
-        seam = np.exp(-((du / width) ** 2))
-        shade *= 1 - 0.18 * seam + 0.08 * np.exp(-(((du - 2 * width) / width) ** 2))
-        if kind == "kn95":  # folded in half: one side lit, the other in shade
-            shade *= 1 + rng.uniform(0.04, 0.1) * np.tanh(du / width) * float(rng.choice([-1, 1]))
-        if kind == "n95":  # cup dome
-            shade *= 1 - 0.12 * (vn - 0.45) ** 2
-    if kind in ("kn95", "surgical", "n95"):  # welded / hemmed border
-        rim = cv2.GaussianBlur(((hard > 127) & (edge > 0.8)).astype(np.float32), (0, 0), width)
-        shade *= 1 - 0.08 * (edge > 0.5) * (1 - rim)
-    gh, gw = hard.shape[0] // 16 + 2, hard.shape[1] // 16 + 2
-    low = cv2.resize(
-        rng.standard_normal((gh, gw)).astype(np.float32),
-        hard.shape[::-1],
-        interpolation=cv2.INTER_CUBIC,
-    )
-    return (shade * (1 + 0.012 * low)).astype(np.float32)

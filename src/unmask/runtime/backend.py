@@ -225,3 +225,26 @@ def open_net(
         net = TorchNet(module, info.arch, info.args)
     log.debug("stage %s: %s backend", stage, chosen)
     return net, info
+
+
+class OutputOf:
+    """One output of a net, behind the net interface (``{output: array}``)."""
+
+    def __init__(self, net, output: str) -> None:
+        self.net, self.output = net, output
+        self.inputs, self.outputs = net.inputs, (output,)
+        self.backend = net.backend
+
+    def __call__(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+        return {self.output: self.net(**inputs)[self.output]}
+
+
+def open_part(net, info: weights.WeightsInfo, output: str, threads: int = 0):
+    """A net answering only ``output``: the ``<stage>.<output>.onnx`` written beside the
+    stage's ONNX file (see :func:`unmask.runtime.export.export_part`) when ``net`` runs on
+    ONNX Runtime and the file exists, else ``net`` itself with the other outputs dropped."""
+    if isinstance(net, OrtNet) and info.onnx is not None:
+        part = Path(info.onnx).with_name(f"{Path(info.onnx).stem}.{output}.onnx")
+        if part.is_file():
+            return OrtNet(part, threads)
+    return OutputOf(net, output)

@@ -182,6 +182,27 @@ def _export_file(module, arch, args, inputs: dict, path: Path, precision: str) -
     tmp_path.replace(path)
 
 
+def export_part(path: Path, output: str) -> Path:
+    """Write ``<stage>.<output>.onnx`` beside the ``<stage>.onnx`` at ``path``: the subgraph
+    from the inputs to ``output`` alone (same weights and arithmetic, none of the rest).
+
+    Returns:
+        The written path.
+    """
+    import onnx
+    from onnx.utils import Extractor
+
+    model = onnx.load(str(path))
+    names = [i.name for i in model.graph.input]
+    part = Extractor(model).extract_model(names, [output])
+    onnx.checker.check_model(part)
+    out = path.with_name(f"{path.stem}.{output}.onnx")
+    tmp = out.with_suffix(".onnx.tmp")
+    onnx.save(part, str(tmp))
+    tmp.replace(out)
+    return out
+
+
 def parity(
     torch_net: TorchNet, onnx_path: Path, inputs: dict, tolerance: float = TOLERANCE
 ) -> tuple[dict[str, float], bool]:
@@ -240,6 +261,8 @@ def export_stage(
     else:
         path.unlink(missing_ok=True)
         raise RuntimeError(f"{stage}: ONNX differs from PyTorch by {diffs} > {tolerance}")
+    for output in ARCHITECTURES[info.arch].parts:
+        export_part(path, output)
     return ExportReport(
         stage,
         str(path),

@@ -162,8 +162,9 @@ def save(
     With ``fp16`` float tensors are stored as float16; with ``int8`` the conv and linear
     weights (:func:`int8_candidate`) are stored as int8 with a float32 scale per output
     channel under ``<key>`` + :data:`INT8_SCALE` (a quarter of the float32 size; weight-only:
-    :func:`load_module` computes in float32). A ``<stage>.onnx`` left there from earlier weights
-    is removed (it would no longer match); ``unmask export`` writes a new one."""
+    :func:`load_module` computes in float32). A ``<stage>.onnx`` and its parts
+    (``<stage>.<output>.onnx``) left there from earlier weights are removed (they would no
+    longer match); ``unmask export`` writes new ones."""
     import torch
     from safetensors.torch import save_file
 
@@ -180,7 +181,8 @@ def save(
     path = folder / f"{stage}.safetensors"
     save_file(state, str(path))
     path.chmod(0o644)  # safetensors writes 0600; installed weights must be readable by all
-    (folder / f"{stage}.onnx").unlink(missing_ok=True)
+    for stale in (folder / f"{stage}.onnx", *folder.glob(f"{stage}.*.onnx")):
+        stale.unlink(missing_ok=True)
     spec = {"arch": arch, "args": args, "meta": meta}
     (folder / f"{stage}.json").write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     return path

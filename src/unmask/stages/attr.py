@@ -6,7 +6,7 @@ import numpy as np
 
 from unmask.faces.landmarks import FLIP_68
 from unmask.metrics.calibration import sigmoid
-from unmask.runtime.backend import as_net, open_net, resize_batch, to_nchw
+from unmask.runtime.backend import as_net, open_net, open_part, resize_batch, to_nchw
 
 
 class FaceAttributes:
@@ -20,8 +20,10 @@ class FaceAttributes:
         flip: also run the mirrored crop and average both answers (test-time augmentation;
             twice the compute, more accurate). The temperature must be fitted the same way.
         second_look: whether the pipeline should follow each answer with :meth:`look_again`
-            (the stage itself sees crops, not photos: the caller runs it). Off by default;
+            (the stage itself sees crops, not photos: the caller runs it);
             ``docs/robustness.md`` has its measured effect and cost.
+        landmark_net: a net answering ``landmarks`` alone (an ensemble's landmark members),
+            for :meth:`look_again`; default: ``model``.
     """
 
     def __init__(
@@ -31,8 +33,10 @@ class FaceAttributes:
         temperature: float = 1.0,
         flip: bool = False,
         second_look: bool = False,
+        landmark_net=None,
     ) -> None:
         self.net = as_net(model, "FaceAttrNet")
+        self.landmark_net = self.net if landmark_net is None else landmark_net
         self.image_size = int(image_size)
         self.temperature = float(temperature)
         self.flip = bool(flip)
@@ -51,6 +55,7 @@ class FaceAttributes:
             meta.get("gender_temperature", 1),
             meta.get("flip_tta", False),
             meta.get("second_look", False),
+            open_part(net, info, "landmarks"),
         )
 
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,16 +66,21 @@ class FaceAttributes:
             ``x = u * S - 0.5``) and float32 ``N`` uncalibrated gender logits (female = 1);
             with ``flip``, the mean over the crop and its un-mirrored mirror image.
         """
+        return self._run(self.net, x)
+
+    def _run(self, net, x: np.ndarray):
         n = x.shape[0]
         if self.flip:
             x = np.concatenate([x, x[..., ::-1]])
-        out = self.net(image=np.ascontiguousarray(x, np.float32))
+        out = net(image=np.ascontiguousarray(x, np.float32))
         lm = np.asarray(out["landmarks"], np.float32).reshape(-1, 68, 2)
-        logit = np.asarray(out["gender_logit"], np.float32).reshape(-1)
+        logit = out.get("gender_logit")
+        logit = None if logit is None else np.asarray(logit, np.float32).reshape(-1)
         if self.flip:
             mirrored = lm[n:, FLIP_68]
             mirrored[..., 0] = 1 - mirrored[..., 0]
-            lm, logit = (lm[:n] + mirrored) / 2, (logit[:n] + logit[n:]) / 2
+            lm = (lm[:n] + mirrored) / 2
+            logit = None if logit is None else (logit[:n] + logit[n:]) / 2
         return lm, logit
 
     def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,20 +101,18 @@ class FaceAttributes:
         p = sigmoid(logit / self.temperature)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)
 
-    def look_again(
-        self, image: np.ndarray, alignment, landmarks: np.ndarray
-    ) -> tuple[np.ndarray, float | None]:
-        """A second look at one face: re-align the photo on the five keypoints fitted to a first
-        answer's 68 points and predict again.
+    def look_again(self, image: np.ndarray, alignment, landmarks: np.ndarray) -> np.ndarray:
+        """A second look at one face's landmarks: re-align the photo on the five keypoints
+        fitted to a first answer's 68 points and predict the landmarks again (with the
+        landmark net alone; the gender stays the first answer's).
 
         Args:
             image: ``H x W x 3`` uint8 RGB photo the crop was cut from.
             alignment: the first crop's :class:`~unmask.faces.align.Alignment`.
             landmarks: float32 ``(68, 2)`` first answer, pixel xy in that crop.
         Returns:
-            ``(landmarks, p_female)``: the second answer's 68 points mapped into the *first*
-            crop's grid (float32 ``(68, 2)``) and its calibrated P(female); the first landmarks
-            and ``None`` when the fitted keypoints are degenerate.
+            The second answer's 68 points mapped into the *first* crop's grid, float32
+            ``(68, 2)``; the first landmarks when the fitted keypoints are degenerate.
         """
         from unmask.faces.align import align
         from unmask.faces.landmarks import five_from_68
@@ -112,6 +120,7 @@ class FaceAttributes:
         try:
             again = align(image, five_from_68(alignment.to_photo(landmarks)), alignment.size)
         except ValueError:
-            return np.asarray(landmarks, np.float32), None
-        lm, p = self(again.crop)
-        return alignment.to_crop(again.to_photo(lm[0])), float(p[0])
+            return np.asarray(landmarks, np.float32)
+        x = to_nchw(resize_batch(again.crop[None], self.image_size))
+        lm = self._run(self.landmark_net, x)[0][0] * alignment.size - 0.5
+        return alignment.to_crop(again.to_photo(lm)).astype(np.float32)

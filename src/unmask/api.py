@@ -100,7 +100,7 @@ class Unmasker:
             probability exceeds this join the hole (its soft edge, seams, ear loops); ``None``
             turns it off.
         second_look: re-align each face on its first 68 landmarks and predict them again
-            (more accurate landmarks in photos, for about 1.4 times the attr stage's time;
+            (more accurate landmarks in photos, for about 1.5 times the attr stage's time;
             see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
     """
 

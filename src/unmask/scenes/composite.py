@@ -31,7 +31,6 @@ import logging
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from unmask.data.face_sources import FaceSource, canonical_box
@@ -39,6 +38,16 @@ from unmask.faces.landmarks import FLIP_5, five_from_68
 from unmask.scenes.accessories import accessorize
 from unmask.scenes.backgrounds import Backgrounds, _image_width, _read_rgb, paste
 from unmask.scenes.effects import degrade
+from unmask.scenes.placement import (
+    affine_box,
+    edge_alpha,
+    head_alpha,
+    overlap,
+    photo_aspect,
+    prescale,
+    similarity,
+    squeeze,
+)
 from unmask.scenes.text import draw_text
 
 log = logging.getLogger(__name__)
@@ -190,7 +199,7 @@ class SceneMaker:
 
     def _tight(self, rng: np.random.Generator):
         img, lm, masked = self._face(rng)
-        aspect = _aspect(rng)
+        aspect = photo_aspect(rng)
         side = float(np.exp(rng.uniform(np.log(40), np.log(640))))
         w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
         w, h = max(int(w), 16), max(int(h), 16)
@@ -198,15 +207,15 @@ class SceneMaker:
         box, angle, sx = canonical_box(lm), self._angle(rng), self._squash(rng)
         for _try in range(8):  # both eyes and the box centre inside the photo
             centre = np.array([w * rng.uniform(0.3, 0.7), h * rng.uniform(0.3, 0.72)])
-            m = _squeeze(_similarity(box, frac * w, angle, centre), sx, centre)
+            m = squeeze(similarity(box, frac * w, angle, centre), sx, centre)
             lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
             eyes = five_from_68(lm2)[:2]
             if np.all((eyes >= 0) & (eyes < [w, h])):
                 break
             frac *= 0.9
         canvas = self.bg.sample(rng, h, w, self.cfg.textures).astype(np.float32)
-        src, m2 = _prescale(img, m)
-        paste(canvas, src.astype(np.float32), _edge_alpha(src.shape[:2], rng), m2)
+        src, m2 = prescale(img, m)
+        paste(canvas, src.astype(np.float32), edge_alpha(src.shape[:2], rng), m2)
         faces = [(canonical_box(lm2), five_from_68(lm2), masked)]
         if rng.random() < self.cfg.occlude:
             self._occlude(canvas, faces[0][0], rng)
@@ -214,7 +223,7 @@ class SceneMaker:
 
     def _scene(self, rng: np.random.Generator, negative: bool):
         cfg = self.cfg
-        aspect = _aspect(rng)
+        aspect = photo_aspect(rng)
         side = float(np.exp(rng.uniform(np.log(200), np.log(640))))
         w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
         w, h = int(w), int(h)
@@ -237,13 +246,13 @@ class SceneMaker:
             for _try in range(6):
                 centre = rng.uniform([0.05 * w, 0.05 * h], [0.95 * w, 0.95 * h])
                 cand = np.array([*(centre - bw / 2), *(centre + bw / 2)])
-                if all(_overlap(cand, f[0]) < 0.2 for f in faces):
+                if all(overlap(cand, f[0]) < 0.2 for f in faces):
                     break
             else:
                 continue
-            m = _squeeze(_similarity(box, bw, self._angle(rng), centre), self._squash(rng), centre)
-            src, m2 = _prescale(img, m)
-            alpha = _head_alpha(src.shape[:2], _affine_box(box, m2, m), rng)
+            m = squeeze(similarity(box, bw, self._angle(rng), centre), self._squash(rng), centre)
+            src, m2 = prescale(img, m)
+            alpha = head_alpha(src.shape[:2], affine_box(box, m2, m), rng)
             paste(canvas, src.astype(np.float32), alpha, m2)
             lm2 = lm @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
             faces.append((canonical_box(lm2), five_from_68(lm2), masked))
@@ -288,93 +297,6 @@ class SceneMaker:
         cy = box[1] + bh * (rng.uniform(0.85, 1.1) if side >= 2 else rng.uniform(0.3, 0.9))
         m = np.array([[1.0, 0, cx - size / 2], [0, 1.0, cy - size / 2]])
         paste(canvas, rgb, alpha, m)
-
-
-def _aspect(rng: np.random.Generator) -> float:
-    """Photo width / height: mostly portrait, some square, some landscape."""
-    u = rng.random()
-    return (
-        rng.uniform(0.6, 0.85)
-        if u < 0.5
-        else rng.uniform(0.85, 1.15)
-        if u < 0.8
-        else rng.uniform(1.15, 1.7)
-    )
-
-
-def _similarity(box: np.ndarray, width: float, angle_deg: float, centre: np.ndarray) -> np.ndarray:
-    """``2 x 3`` similarity taking the centre of ``box`` to ``centre``, its width to ``width``
-    and rotating by ``angle_deg``."""
-    s = width / max(float(box[2] - box[0]), 1e-3)
-    a = np.deg2rad(angle_deg)
-    rot = s * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    c = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
-    return np.hstack([rot, (centre - rot @ c)[:, None]])
-
-
-def _squeeze(m: np.ndarray, sx: float, centre: np.ndarray) -> np.ndarray:
-    """``m`` followed by a horizontal scale ``sx`` about ``centre`` (output pixels)."""
-    if sx == 1.0:
-        return m
-    s = np.array([[sx, 0.0, centre[0] * (1 - sx)], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    return (s @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
-
-
-def _prescale(img: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shrink ``img`` with area averaging when ``m`` downsizes by more than 2x (no aliasing);
-    returns the image and the matrix adjusted to it."""
-    s = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
-    if s >= 0.5:
-        return img, m
-    f = min(1.0, 2 * s)
-    small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    fx, fy = small.shape[1] / img.shape[1], small.shape[0] / img.shape[0]
-    back = np.array([[1 / fx, 0, (1 / fx - 1) / 2], [0, 1 / fy, (1 / fy - 1) / 2], [0, 0, 1]])
-    return small, m @ back
-
-
-def _affine_box(box: np.ndarray, m_src: np.ndarray, m_full: np.ndarray) -> np.ndarray:
-    """``box`` (full-resolution source pixels) in the pixels of the prescaled source."""
-    inv = np.linalg.inv(np.vstack([m_src, [0, 0, 1]])) @ np.vstack([m_full, [0, 0, 1]])
-    pts = np.array([[box[0], box[1]], [box[2], box[3]]]) @ inv[:2, :2].T + inv[:2, 2]
-    return pts.reshape(-1)
-
-
-def _head_alpha(shape: tuple[int, int], box: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Feathered alpha ``h x w`` float32: an ellipse around the face box (hair, neck partly in),
-    or at times a hard-edged rectangle (a photo in the photo)."""
-    h, w = shape
-    bw, bh = box[2] - box[0], box[3] - box[1]
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    alpha = np.zeros((h, w), np.float32)
-    if rng.random() < 0.2:
-        f = rng.uniform(1.1, 1.6)
-        p0 = (int(cx - f * bw / 2), int(cy - f * bh / 2))
-        p1 = (int(cx + f * bw / 2), int(cy + f * bh / 2))
-        cv2.rectangle(alpha, p0, p1, 1.0, -1)
-        return alpha
-    ax = (max(1, int(bw * rng.uniform(0.55, 0.8))), max(1, int(bh * rng.uniform(0.6, 0.85))))
-    centre = (int(cx), int(cy - bh * rng.uniform(0.0, 0.12)))
-    cv2.ellipse(alpha, centre, ax, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
-    return cv2.GaussianBlur(alpha, (0, 0), max(0.5, bw * rng.uniform(0.02, 0.12)))
-
-
-def _edge_alpha(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """Alpha ``h x w`` float32: 1 inside, fading to 0 over a few percent at the borders."""
-    h, w = shape
-    k = max(1.0, min(h, w) * rng.uniform(0.01, 0.06))
-    ry = np.clip((np.minimum(np.arange(h), h - 1 - np.arange(h)) + 0.5) / k, 0, 1)
-    rx = np.clip((np.minimum(np.arange(w), w - 1 - np.arange(w)) + 0.5) / k, 0, 1)
-    return (ry[:, None] * rx[None, :]).astype(np.float32)
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection of two xyxy boxes over the smaller one's area (a face pasted inside a
-    larger one counts as overlapping)."""
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(iw * ih / small) if small > 0 else 0.0
 
 
 def build_maker(

@@ -53,3 +53,36 @@ def test_exclude_and_only_kinds(tiny_dataset):
     assert {r["mask_type"] for r in only.rows} == {"cloth"}
     rest = FaceMaskDataset(tiny_dataset, None, size=32, exclude_kinds=("cloth",))
     assert {r["mask_type"] for r in rest.rows} == {"surgical"}
+
+
+def test_photo_mode_crops_follow_the_detectors_points(tiny_dataset):
+    import json
+
+    import pytest
+
+    from unmask.data.detector_points import FILE, nearest_detection
+    from unmask.data.manifest import load_manifest, read_crop
+    from unmask.faces.landmarks import five_from_68
+
+    with pytest.raises(FileNotFoundError, match="detector-points"):
+        FaceMaskDataset(tiny_dataset, "train", 64, Augment.none(), detector_align=1.0)
+    rows = load_manifest(tiny_dataset, "train")
+    shift = np.array([3.0, -2.0])  # the detector's points lie 3 px right and 2 px up
+    pts = {r["image"]: (five_from_68(np.array(r["landmarks"])) + shift).tolist() for r in rows}
+    pts[rows[1]["image"]] = None  # no detection: the teacher's alignment
+    (tiny_dataset / FILE).write_text(json.dumps(pts))
+    plain = FaceMaskDataset(tiny_dataset, "train", 64, Augment.none())
+    photo = FaceMaskDataset(tiny_dataset, "train", 64, Augment.none(), detector_align=1.0)
+    side = 64 / read_crop(tiny_dataset / plain.rows[0]["image"]).shape[0]
+    moved = photo[0]["landmarks"].numpy() - plain[0]["landmarks"].numpy()
+    assert np.allclose(moved, -shift * side, atol=0.05)  # the face moves against the error
+    assert torch.equal(photo[1]["landmarks"], plain[1]["landmarks"])
+
+    # a detection is matched to the teacher's face only when it lies near it
+    class Det:
+        def __init__(self, kp):
+            self.keypoints = kp
+
+    t5 = np.zeros((5, 2)) + [10, 10]
+    assert nearest_detection([Det(t5 + 50), Det(t5 + 1)], t5, 10.0)[0, 0] == 11
+    assert nearest_detection([Det(t5 + 50)], t5, 10.0) is None

@@ -59,6 +59,9 @@ class FaceMaskDataset(Dataset):
         exclude_kinds: mask kinds to leave out (held-out-style experiments).
         only_kinds: if given, keep only these mask kinds.
         seed: base seed of the augmentation stream (combined with the index and epoch).
+        detector_align: with augmentation, the probability that a sample is first re-cut as
+            photo mode would cut it: aligned on the face detector's keypoints (from
+            :mod:`unmask.data.detector_points`) instead of the teacher's, errors included.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class FaceMaskDataset(Dataset):
         exclude_kinds: tuple[str, ...] = (),
         only_kinds: tuple[str, ...] | None = None,
         seed: int = 0,
+        detector_align: float = 0.0,
     ) -> None:
         self.root = Path(root)
         rows = load_manifest(self.root, split, exclude_kinds)
@@ -82,6 +86,12 @@ class FaceMaskDataset(Dataset):
         self.augment = augment
         self.seed = seed
         self.epoch = 0
+        self.detector_align = float(detector_align)
+        self.points = {}
+        if self.detector_align > 0:
+            from unmask.data.detector_points import load
+
+            self.points = load(self.root)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -106,6 +116,19 @@ class FaceMaskDataset(Dataset):
             [[cos, -sin, c + tx - cos * cs + sin * cs], [sin, cos, c + ty - sin * cs - cos * cs]]
         )
 
+    def _photo_mode(self, r: dict, rng: np.random.Generator, m: np.ndarray) -> np.ndarray:
+        """``m`` preceded, with probability ``detector_align``, by the similarity that moves
+        the detector's keypoints onto the teacher's: the crop photo mode would have cut."""
+        from unmask.faces.align import umeyama
+        from unmask.faces.landmarks import five_from_68
+
+        kp = self.points.get(r["image"])
+        if kp is None or rng.random() >= self.detector_align:
+            return m
+        teacher = five_from_68(np.asarray(r["landmarks"], np.float32))
+        fix = np.vstack([umeyama(np.asarray(kp, np.float64), teacher), [0, 0, 1]])
+        return m @ fix
+
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         import cv2
 
@@ -120,6 +143,8 @@ class FaceMaskDataset(Dataset):
         )
         src = masked.shape[0]
         m = self._matrix(src, rng)
+        if self.detector_align > 0 and self.augment is not None:
+            m = self._photo_mode(r, rng, m)
         lm = np.asarray(r["landmarks"], np.float32) @ m[:, :2].T.astype(np.float32) + m[:, 2]
         out = (self.size, self.size)
         # Shrink with area averaging first (no aliasing), then warp at the output scale.

@@ -60,6 +60,9 @@ class AttrTrainConfig:
     init_weights: str | None = None
     init_member: int | None = None
     exclude_kinds: list[str] = field(default_factory=list)
+    # share of training crops re-cut on the face detector's keypoints, as photo mode cuts them
+    # (needs `unmask data detector-points` on the dataset)
+    detector_align: float = 0.0
     ema: float = 0.998
     eval_every: int = 1000
     workers: int = 1
@@ -150,7 +153,13 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     seed_everything(cfg.seed)
     with Run.held(run, "attr", cfg, cfg.runs, cfg.tag) as run:
         train_ds = FaceMaskDataset(
-            cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds), seed=cfg.seed
+            cfg.dataset,
+            "train",
+            cfg.size,
+            Augment(),
+            tuple(cfg.exclude_kinds),
+            seed=cfg.seed,
+            detector_align=cfg.detector_align,
         )
         val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
         mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
@@ -209,7 +218,14 @@ def promote(
     cfg, ckpt = load_for_promote(run, AttrTrainConfig, checkpoint, overrides)
     model = FaceAttrNet(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
-    train_ds = FaceMaskDataset(cfg.dataset, "train", cfg.size, Augment(), tuple(cfg.exclude_kinds))
+    train_ds = FaceMaskDataset(
+        cfg.dataset,
+        "train",
+        cfg.size,
+        Augment(),
+        tuple(cfg.exclude_kinds),
+        detector_align=cfg.detector_align,
+    )
     loader = DataLoader(train_ds, cfg.batch, shuffle=True, num_workers=cfg.workers)
     recalibrate_bn(model, loader, input_key(cfg))  # the crops it was trained on and reads
     flip_tta = True  # the stage averages each crop with its mirror; calibrate the same way

@@ -88,6 +88,19 @@ def arch_args(cfg: AttrTrainConfig) -> dict:
     }
 
 
+def train_set(cfg: AttrTrainConfig, seed: int = 0) -> FaceMaskDataset:
+    """The augmented training split as ``cfg`` describes it (for training and promotion)."""
+    return FaceMaskDataset(
+        cfg.dataset,
+        "train",
+        cfg.size,
+        Augment(),
+        tuple(cfg.exclude_kinds),
+        seed=seed,
+        detector_align=cfg.detector_align,
+    )
+
+
 def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None = None) -> dict:
     """Landmark L1 (in percent of the crop side), gender BCE and, with ``age_weight``, the
     auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
@@ -152,15 +165,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     with Run.held(run, "attr", cfg, cfg.runs, cfg.tag) as run:
-        train_ds = FaceMaskDataset(
-            cfg.dataset,
-            "train",
-            cfg.size,
-            Augment(),
-            tuple(cfg.exclude_kinds),
-            seed=cfg.seed,
-            detector_align=cfg.detector_align,
-        )
+        train_ds = train_set(cfg, cfg.seed)
         val_ds = FaceMaskDataset(cfg.dataset, "val", cfg.size, None, tuple(cfg.exclude_kinds))
         mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
         train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
@@ -218,14 +223,7 @@ def promote(
     cfg, ckpt = load_for_promote(run, AttrTrainConfig, checkpoint, overrides)
     model = FaceAttrNet(**arch_args(cfg))
     model.load_state_dict(ckpt["ema"])
-    train_ds = FaceMaskDataset(
-        cfg.dataset,
-        "train",
-        cfg.size,
-        Augment(),
-        tuple(cfg.exclude_kinds),
-        detector_align=cfg.detector_align,
-    )
+    train_ds = train_set(cfg)
     loader = DataLoader(train_ds, cfg.batch, shuffle=True, num_workers=cfg.workers)
     recalibrate_bn(model, loader, input_key(cfg))  # the crops it was trained on and reads
     flip_tta = True  # the stage averages each crop with its mirror; calibrate the same way

@@ -122,6 +122,14 @@ def shown_share(mask: np.ndarray, frame, restored_mask: np.ndarray) -> float:
     return float((truth & keep & (restored_mask == 0)).sum() / max(truth.sum(), 1))
 
 
+def hole_union(faces, shape: tuple[int, int]) -> np.ndarray:
+    """The union of the faces' rebuilt holes on a frame of ``shape``, ``H x W`` uint8."""
+    union = np.zeros(shape, np.uint8)
+    for face in faces:
+        union |= face.mask
+    return union
+
+
 def breaking(u: Unmasker, clips: dict) -> None:
     print("\n## 2. Clips made to break per-frame restoring")
     print(
@@ -132,19 +140,13 @@ def breaking(u: Unmasker, clips: dict) -> None:
         frames = list(generate(spec, [still]))
         pf_shown, pf_g, misses = 0, [], 0
         for f, (_, faces) in zip(frames, per_frame(u, (f.masked for f in frames)), strict=True):
-            union = np.zeros(f.masked.shape[:2], np.uint8)
-            for face in faces:
-                union |= face.mask
             misses += not faces
-            pf_shown += shown_share(still.mask, f, union) >= 0.03
+            pf_shown += shown_share(still.mask, f, hole_union(faces, f.masked.shape[:2])) >= 0.03
             pf_g.append(faces[0].gender if faces else None)
         vr = VideoRestorer(u, spec.fps)
         tr_shown, tr_g = 0, []
         for f, (_, faces) in zip(frames, vr.restore(f.masked for f in frames), strict=True):
-            union = np.zeros(f.masked.shape[:2], np.uint8)
-            for face in faces:
-                union |= face.mask
-            tr_shown += shown_share(still.mask, f, union) >= 0.03
+            tr_shown += shown_share(still.mask, f, hole_union(faces, f.masked.shape[:2])) >= 0.03
             tr_g.append((faces[0].track, faces[0].gender) if faces else None)
         pf_sw = sum(a != b for a, b in zip(pf_g, pf_g[1:], strict=False) if a and b)
         tr_sw = sum(

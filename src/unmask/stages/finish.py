@@ -167,52 +167,55 @@ def _highpass(rgb: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def grain_field(
-    source: np.ndarray, ring: np.ndarray, hole: np.ndarray, patch: int, rng: np.random.Generator
+    source: np.ndarray,
+    ring: np.ndarray,
+    size: tuple[int, int],
+    patch: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """High-frequency texture for the hole, quilted from random patches of the ring.
+    """High-frequency texture for a hole's bounding box, quilted from random patches of the
+    ring.
 
     Args:
-        source: ``H x W x 3`` float32 high-pass image.
-        ring: ``H x W`` bool, where patches may come from (wholly inside it).
-        hole: ``H x W`` bool, where texture is needed.
+        source: ``H x W x 3`` float32 high-pass image (any crop that holds the whole ring).
+        ring: ``H x W`` bool in the same grid, where patches may come from (wholly inside it).
+        size: ``(rows, cols)`` of the hole's bounding box, where texture is needed.
         patch: patch side in pixels.
     Returns:
-        ``H x W x 3`` float32, zero outside the hole's bounding box.
+        ``rows x cols x 3`` float32 (zero everywhere when the ring holds no whole patch).
     """
     import cv2
 
-    h, w = hole.shape
+    h, w = ring.shape
+    bh, bw = size
     p = max(4, int(patch))
     p += p % 2
     step = p // 2
-    out = np.zeros((h, w, 3), np.float32)
     inside = cv2.erode(ring.astype(np.uint8), np.ones((p, p), np.uint8), anchor=(0, 0))
     cy, cx = np.nonzero(inside[: h - p + 1, : w - p + 1])
-    bx, by, bw, bh = cv2.boundingRect(hole.astype(np.uint8))
     if len(cy) == 0 or bw == 0:
-        return out
+        return np.zeros((bh, bw, 3), np.float32)
     win = np.outer(np.hanning(p + 2)[1:-1], np.hanning(p + 2)[1:-1]).astype(np.float32)
-    windows = np.lib.stride_tricks.sliding_window_view(source, (p, p), axis=(0, 1))
+    # channels first, so that a patch's rows are contiguous runs of floats
+    planes = np.ascontiguousarray(np.moveaxis(source, -1, 0), np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(planes, (p, p), axis=(1, 2))
     # four grids of non-overlapping patches, offset by half a patch: every pixel of the hole's
     # box gets up to four overlapping patches, blended by their windows
     ny, nx = (bh + p) // p + 1, (bw + p) // p + 1
-    canvas = np.zeros((ny * p + step, nx * p + step, 3), np.float32)
-    weight = np.zeros(canvas.shape[:2], np.float32)
+    canvas = np.zeros((3, ny * p + step, nx * p + step), np.float32)
+    weight = np.zeros(canvas.shape[1:], np.float32)
+    tiled = np.tile(win, (ny, nx))
     for oy in (0, step):
         for ox in (0, step):
             j = rng.integers(len(cy), size=ny * nx)
-            tiles = windows[cy[j], cx[j]].transpose(0, 2, 3, 1) * win[..., None]
-            tiles = tiles.reshape(ny, nx, p, p, 3).transpose(0, 2, 1, 3, 4)
-            canvas[oy : oy + ny * p, ox : ox + nx * p] += tiles.reshape(ny * p, nx * p, 3)
-            weight[oy : oy + ny * p, ox : ox + nx * p] += np.tile(win, (ny, nx))
-    # canvas pixel (0, 0) sits at photo pixel (by - step, bx - step)
-    y0, x0 = by - step, bx - step
-    ys, xs = max(0, y0), max(0, x0)
-    ye, xe = min(h, y0 + canvas.shape[0]), min(w, x0 + canvas.shape[1])
-    c = canvas[ys - y0 : ye - y0, xs - x0 : xe - x0]
-    a = weight[ys - y0 : ye - y0, xs - x0 : xe - x0]
-    out[ys:ye, xs:xe] = c / np.maximum(a, 1e-6)[..., None] * (a > 1e-3)[..., None]
-    return out
+            tiles = windows[:, cy[j], cx[j]] * win
+            grid = canvas[:, oy : oy + ny * p, ox : ox + nx * p].reshape(3, ny, p, nx, p)
+            grid += tiles.reshape(3, ny, nx, p, p).transpose(0, 1, 3, 2, 4)
+            weight[oy : oy + ny * p, ox : ox + nx * p] += tiled
+    # canvas pixel (step, step) is the box's first pixel
+    c = np.moveaxis(canvas[:, step : step + bh, step : step + bw], 0, -1)
+    a = weight[step : step + bh, step : step + bw]
+    return c / np.maximum(a, 1e-6)[..., None] * (a > 1e-3)[..., None]
 
 
 def finish_face(
@@ -263,22 +266,31 @@ def finish_face(
         sigma = 0.5 * model_px
         ring = skin_ring(mb, cfg.ring * size, max(2, sigma * 2), sk)
         if ring.sum() > 16:
-            hp_src = _highpass(o, sigma)
-            # the rebuilt side's detail is only needed inside the hole: blur the hole's box
-            # and the kernel's reach (OpenCV's float Gaussian reaches 4 sigma)
-            near = _grown_box(hole_b, int(np.ceil(4 * sigma)) + 2)
+            reach = int(np.ceil(4 * sigma)) + 2  # OpenCV's float Gaussian reaches 4 sigma
+            # the rebuilt side's detail is only needed inside the hole, the visible side's
+            # only on the ring: each is high-passed over its box and the kernel's reach
+            near = _grown_box(hole_b, reach)
             have = float(np.mean(_highpass(r[near], sigma)[hole_b[near]] ** 2))
+            around = _grown_box(ring, reach)
+            hp_src, ring = _highpass(o[around], sigma), ring[around]
             want = cfg.detail_ratio * float(np.mean(hp_src[ring] ** 2))
             # moles, lashes and mask remnants are features, not grain: the texture is cut
             # from the ring's high-pass clipped to its typical spread
             spread = 2.5 * 1.4826 * np.median(np.abs(hp_src[ring]), axis=0) + 1.0
             np.clip(hp_src, -spread, spread, out=hp_src)
             rng = np.random.default_rng(seed)
-            grain = grain_field(hp_src, ring, hole_b, int(round(6 * sigma)) + 4, rng)[hole_b]
-            got = float(np.mean(grain**2))
+            rows, cols = _grown_box(hole_b, 0)
+            in_box = hole_b[rows, cols]
+            shape = in_box.shape
+            grain = grain_field(hp_src, ring, shape, int(round(6 * sigma)) + 4, rng)
+            got = float(np.mean(grain[in_box] ** 2))
             gain = cfg.grain * np.sqrt(max(want - have, 0.0) / max(got, 1e-6))
             out = rebuilt.copy()
-            out[box][hole_b] = np.clip(r[hole_b] + gain * grain + 0.5, 0, 255).astype(np.uint8)
+            new = gain * grain
+            new += r[rows, cols]
+            new += 0.5
+            np.clip(new, 0, 255, out=new)
+            np.copyto(out[box][rows, cols], new.astype(np.uint8), where=in_box[..., None])
             return out
     out = rebuilt.copy()
     out[box][hole_b] = np.clip(r[hole_b] + 0.5, 0, 255).astype(np.uint8)

@@ -22,7 +22,8 @@ import numpy as np
 from unmask import Unmasker
 from unmask.evaluation.photos import photo_metrics
 from unmask.io import load_image
-from unmask.stages.finish import _lab, _rgb, skin_region, skin_ring
+from unmask.stages.finish import skin_region, skin_ring
+from unmask.stages.tone import from_lab, to_lab
 
 
 def record(u: Unmasker, d: Path) -> dict | None:
@@ -42,16 +43,16 @@ def record(u: Unmasker, d: Path) -> dict | None:
         "masked": masked,
         "mask": load_image(d / "mask.png")[..., 0] > 127,
         "hole": hole,
-        "ring_mean": _lab(masked)[ring].mean(0),
-        "out_mean": _lab(res.restored)[hole].mean(0),
-        "gt_mean": _lab(truth)[hole].mean(0),
+        "ring_mean": to_lab(masked)[ring].mean(0),
+        "out_mean": to_lab(res.restored)[hole].mean(0),
+        "gt_mean": to_lab(truth)[hole].mean(0),
     }
 
 
 def shifted(r: dict, target: np.ndarray) -> np.ndarray:
-    lab = _lab(r["out"])
+    lab = to_lab(r["out"])
     lab[r["hole"]] += target - r["out_mean"]
-    out = np.clip(_rgb(lab) + 0.5, 0, 255).astype(np.uint8)
+    out = np.clip(from_lab(lab) + 0.5, 0, 255).astype(np.uint8)
     return np.where(r["hole"][..., None], out, r["out"])
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from unmask.metrics.images import laplacian_energy
-from unmask.stages.finish import FinishConfig, finish_face, pull_push, skin_region
+from unmask.stages.finish import FinishConfig, finish_face, skin_region
 
 #: grain only, aiming at the ring's own detail energy
 MATCH = FinishConfig(tone=False, detail_ratio=1.0)
@@ -22,20 +22,6 @@ def _hole(shape=(160, 160)):
     m = np.zeros(shape, np.uint8)
     cv2.ellipse(m, (80, 95), (40, 28), 0, 0, 360, 1, -1)
     return m
-
-
-def test_pull_push_keeps_known_values_and_fills_between():
-    v = np.zeros((40, 50, 3), np.float32)
-    w = np.zeros((40, 50), np.float32)
-    v[0], w[0] = 10, 1
-    v[-1], w[-1] = 20, 1
-    out = pull_push(v, w)
-    assert np.allclose(out[0], 10) and np.allclose(out[-1], 20)
-    mid = out[20, 25, 0]
-    assert 10 < mid < 20
-    # monotone from the top row to the bottom row
-    col = out[:, 25, 0]
-    assert np.all(np.diff(col) >= -1e-3)
 
 
 def test_tone_moves_a_wrongly_toned_hole_to_the_visible_skin_and_leaves_the_rest():

@@ -26,7 +26,8 @@ def detail_and_seam(photo_out: np.ndarray, hole: np.ndarray, landmarks: np.ndarr
         mean CIELAB step across the hole's upper edge; ``None`` when the ring or edge is empty.
     """
     from unmask.metrics.images import erode, laplacian_energy
-    from unmask.stages.finish import FinishConfig, boundary_step, skin_region, skin_ring
+    from unmask.stages.finish import FinishConfig, skin_region, skin_ring
+    from unmask.stages.tone import boundary_step
 
     m = (np.asarray(hole) > 0).astype(np.uint8)
     size = float(np.sqrt(max(int(m.sum()), 1)))

@@ -37,3 +37,10 @@ def test_a_masked_face_is_rebuilt_inside_its_mask_only(unmasker):
     # closer to the hidden face than the mask was
     err = np.abs(result.restored.astype(int) - original)[mask > 0].mean()
     assert err < np.abs(masked.astype(int) - original)[mask > 0].mean()
+
+
+def test_every_stage_of_a_rebuilt_face_is_timed(unmasker):
+    _, masked, _ = masked_example()
+    face = unmasker(masked).faces[0]
+    stages = {"align", "attributes", "segment", "inpaint", "paste", "finish"}
+    assert stages <= set(face.timings_ms) and all(face.timings_ms[k] > 0 for k in stages)

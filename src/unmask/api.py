@@ -265,9 +265,13 @@ class Unmasker:
             faces.append(face)
             if face.masked:
                 before = restored
+                t = time.perf_counter()
                 restored = self._paste(restored, face.restored, face.alignment, face.crop_mask)
+                face.timings_ms["paste"] = 1000 * (time.perf_counter() - t)
                 if self.finish is not None:
+                    t = time.perf_counter()
                     restored = self._finish(before, restored, face, len(faces))
+                    face.timings_ms["finish"] = 1000 * (time.perf_counter() - t)
                 union |= face.mask
         total = 1000 * (time.perf_counter() - t0)
         return Result(image, restored, faces, union, {"detect": t_det, "total": total})

@@ -29,7 +29,8 @@ class FaceResult:
         alignment: the aligned ``S x S x 3`` input crop and its photo -> crop transform.
         restored: the rebuilt crop (the aligned crop itself when nothing was rebuilt).
         crop_mask: ``S x S`` {0, 1} hole in the crop.
-        timings_ms: milliseconds per stage.
+        timings_ms: milliseconds per stage (align, attributes, segment, inpaint; for a rebuilt
+            face also paste and finish).
     """
 
     box: np.ndarray

@@ -17,7 +17,8 @@ import json
 
 from unmask.detection.net import NetDetector
 from unmask.runtime import weights
-from unmask.training.detector import DetectorTrainConfig, _eval_sets
+from unmask.training.detector import DetectorTrainConfig
+from unmask.training.detector_steps import _eval_sets
 from unmask.validation.detector import choose_threshold
 
 

@@ -4,10 +4,12 @@ import torch
 
 from unmask.data.face_sources import canonical_box, crop_faces
 from unmask.faces.align import MEAN_68
-from unmask.scenes.backgrounds import Backgrounds, procedural
-from unmask.scenes.composite import SceneConfig, SceneMaker, build_maker
+from unmask.scenes.backgrounds import Backgrounds
+from unmask.scenes.composite import SceneConfig, build_maker
 from unmask.scenes.dataset import CompositeScenes, render_targets
 from unmask.scenes.effects import degrade
+from unmask.scenes.maker import SceneMaker
+from unmask.scenes.patterns import procedural
 
 
 def _maker(ds, **kw):

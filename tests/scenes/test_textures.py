@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from unmask.scenes.backgrounds import Backgrounds, procedural
+from unmask.scenes.backgrounds import Backgrounds
+from unmask.scenes.patterns import procedural
 from unmask.scenes.textures import KINDS, texture
 
 

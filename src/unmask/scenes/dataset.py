@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unmask.scenes.composite import Scene, SceneMaker
+from unmask.scenes.composite import Scene
+from unmask.scenes.maker import SceneMaker
 
 
 def render_targets(
@@ -54,7 +55,7 @@ class CompositeScenes(Dataset):
     """Letterboxed composite scenes with detector targets.
 
     Args:
-        maker: the :class:`~unmask.scenes.composite.SceneMaker`.
+        maker: the :class:`~unmask.scenes.maker.SceneMaker`.
         length: items per epoch.
         stride: output stride of the detector (target grid = ``size // stride``).
         seed: base seed, combined with the epoch and index.

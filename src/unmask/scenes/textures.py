@@ -3,7 +3,7 @@
 Small rounded blobs and stroke patterns are where the detector reports false faces on
 face-free photos; these textures give training many such surfaces that scikit-image's few
 sample photos do not. Drawn as float32 RGB 0-255 (``h x w x 3``), randomness only from the
-``numpy.random.Generator`` given; :func:`unmask.scenes.backgrounds.procedural` resizes them.
+``numpy.random.Generator`` given; :func:`unmask.scenes.patterns.procedural` resizes them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _earthy(rng: np.random.Generator) -> np.ndarray:
 
 
 def _base(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    from unmask.scenes.backgrounds import value_noise
+    from unmask.scenes.patterns import value_noise
 
     shade = 0.7 + 0.5 * value_noise(rng, h, w, 4)
     return _earthy(rng)[None, None] * shade[..., None]
@@ -66,7 +66,7 @@ def pebbles(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 def fur(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """Many short strokes along a smooth flow field (fur, hair, grass), with darker and
     lighter patches as on a tabby coat."""
-    from unmask.scenes.backgrounds import value_noise
+    from unmask.scenes.patterns import value_noise
 
     img = _base(rng, h, w)
     flow = value_noise(rng, h, w, 2) * 2 * np.pi * rng.uniform(0.3, 1.5) + rng.uniform(0, np.pi)

@@ -120,6 +120,28 @@ def test_age_loss_counts_only_known_ages(tiny_dataset, tmp_path):
     assert losses(model, batch, cfg)["age_l1"] == 0
 
 
+def test_printed_masks_reach_the_network_only_when_asked(tiny_dataset, tmp_path):
+    from torch.utils.data import DataLoader
+
+    from unmask.data.dataset import FaceMaskDataset
+    from unmask.models.face_attr import FaceAttrNet
+    from unmask.training.attr import arch_args, losses
+
+    cfg = _cfg(tiny_dataset, tmp_path, 1)
+    cfg.clean_prob = 0.0
+    model = FaceAttrNet(**arch_args(cfg)).eval()
+    batch = next(iter(DataLoader(FaceMaskDataset(tiny_dataset, "train", 32), 4)))
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+    plain = losses(model, batch, cfg, torch.Generator().manual_seed(0))
+    cfg.print_prob = 1.0
+    printed = losses(model, batch, cfg, torch.Generator().manual_seed(0))
+    assert torch.equal(seen[0], batch["masked"])
+    inside = batch["mask"].expand_as(batch["masked"]) > 0
+    assert (seen[1] - batch["masked"]).abs()[inside].mean() > 0.05
+    assert torch.isfinite(printed["loss"]) and printed["loss"] != plain["loss"]
+
+
 def test_gender_fine_tune_keeps_frozen_modules_and_mixes(tiny_dataset, tmp_path):
     import pytest
 

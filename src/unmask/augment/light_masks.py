@@ -31,9 +31,9 @@ def skin_tone(image: np.ndarray, mask: np.ndarray, landmarks: np.ndarray) -> np.
 
 def recolour_mask(image: np.ndarray, mask: np.ndarray, tone, blur_px: float = 1.0) -> np.ndarray:
     """``image`` (float32 ``3 x S x S`` RGB in [0, 1]) with the mask (``S x S``, nonzero =
-    mask) painted in ``tone`` (RGB in [0, 1]), its relative shading kept, the edge softened by a
-    Gaussian of ``blur_px``. Returns a new float32 array; pixels away from the mask keep their
-    values."""
+    mask) painted in ``tone`` (RGB in [0, 1]: one colour ``(3,)`` or a print ``3 x S x S``), its
+    relative shading kept, the edge softened by a Gaussian of ``blur_px``. Returns a new float32
+    array; pixels away from the mask keep their values."""
     import cv2
 
     m = (np.asarray(mask) > 0).astype(np.float32)
@@ -41,7 +41,9 @@ def recolour_mask(image: np.ndarray, mask: np.ndarray, tone, blur_px: float = 1.
         return image.copy()
     luma = image.mean(0)
     shade = 1 + SHADING * (luma / max(float(luma[m > 0].mean()), 1e-3) - 1)
-    painted = np.asarray(tone, np.float32)[:, None, None] * np.clip(shade, 0.3, 1.5)[None]
+    tone = np.asarray(tone, np.float32)
+    tone = tone[:, None, None] if tone.ndim == 1 else tone
+    painted = tone * np.clip(shade, 0.3, 1.5)[None]
     alpha = cv2.GaussianBlur(m, (0, 0), blur_px) if blur_px > 0 else m
     return np.clip(alpha * painted + (1 - alpha) * image, 0, 1).astype(np.float32)
 

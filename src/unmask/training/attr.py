@@ -63,6 +63,9 @@ class AttrTrainConfig:
     # share of training crops re-cut on the face detector's keypoints, as photo mode cuts them
     # (needs `unmask data detector-points` on the dataset)
     detector_align: float = 0.0
+    # share of masked crops whose mask is repainted in a random colour or print
+    # (unmask.augment.mask_prints)
+    print_prob: float = 0.0
     ema: float = 0.998
     eval_every: int = 1000
     workers: int = 1
@@ -104,8 +107,13 @@ def train_set(cfg: AttrTrainConfig, seed: int = 0) -> FaceMaskDataset:
 def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None = None) -> dict:
     """Landmark L1 (in percent of the crop side), gender BCE and, with ``age_weight``, the
     auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
-    labels are left out."""
+    labels are left out. A share ``print_prob`` of the masked crops first get their mask
+    repainted (:func:`unmask.augment.mask_prints.repaint_batch`)."""
     x = batch["masked"]
+    if cfg.print_prob > 0:
+        from unmask.augment.mask_prints import repaint_batch
+
+        x = repaint_batch(x, batch["mask"], cfg.print_prob, rng)
     if cfg.clean_prob > 0:
         use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob
         x = torch.where(use_clean[:, None, None, None], batch["clean"], x)

@@ -145,22 +145,18 @@ def finish_face(
     Returns:
         ``H x W x 3`` uint8 RGB; pixels outside ``hole`` are those of ``rebuilt``.
     """
-    import cv2
 
     m = (np.asarray(hole) > 0).astype(np.uint8)
     area = int(m.sum())
     if area == 0 or (not cfg.tone and cfg.grain <= 0):
         return rebuilt
     size = float(np.sqrt(area))
-    bx, by, bw, bh = cv2.boundingRect(m)
-    pad = int(np.ceil(size * (cfg.ring + cfg.band))) + 8
-    y1, y2 = max(0, by - pad), min(m.shape[0], by + bh + pad)
-    x1, x2 = max(0, bx - pad), min(m.shape[1], bx + bw + pad)
-    box = (slice(y1, y2), slice(x1, x2))
+    box = _grown_box(m, int(np.ceil(size * (cfg.ring + cfg.band))) + 8)
     o, r, mb = original[box], rebuilt[box].astype(np.float32), m[box]
     sk = None
     if landmarks is not None:
-        sk = skin_region(mb.shape, np.asarray(landmarks, np.float32) - [x1, y1])
+        corner = [box[1].start, box[0].start]
+        sk = skin_region(mb.shape, np.asarray(landmarks, np.float32) - corner)
     if cfg.tone:
         from unmask.stages.tone import from_lab, to_lab, tone_offset
 
@@ -187,8 +183,7 @@ def finish_face(
             rng = np.random.default_rng(seed)
             rows, cols = _grown_box(hole_b, 0)
             in_box = hole_b[rows, cols]
-            shape = in_box.shape
-            grain = grain_field(hp_src, ring, shape, int(round(6 * sigma)) + 4, rng)
+            grain = grain_field(hp_src, ring, in_box.shape, int(round(6 * sigma)) + 4, rng)
             got = float(np.mean(grain[in_box] ** 2))
             gain = cfg.grain * np.sqrt(max(want - have, 0.0) / max(got, 1e-6))
             out = rebuilt.copy()

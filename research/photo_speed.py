@@ -1,12 +1,13 @@
 """Time per face end to end at photo resolution (the speed rows of docs/evaluation.md).
 
-    python research/photo_speed.py [--reps 15]
+    python research/photo_speed.py [--reps 15] [--compare DIR]
 
 The built-in example is scaled so that its face is 256 or 512 px across and cropped to 2.5 face
 widths; the shipped pipeline, the same with one look at the landmarks and the plain one
 (``unmask.cli.eval_photos.PLAIN``) run interleaved on the same photo, so that all see the same
-machine load. Prints the median and the fastest run of each, and the shipped pipeline's
-per-stage split.
+machine load; with ``--compare`` also the shipped pipeline on another weights folder (stages
+it lacks come from the shipped folder). Prints the median and the fastest run of each, and
+the per-stage split of the shipped pipeline (and of the compared one).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def scaled(img: np.ndarray, box: np.ndarray, across: int) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--compare", default=None, help="another weights folder")
     args = ap.parse_args()
     shipped = Unmasker()
     plain = Unmasker(**PLAIN)
@@ -42,7 +44,10 @@ def main() -> None:
     for across in (256, 512):
         photo = scaled(img, box, across)
         runs = {"shipped": shipped, "one look": one_look, "plain": plain}
+        if args.compare:
+            runs[args.compare] = Unmasker(weights_dir=args.compare)
         times = {k: [] for k in runs}
+        stages = {}
         for u in runs.values():
             u(photo)
         for _ in range(args.reps):
@@ -50,14 +55,15 @@ def main() -> None:
                 t = time.perf_counter()
                 r = u(photo)
                 times[name].append(1000 * (time.perf_counter() - t))
-                if name == "shipped":
-                    stages = {**r.timings_ms, **r.faces[0].timings_ms}
+                if name in ("shipped", args.compare):
+                    stages[name] = {**r.timings_ms, **r.faces[0].timings_ms}
         figs = ", ".join(
             f"{k} median {np.median(v):.0f} ms (fastest {min(v):.0f})" for k, v in times.items()
         )
-        split = ", ".join(f"{k} {v:.0f}" for k, v in stages.items() if k != "total")
         print(f"face {across} px ({photo.shape[1]}x{photo.shape[0]} photo): {figs}")
-        print(f"  shipped, last run, ms: {split}")
+        for name, split in stages.items():
+            cols = ", ".join(f"{k} {v:.0f}" for k, v in split.items() if k != "total")
+            print(f"  {name}, last run, ms: {cols}")
 
 
 if __name__ == "__main__":

@@ -42,14 +42,25 @@ def _write(res: dict, md: str, out: str | None) -> None:
     show_default=True,
     help="Score the masked crops or their unmasked originals.",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["torch", "onnx"]),
+    default="torch",
+    show_default=True,
+    help="Score the .safetensors network or the .onnx file the pipeline runs (int8 where "
+    "exported so).",
+)
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
-def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, inputs, out):
+def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, inputs, backend, out):
     """Gender accuracy/ECE and landmark NME (gender + landmarks network)."""
     from unmask.evaluation.attr import evaluate as run
     from unmask.evaluation.attr import markdown
 
     kinds = tuple(k for k in held_out.split(",") if k)
-    res = run(dataset, weights_dir, split, kinds, baseline_limit or 0, name=name, inputs=inputs)
+    res = run(
+        dataset, weights_dir, split, kinds, baseline_limit or 0, name=name, inputs=inputs,
+        backend=backend,
+    )
     _write(res, markdown(res), out)
 
 

@@ -47,7 +47,8 @@ def dlib_baseline(dataset: Path, rows: list[dict], limit: int | None = None) -> 
 
 
 def cpu_ms_per_face(attr, repeats: int = 30) -> dict:
-    """Median and p95 milliseconds for one aligned crop, with 1 and 2 torch threads."""
+    """Median and p95 milliseconds for one aligned crop, with 1 and 2 torch threads (an ONNX
+    net runs on its own session threads in both)."""
     import torch
 
     crop = (np.random.default_rng(0).random((attr.image_size,) * 2 + (3,)) * 255).astype(np.uint8)
@@ -78,6 +79,7 @@ def evaluate(
     workers: int = 1,
     name: str = "attr",
     inputs: str = "masked",
+    backend: str = "torch",
 ) -> dict:
     """All gender and landmark metrics on ``split`` of a built dataset.
 
@@ -89,6 +91,8 @@ def evaluate(
         name: weights name (``gender_judge`` for the inpainter's independent judge).
         inputs: ``"masked"`` crops (the attr stage's job) or the unmasked ``"clean"`` originals
             (what the judge sees).
+        backend: ``"torch"`` scores the ``.safetensors`` network, ``"onnx"`` the ``.onnx``
+            file the pipeline runs by default (which may hold int8 arithmetic).
     """
     if inputs not in ("masked", "clean"):
         raise ValueError("inputs must be 'masked' or 'clean'")
@@ -99,10 +103,10 @@ def evaluate(
     from unmask.validation.attr import predict
 
     dataset = Path(dataset)
-    attr = FaceAttributes.from_weights(weights_dir, name=name, backend="torch")
+    attr = FaceAttributes.from_weights(weights_dir, name=name, backend=backend)
     ds = FaceMaskDataset(dataset, split, attr.image_size, None)
     loader = DataLoader(ds, 64, num_workers=workers)
-    p = predict(attr.net.module, loader, attr.image_size, attr.flip, key=inputs)
+    p = predict(attr.net, loader, attr.image_size, attr.flip, key=inputs)
     rows = [ds.rows[i] for i in p["index"]]
     t = attr.temperature
     age = np.array([-1 if r.get("age") is None else r["age"] for r in rows])
@@ -110,7 +114,7 @@ def evaluate(
     kind = np.array([r["mask_type"] for r in rows])
     seen = ~np.isin(kind, list(held_out_kinds))
     res: dict = {"split": split, "samples": len(rows), "temperature": t, "flip_tta": attr.flip}
-    res.update(weights=name, inputs=inputs)
+    res.update(weights=name, inputs=inputs, backend=backend)
     res["groups"] = {
         "all (seen styles)": _group_metrics(p, seen, t),
         "adults 18+": _group_metrics(p, seen & (age >= 18), t),
@@ -148,6 +152,7 @@ def markdown(res: dict) -> str:
         )
 
     what = f"weights `{res.get('weights', 'attr')}` on {res.get('inputs', 'masked')} crops"
+    what += f" ({res.get('backend', 'torch')})"
     lines = [what + "\n\n", head]
     for section in ("groups", "by_source", "by_kind"):
         for name, m in res.get(section, {}).items():

@@ -124,6 +124,7 @@ class OrtNet:
         # as a plain op so constant folding turns the weights back to float32 at load time
         # (measured here: attr ensemble 9.9 -> 7.8 ms per call) instead of on every run
         so.add_session_config_entry("session.disable_quant_qdq", "1")
+        self.path = Path(path)
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         self.inputs = tuple(i.name for i in self.session.get_inputs())
         self.outputs = tuple(o.name for o in self.session.get_outputs())

@@ -1,0 +1,101 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from support import make_tiny_dataset, make_tiny_weights, masked_photos
+from unmask.runtime import weights
+from unmask.runtime.backend import OrtNet, open_net
+from unmask.runtime.export import _export_file, export_stage, sample_inputs
+from unmask.runtime.quantize import calibration_photos, quantize_file, quantize_stage, recording
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime.quantization")
+
+
+def _op_types(path) -> set[str]:
+    import onnx
+
+    return {n.op_type for n in onnx.load(str(path)).graph.node}
+
+
+def test_recording_keeps_each_files_inputs_and_restores_the_net(tmp_path):
+    folder = make_tiny_weights(tmp_path, stages=("segmenter",))
+    export_stage("segmenter", folder)
+    net, info = open_net("segmenter", folder, backend="onnx")
+    x = sample_inputs(info.arch, info.args, info.meta, batch=1)
+    call = OrtNet.__call__
+    with recording() as feeds:
+        net(**x)
+        net(**{"image": x["image"] * 0.5})
+    assert OrtNet.__call__ is call
+    assert list(feeds) == ["segmenter.onnx"] and len(feeds["segmenter.onnx"]) == 2
+    np.testing.assert_array_equal(feeds["segmenter.onnx"][1]["image"], x["image"] * 0.5)
+    net(**x)
+    assert len(feeds["segmenter.onnx"]) == 2  # nothing recorded after the block
+
+
+def test_quantized_inpainter_runs_in_int8_close_to_float(tmp_path):
+    folder = make_tiny_weights(tmp_path, stages=("inpainter",))
+    info = weights.find_here("inpainter", folder)
+    module = weights.load_module(info, "cpu")
+    fp32 = tmp_path / "fp32.onnx"
+    _export_file(module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta),
+                 fp32, "fp32")
+    feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(6)]
+    out = tmp_path / "int8.onnx"
+    quantize_file(fp32, out, feeds)
+    assert "QLinearConv" in _op_types(out) and "QLinearConv" not in _op_types(fp32)
+    x = sample_inputs(info.arch, info.args, info.meta, batch=2, seed=99)
+    a, b = OrtNet(fp32)(**x), OrtNet(out)(**x)
+    for k in a:
+        assert a[k].shape == b[k].shape
+        spread = float(a[k].max() - a[k].min())
+        assert np.abs(a[k] - b[k]).mean() < 0.05 * spread + 1e-3, k
+
+
+def test_quantize_file_refuses_an_empty_calibration(tmp_path):
+    with pytest.raises(ValueError, match="no calibration inputs"):
+        quantize_file(tmp_path / "x.onnx", tmp_path / "y.onnx", [])
+
+
+def test_calibration_photos_come_from_the_train_split_or_a_folder(tmp_path):
+    data = make_tiny_dataset(tmp_path / "d", n_faces=9)
+    picked = calibration_photos(data, count=10, seed=0)
+    assert len(picked) == 3  # faces 0, 3, 6 are the train split of the first nine
+    assert all(p.shape == (64, 64, 3) and p.dtype == np.uint8 for p in picked)
+    folder = masked_photos(tmp_path / "photos", n=3)
+    assert len(calibration_photos(folder, count=2, seed=1)) == 2
+    assert len(calibration_photos(folder, count=99)) == 3  # notes.png is not an image
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no calibration photos"):
+        calibration_photos(tmp_path / "empty")
+
+
+def test_quantize_stage_writes_int8_file_and_card_and_the_pipeline_runs(tmp_path):
+    from unmask import Unmasker
+
+    folder = make_tiny_weights(tmp_path / "w")
+    for stage in ("detector", "attr", "segmenter", "inpainter"):
+        export_stage(stage, folder)
+    photos = calibration_photos(masked_photos(tmp_path / "p", n=2))
+    rep = quantize_stage("inpainter", folder, photos, detector="aligned")
+    assert rep["calibration_calls"] > 0
+    assert "QLinearConv" in _op_types(folder / "inpainter.onnx")
+    card = json.loads((folder / "inpainter.json").read_text())["meta"]["onnx_compute"]
+    assert card["precision"] == "int8" and card["calibration_photos"] == len(photos)
+    result = Unmasker(weights_dir=folder, backend="onnx", detector="aligned")(photos[0])
+    assert result.restored.shape == photos[0].shape
+    with pytest.raises(ValueError, match="not 'segmenter'"):
+        quantize_stage("segmenter", folder, photos)
+
+
+def test_cli_int8_needs_calibration_and_a_known_stage(tmp_path):
+    from unmask.cli.main import cli
+
+    folder = make_tiny_weights(tmp_path, stages=("segmenter",))
+    r = CliRunner().invoke(cli, ["export", str(folder), "--int8", "segmenter"])
+    assert r.exit_code != 0 and "use attr, inpainter, detector" in r.output
+    r = CliRunner().invoke(cli, ["export", str(folder), "--int8", "attr"])
+    assert r.exit_code != 0 and "--int8 needs --calibration" in r.output

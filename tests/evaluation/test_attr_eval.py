@@ -33,3 +33,24 @@ def test_evaluate_judge_on_clean_and_masked_crops(tiny_dataset, tmp_path):
 def test_evaluate_rejects_unknown_inputs(tiny_dataset, tmp_path):
     with pytest.raises(ValueError, match="masked"):
         evaluate(tiny_dataset, tmp_path, inputs="grey")
+
+
+def test_evaluate_scores_the_onnx_file_when_asked(tiny_dataset, tmp_path):
+    from unmask.runtime.export import export_stage
+
+    pytest.importorskip("onnxruntime")
+    torch.manual_seed(1)
+    net = FaceAttrNet(**ATTR)
+    weights.save(tmp_path, "attr", net, "FaceAttrNet", ATTR, {"gender_temperature": 1})
+    export_stage("attr", tmp_path)
+    res = {b: evaluate(tiny_dataset, tmp_path, baseline_limit=0, backend=b) for b in ("torch", "onnx")}
+    assert "(onnx)" in markdown(res["onnx"]) and "(torch)" in markdown(res["torch"])
+    a, b = (res[k]["groups"]["all (seen styles)"]["nme_all"] for k in ("torch", "onnx"))
+    assert res["onnx"]["backend"] == "onnx" and abs(a - b) < 1e-3 * max(a, 1e-6) + 1e-6
+    # a file that differs from the network is what the onnx backend reads, not the network
+    (tmp_path / "attr.onnx").write_bytes(b"not a graph")
+    with pytest.raises(Exception):
+        evaluate(tiny_dataset, tmp_path, baseline_limit=0, backend="onnx")
+    assert evaluate(tiny_dataset, tmp_path, baseline_limit=0)["groups"]["all (seen styles)"][
+        "nme_all"
+    ] == a

@@ -43,14 +43,17 @@ def test_evaluate_scores_the_onnx_file_when_asked(tiny_dataset, tmp_path):
     net = FaceAttrNet(**ATTR)
     weights.save(tmp_path, "attr", net, "FaceAttrNet", ATTR, {"gender_temperature": 1})
     export_stage("attr", tmp_path)
-    res = {b: evaluate(tiny_dataset, tmp_path, baseline_limit=0, backend=b) for b in ("torch", "onnx")}
+    res = {
+        b: evaluate(tiny_dataset, tmp_path, baseline_limit=0, backend=b) for b in ("torch", "onnx")
+    }
     assert "(onnx)" in markdown(res["onnx"]) and "(torch)" in markdown(res["torch"])
     a, b = (res[k]["groups"]["all (seen styles)"]["nme_all"] for k in ("torch", "onnx"))
     assert res["onnx"]["backend"] == "onnx" and abs(a - b) < 1e-3 * max(a, 1e-6) + 1e-6
     # a file that differs from the network is what the onnx backend reads, not the network
     (tmp_path / "attr.onnx").write_bytes(b"not a graph")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="INVALID_PROTOBUF"):  # noqa: B017 (ORT's own class)
         evaluate(tiny_dataset, tmp_path, baseline_limit=0, backend="onnx")
-    assert evaluate(tiny_dataset, tmp_path, baseline_limit=0)["groups"]["all (seen styles)"][
-        "nme_all"
-    ] == a
+    assert (
+        evaluate(tiny_dataset, tmp_path, baseline_limit=0)["groups"]["all (seen styles)"]["nme_all"]
+        == a
+    )

@@ -41,8 +41,9 @@ def test_quantized_inpainter_runs_in_int8_close_to_float(tmp_path):
     info = weights.find_here("inpainter", folder)
     module = weights.load_module(info, "cpu")
     fp32 = tmp_path / "fp32.onnx"
-    _export_file(module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta),
-                 fp32, "fp32")
+    _export_file(
+        module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta), fp32, "fp32"
+    )
     feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(6)]
     out = tmp_path / "int8.onnx"
     quantize_file(fp32, out, feeds)

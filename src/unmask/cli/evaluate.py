@@ -58,7 +58,13 @@ def eval_attr(dataset, weights_dir, split, held_out, baseline_limit, name, input
 
     kinds = tuple(k for k in held_out.split(",") if k)
     res = run(
-        dataset, weights_dir, split, kinds, baseline_limit or 0, name=name, inputs=inputs,
+        dataset,
+        weights_dir,
+        split,
+        kinds,
+        baseline_limit or 0,
+        name=name,
+        inputs=inputs,
         backend=backend,
     )
     _write(res, markdown(res), out)

@@ -53,7 +53,9 @@ def export(
 
     bad = [s for s in int8_stages if s not in INT8_STAGES]
     if bad:
-        raise click.BadParameter(f"{', '.join(bad)}: use {', '.join(INT8_STAGES)}", param_hint="--int8")
+        raise click.BadParameter(
+            f"{', '.join(bad)}: use {', '.join(INT8_STAGES)}", param_hint="--int8"
+        )
     if int8_stages and calibration is None:
         raise click.UsageError("--int8 needs --calibration (masked photos)")
     names = list(stages) or exportable(folder)

@@ -116,6 +116,7 @@ def quantize_file(
     activation ranges from running ``feeds`` (``{input name: float32 array}`` each); only
     ``op_types`` (default: all ONNX Runtime quantizes), never nodes whose name contains one of
     ``keep_float``."""
+    import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -123,8 +124,6 @@ def quantize_file(
         quantize_static,
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    import onnx
 
     if not feeds:
         raise ValueError(f"no calibration inputs for {src.name}")
@@ -187,7 +186,11 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         _export_file(
-            module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta), fp32,
+            module,
+            info.arch,
+            info.args,
+            sample_inputs(info.arch, info.args, info.meta),
+            fp32,
             "fp32",
         )
         op_types, keep_float = INT8_STAGES[stage]

@@ -100,3 +100,22 @@ def test_cli_int8_needs_calibration_and_a_known_stage(tmp_path):
     assert r.exit_code != 0 and "use attr, inpainter, detector" in r.output
     r = CliRunner().invoke(cli, ["export", str(folder), "--int8", "attr"])
     assert r.exit_code != 0 and "--int8 needs --calibration" in r.output
+
+
+def test_keep_float_and_op_types_leave_those_nodes_in_float(tmp_path):
+    import onnx
+
+    folder = make_tiny_weights(tmp_path, stages=("attr",))
+    info = weights.find_here("attr", folder)
+    module = weights.load_module(info, "cpu")
+    fp32 = tmp_path / "fp32.onnx"
+    x = sample_inputs(info.arch, info.args, info.meta)
+    _export_file(module, info.arch, info.args, x, fp32, "fp32")
+    feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(4)]
+    out = tmp_path / "int8.onnx"
+    quantize_file(fp32, out, feeds, op_types=("Conv",), keep_float=("lm_head",))
+    nodes = onnx.load(str(out)).graph.node
+    float_convs = [n.name for n in nodes if n.op_type == "Conv"]
+    assert float_convs and all("lm_head" in n for n in float_convs)
+    assert any(n.op_type == "QLinearConv" for n in nodes)
+    assert not any(n.op_type in ("QLinearAdd", "QGemm", "QLinearMatMul") for n in nodes)

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 INT8_STAGES: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
     "attr": (("Conv",), ("lm_head",)),
     "inpainter": (None, ()),
-    "detector": (None, ()),
+    "detector": (None, ("reg_head",)),
 }
 
 

@@ -49,7 +49,7 @@ def export(
     the ``train`` extra (torch, onnx).
     """
     from unmask.runtime.export import TOLERANCE, export_stage, exportable
-    from unmask.runtime.quantize import INT8_STAGES, calibration_photos, quantize_stage
+    from unmask.training.quantize import INT8_STAGES, calibration_photos, quantize_stage
 
     bad = [s for s in int8_stages if s not in INT8_STAGES]
     if bad:

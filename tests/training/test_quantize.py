@@ -8,7 +8,7 @@ from support import make_tiny_dataset, make_tiny_weights, masked_photos
 from unmask.runtime import weights
 from unmask.runtime.backend import OrtNet, open_net
 from unmask.runtime.export import _export_file, export_stage, sample_inputs
-from unmask.runtime.quantize import calibration_photos, quantize_file, quantize_stage, recording
+from unmask.training.quantize import calibration_photos, quantize_file, quantize_stage, recording
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime.quantization")

@@ -167,3 +167,21 @@ def test_landmark_mix_moves_the_conditioning_towards_the_teacher(tiny_dataset, t
         conditioning.Conditioning("teacher-landmarks", landmark_mix=0.5)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         conditioning.Conditioning(landmark_mix=1.5)
+
+
+def test_onnx_rows_score_the_file_the_pipeline_runs(tiny_dataset, tmp_path):
+    from unmask.runtime.export import export_stage
+
+    pytest.importorskip("onnxruntime")
+    w = _weights(tmp_path / "w")
+    export_stage("inpainter", w)
+    kw = dict(
+        condition=conditioning.Conditioning("teacher"), limit=3, identity_limit=0, timing_repeats=0
+    )
+    res = evaluate(tiny_dataset, w, onnx_rows=True, **kw)
+    rows = res["rows"]
+    main = res["main"]
+    assert list(rows)[:2] == [main, f"{main} (onnx)"]
+    # the fp16 file is the same network: the two rows agree to well within a dB
+    assert abs(rows[main]["psnr_hole"] - rows[f"{main} (onnx)"]["psnr_hole"]) < 0.5
+    assert f"{main} (onnx)" in markdown(res)

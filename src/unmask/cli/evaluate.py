@@ -199,6 +199,12 @@ def eval_detector(
     help="Samples with dlib identity embeddings (0 = all).",
 )
 @click.option(
+    "--onnx",
+    "onnx_rows",
+    is_flag=True,
+    help="Also score each model's .onnx file (what the pipeline runs) as a row of its own.",
+)
+@click.option(
     "-o",
     "--out",
     type=click.Path(dir_okay=False),
@@ -216,6 +222,7 @@ def eval_inpainter(
     split,
     limit,
     identity_limit,
+    onnx_rows,
     out,
 ):
     """Inpainter vs. L1-only, unguided ablation, Telea and NS (one run, one table)."""
@@ -244,6 +251,7 @@ def eval_inpainter(
         limit=limit,
         identity_limit=identity_limit or None,
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,
+        onnx_rows=onnx_rows,
     )
     _write(res, markdown(res), out)
 

@@ -243,6 +243,7 @@ def evaluate(
     sheet_path: str | Path | None = None,
     sheet_rows: int = 8,
     timing_repeats: int = 20,
+    onnx_rows: bool = False,
 ) -> dict:
     """All inpainting metrics on ``split`` of a built dataset; optionally write the comparison
     sheet PNG to ``sheet_path``.
@@ -260,6 +261,8 @@ def evaluate(
         limit: evaluate the first ``limit`` samples only; identity_limit: cap on the samples
             that get the (slow) dlib identity embeddings (``None`` = all).
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).
+        onnx_rows: also score each learned model's ``.onnx`` file (what the pipeline runs by
+            default, int8 arithmetic where exported so) as a row ``"<label> (onnx)"``.
     """
     from torch.utils.data import DataLoader
 
@@ -277,6 +280,9 @@ def evaluate(
         if name in learned or name in ("OpenCV Telea", "OpenCV NS"):
             raise ValueError(f"row label {name!r} is taken; choose another")
         learned[name] = Inpainter.from_weights(d, backend="torch")
+    if onnx_rows:
+        for name, d in [*models, *others]:
+            learned[f"{name} (onnx)"] = Inpainter.from_weights(d, backend="onnx")
     names = [*learned, "OpenCV Telea", "OpenCV NS"]
     main = learned[label]
     size = main.image_size
@@ -343,7 +349,7 @@ def evaluate(
         if timing_repeats > 0
         else {}
     )
-    res["params"] = {n: inp.net.num_params for n, inp in learned.items()}
+    res["params"] = {n: inp.net.num_params for n, inp in learned.items() if inp.net.num_params}
     if sheet_path:
         from unmask.io import save_image
 

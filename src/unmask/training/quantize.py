@@ -209,7 +209,7 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
         "calibration_photos": len(photos),
         "calibration_calls": len(calls),
     }
-    js.write_text(json.dumps(card, indent=2) + "\n")
+    js.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")  # as weights.save
     log.info("%s: int8 arithmetic from %d calibration calls", stage, len(calls))
     return {
         "stage": stage,

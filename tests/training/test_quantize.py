@@ -8,7 +8,13 @@ from support import make_tiny_dataset, make_tiny_weights, masked_photos
 from unmask.runtime import weights
 from unmask.runtime.backend import OrtNet, open_net
 from unmask.runtime.export import _export_file, export_stage, sample_inputs
-from unmask.training.quantize import calibration_photos, quantize_file, quantize_stage, recording
+from unmask.training.quantize import (
+    Int8Recipe,
+    calibration_photos,
+    quantize_file,
+    quantize_stage,
+    recording,
+)
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime.quantization")
@@ -113,9 +119,40 @@ def test_keep_float_and_op_types_leave_those_nodes_in_float(tmp_path):
     _export_file(module, info.arch, info.args, x, fp32, "fp32")
     feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(4)]
     out = tmp_path / "int8.onnx"
-    quantize_file(fp32, out, feeds, op_types=("Conv",), keep_float=("lm_head",))
+    quantize_file(fp32, out, feeds, Int8Recipe(("Conv",), ("lm_head",)))
     nodes = onnx.load(str(out)).graph.node
     float_convs = [n.name for n in nodes if n.op_type == "Conv"]
     assert float_convs and all("lm_head" in n for n in float_convs)
     assert any(n.op_type == "QLinearConv" for n in nodes)
     assert not any(n.op_type in ("QLinearAdd", "QGemm", "QLinearMatMul") for n in nodes)
+
+
+def test_a_percentile_recipe_takes_other_ranges_than_min_max(tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    folder = make_tiny_weights(tmp_path, stages=("inpainter",))
+    info = weights.find_here("inpainter", folder)
+    module = weights.load_module(info, "cpu")
+    fp32 = tmp_path / "fp32.onnx"
+    _export_file(
+        module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta), fp32, "fp32"
+    )
+    feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(4)]
+
+    def activation_scales(recipe):
+        out = tmp_path / f"q{recipe.percentile}.onnx"
+        quantize_file(fp32, out, feeds, recipe)
+        inits = onnx.load(str(out)).graph.initializer
+        return {
+            i.name: float(numpy_helper.to_array(i))
+            for i in inits
+            if i.name.endswith("_scale") and not i.dims  # per-tensor: activations
+        }
+
+    full, narrow = activation_scales(Int8Recipe()), activation_scales(Int8Recipe(percentile=90.0))
+    shared = sorted(set(full) & set(narrow))
+    assert shared
+    # ranges from the calibration histogram's percentile, not its extremes: most scales move
+    moved = sum(abs(narrow[k] - full[k]) > 0.01 * full[k] for k in shared)
+    assert moved > len(shared) / 4

@@ -19,6 +19,7 @@ import json
 import logging
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +30,32 @@ from unmask.runtime.backend import OrtNet
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class Int8Recipe:
+    """How one stage is quantized.
+
+    Attributes:
+        op_types: operator types quantized (``None`` = every one ONNX Runtime can).
+        keep_float: node names, by substring, kept in float.
+        percentile: activation ranges at this percentile of the calibration values (e.g.
+            99.99), instead of their minimum and maximum (``None``).
+    """
+
+    op_types: tuple[str, ...] | None = None
+    keep_float: tuple[str, ...] = ()
+    percentile: float | None = None
+
+
 #: Stages whose int8 files run faster than their float ones on a 2-core x86 CPU (the segmenter
-#: does not: its int8 graph measured 10.0 ms against 8.0 ms in float), each with the operators
-#: quantized (``None`` = every one ONNX Runtime can) and the node names, by substring, kept in
-#: float. The attr network's landmark head stays float: in 8 bits its coordinates move by a
-#: share of a pixel that the landmark error sees (``docs/history.md``).
-INT8_STAGES: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
-    "attr": (("Conv",), ("lm_head",)),
-    "inpainter": (None, ()),
-    "detector": (None, ("reg_head",)),
+#: does not: its int8 graph measured 10.0 ms against 8.0 ms in float), each with its recipe,
+#: chosen on validation (``docs/history.md``). The attr network's landmark head and the
+#: detector's regression head stay float: in 8 bits their coordinates move by a share of a
+#: pixel that the landmark error sees.
+INT8_STAGES: dict[str, Int8Recipe] = {
+    "attr": Int8Recipe(("Conv",), ("lm_head",)),
+    "inpainter": Int8Recipe(),
+    "detector": Int8Recipe(keep_float=("reg_head",)),
 }
 
 
@@ -109,16 +127,15 @@ def quantize_file(
     src: Path,
     dst: Path,
     feeds: list[dict[str, np.ndarray]],
-    op_types: tuple[str, ...] | None = None,
-    keep_float: tuple[str, ...] = (),
+    recipe: Int8Recipe = Int8Recipe(),
 ) -> None:
-    """Write ``dst``: the float32 ONNX graph ``src`` quantized to int8 arithmetic, with
-    activation ranges from running ``feeds`` (``{input name: float32 array}`` each); only
-    ``op_types`` (default: all ONNX Runtime quantizes), never nodes whose name contains one of
-    ``keep_float``."""
+    """Write ``dst``: the float32 ONNX graph ``src`` quantized to int8 arithmetic as
+    ``recipe`` says, with activation ranges from running ``feeds`` (``{input name: float32
+    array}`` each)."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
+        CalibrationMethod,
         QuantFormat,
         QuantType,
         quantize_static,
@@ -139,7 +156,13 @@ def quantize_file(
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
         names = [n.name for n in onnx.load(str(pre)).graph.node]
-        exclude = [n for n in names if any(k in n for k in keep_float)]
+        exclude = [n for n in names if any(k in n for k in recipe.keep_float)]
+        ranges = {}
+        if recipe.percentile is not None:
+            ranges = dict(
+                calibrate_method=CalibrationMethod.Percentile,
+                extra_options={"CalibPercentile": recipe.percentile},
+            )
         out = Path(tmp) / "int8.onnx"
         quantize_static(
             str(pre),
@@ -150,8 +173,9 @@ def quantize_file(
             reduce_range=True,
             weight_type=QuantType.QInt8,
             activation_type=QuantType.QUInt8,
-            op_types_to_quantize=list(op_types) if op_types else None,
+            op_types_to_quantize=list(recipe.op_types) if recipe.op_types else None,
             nodes_to_exclude=exclude,
+            **ranges,
         )
         out.replace(dst)
 
@@ -193,8 +217,8 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
             fp32,
             "fp32",
         )
-        op_types, keep_float = INT8_STAGES[stage]
-        quantize_file(fp32, path.with_suffix(".onnx.tmp"), calls, op_types, keep_float)
+        recipe = INT8_STAGES[stage]
+        quantize_file(fp32, path.with_suffix(".onnx.tmp"), calls, recipe)
     path.with_suffix(".onnx.tmp").replace(path)
     for output in ARCHITECTURES[info.arch].parts:
         export_part(path, output)
@@ -202,10 +226,15 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
     card = json.loads(js.read_text())
     card.setdefault("meta", {})["onnx_compute"] = {
         "precision": "int8",
-        "operators": list(op_types) if op_types else "all",
-        "float_nodes": list(keep_float),
+        "operators": list(recipe.op_types) if recipe.op_types else "all",
+        "float_nodes": list(recipe.keep_float),
         "weights": "int8 per output channel, 7-bit range",
-        "activations": "uint8, min/max over the calibration inputs",
+        "activations": "uint8, "
+        + (
+            f"the {recipe.percentile} percentile range of the calibration inputs"
+            if recipe.percentile is not None
+            else "min/max over the calibration inputs"
+        ),
         "calibration_photos": len(photos),
         "calibration_calls": len(calls),
     }

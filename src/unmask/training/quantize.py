@@ -54,7 +54,7 @@ class Int8Recipe:
 #: pixel that the landmark error sees.
 INT8_STAGES: dict[str, Int8Recipe] = {
     "attr": Int8Recipe(("Conv",), ("lm_head",)),
-    "inpainter": Int8Recipe(),
+    "inpainter": Int8Recipe(percentile=99.99),
     "detector": Int8Recipe(keep_float=("reg_head",)),
 }
 

@@ -7,13 +7,14 @@ from click.testing import CliRunner
 from support import make_tiny_dataset, make_tiny_weights, masked_photos
 from unmask.runtime import weights
 from unmask.runtime.backend import OrtNet, open_net
-from unmask.runtime.export import _export_file, export_stage, sample_inputs
+from unmask.runtime.export import export_stage, sample_inputs
 from unmask.training.quantize import (
     Int8Recipe,
     calibration_photos,
     quantize_file,
     quantize_stage,
     recording,
+    write_float_graph,
 )
 
 pytest.importorskip("onnx")
@@ -24,6 +25,17 @@ def _op_types(path) -> set[str]:
     import onnx
 
     return {n.op_type for n in onnx.load(str(path)).graph.node}
+
+
+def _float_graph(tmp_path, stage: str, n_feeds: int):
+    """A tiny random ``stage`` network as a float32 ONNX graph, and ``n_feeds`` batches of
+    calibration inputs for it."""
+    info = weights.find_here(stage, make_tiny_weights(tmp_path, stages=(stage,)))
+    fp32 = write_float_graph(info, tmp_path / "fp32.onnx")
+    feeds = [
+        sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(n_feeds)
+    ]
+    return info, fp32, feeds
 
 
 def test_recording_keeps_each_files_inputs_and_restores_the_net(tmp_path):
@@ -43,14 +55,7 @@ def test_recording_keeps_each_files_inputs_and_restores_the_net(tmp_path):
 
 
 def test_quantized_inpainter_runs_in_int8_close_to_float(tmp_path):
-    folder = make_tiny_weights(tmp_path, stages=("inpainter",))
-    info = weights.find_here("inpainter", folder)
-    module = weights.load_module(info, "cpu")
-    fp32 = tmp_path / "fp32.onnx"
-    _export_file(
-        module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta), fp32, "fp32"
-    )
-    feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(6)]
+    info, fp32, feeds = _float_graph(tmp_path, "inpainter", 6)
     out = tmp_path / "int8.onnx"
     quantize_file(fp32, out, feeds)
     assert "QLinearConv" in _op_types(out) and "QLinearConv" not in _op_types(fp32)
@@ -111,13 +116,7 @@ def test_cli_int8_needs_calibration_and_a_known_stage(tmp_path):
 def test_keep_float_and_op_types_leave_those_nodes_in_float(tmp_path):
     import onnx
 
-    folder = make_tiny_weights(tmp_path, stages=("attr",))
-    info = weights.find_here("attr", folder)
-    module = weights.load_module(info, "cpu")
-    fp32 = tmp_path / "fp32.onnx"
-    x = sample_inputs(info.arch, info.args, info.meta)
-    _export_file(module, info.arch, info.args, x, fp32, "fp32")
-    feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(4)]
+    _, fp32, feeds = _float_graph(tmp_path, "attr", 4)
     out = tmp_path / "int8.onnx"
     quantize_file(fp32, out, feeds, Int8Recipe(("Conv",), ("lm_head",)))
     nodes = onnx.load(str(out)).graph.node
@@ -131,14 +130,7 @@ def test_a_percentile_recipe_takes_other_ranges_than_min_max(tmp_path):
     import onnx
     from onnx import numpy_helper
 
-    folder = make_tiny_weights(tmp_path, stages=("inpainter",))
-    info = weights.find_here("inpainter", folder)
-    module = weights.load_module(info, "cpu")
-    fp32 = tmp_path / "fp32.onnx"
-    _export_file(
-        module, info.arch, info.args, sample_inputs(info.arch, info.args, info.meta), fp32, "fp32"
-    )
-    feeds = [sample_inputs(info.arch, info.args, info.meta, batch=2, seed=s) for s in range(4)]
+    _, fp32, feeds = _float_graph(tmp_path, "inpainter", 4)
 
     def activation_scales(recipe):
         out = tmp_path / f"q{recipe.percentile}.onnx"

@@ -180,6 +180,17 @@ def quantize_file(
         out.replace(dst)
 
 
+def write_float_graph(info: weights.WeightsInfo, path: Path) -> Path:
+    """Write the stage's network (``info``, from :func:`unmask.runtime.weights.find_here`) to
+    ``path`` as a float32 ONNX graph, the input of :func:`quantize_file`; returns ``path``."""
+    from unmask.runtime.export import _export_file, sample_inputs
+
+    module = weights.load_module(info, "cpu")
+    inputs = sample_inputs(info.arch, info.args, info.meta)
+    _export_file(module, info.arch, info.args, inputs, path, "fp32")
+    return path
+
+
 def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> dict:
     """Replace ``<folder>/<stage>.onnx`` (and its part files) by int8 arithmetic calibrated on
     the pipeline's inputs for ``photos``, and record it in the stage's JSON under
@@ -194,7 +205,7 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
     Returns:
         What was written: ``{"stage", "path", "size_mb", "calibration_calls"}``.
     """
-    from unmask.runtime.export import _export_file, export_part, sample_inputs
+    from unmask.runtime.export import export_part
 
     if stage not in INT8_STAGES:
         raise ValueError(f"int8 arithmetic is for {', '.join(INT8_STAGES)}, not {stage!r}")
@@ -206,17 +217,8 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
     path = Path(info.onnx)
     ours = [f for name, f in feeds.items() if name.split(".")[0] == stage]
     calls = [x for f in ours for x in f]
-    module = weights.load_module(info, "cpu")
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
-        _export_file(
-            module,
-            info.arch,
-            info.args,
-            sample_inputs(info.arch, info.args, info.meta),
-            fp32,
-            "fp32",
-        )
+        fp32 = write_float_graph(info, Path(tmp) / "fp32.onnx")
         recipe = INT8_STAGES[stage]
         quantize_file(fp32, path.with_suffix(".onnx.tmp"), calls, recipe)
     path.with_suffix(".onnx.tmp").replace(path)

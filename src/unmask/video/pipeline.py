@@ -25,17 +25,9 @@ from unmask.faces.align import Alignment, align, repad, template, transform_poin
 from unmask.faces.landmarks import five_from_68
 from unmask.faces.paste import paste_back, photo_mask
 from unmask.stages.segment import dilate
+from unmask.video.motion import face_motion, rigid_fit
 from unmask.video.options import Options, TrackedFace
-from unmask.video.track import (
-    CutDetector,
-    OneEuro,
-    Track,
-    associate,
-    eye_distance,
-    face_motion,
-    iou,
-    rigid_fit,
-)
+from unmask.video.track import CutDetector, OneEuro, Track, associate, eye_distance, iou
 
 
 @dataclass

@@ -100,3 +100,37 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(
         assert kept.sum() > 100 and np.array_equal(seen[1][0][kept], al.crop[kept])
     keep = hole == 0
     assert np.array_equal(face.restored[keep], al.crop[keep])
+
+
+def test_a_refined_hole_is_the_one_rebuilt_and_nothing_beyond_its_seam_changes(
+    weights, tmp_path, monkeypatch
+):
+    import shutil
+
+    import cv2
+
+    from unmask.models.refiner import MaskRefiner
+    from unmask.runtime import weights as saved
+
+    folder = tmp_path / "w"
+    shutil.copytree(weights, folder)
+    args = {"width": 4, "dilations": [1]}
+    saved.save(folder, "refiner", MaskRefiner(**args).eval(), "MaskRefiner", args, {})
+    prob = np.zeros((32, 32), np.float32)
+    prob[18:28, 8:24] = 1.0  # an untrained refiner draws this square at the photo's size
+    seg = type(Unmasker(folder, backend="torch").segmenter)
+    monkeypatch.setattr(seg, "predict_prob", lambda self, crop: prob)
+    monkeypatch.setattr(seg, "postprocess", lambda self, p, params=None: (p > 0.5).astype(np.uint8))
+    _, masked, _ = masked_example()
+    kw = {"backend": "torch", "detector": "aligned", "crop_size": 32, "finish": False}
+    result = Unmasker(folder, **kw)(masked)
+    face = result.faces[0]
+    assert face.refined and np.array_equal(result.mask, face.mask)
+    # crop rows 18..27 and columns 8..23 at 16 photo pixels per crop pixel
+    ys, xs = np.nonzero(face.mask)
+    assert abs(ys.min() - 18 * 16) <= 8 and abs(xs.max() - 24 * 16) <= 8
+    changed = np.abs(result.restored.astype(int) - masked).max(-1) > 0
+    seam = cv2.dilate(face.mask, np.ones((5, 5), np.uint8)) > 0
+    assert changed[face.mask > 0].mean() > 0.9 and not (changed & ~seam).any()
+    plain = Unmasker(folder, refine=False, **kw)(masked).faces[0]
+    assert not plain.refined and "refine" not in plain.timings_ms

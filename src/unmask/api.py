@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from unmask.faces.align import align, inside_photo, repad, warp_to_crop
-from unmask.faces.paste import paste_back, photo_mask
+from unmask.faces.paste import paste_back, paste_hole, photo_mask
 from unmask.stages.finish import FinishConfig
 from unmask.types import FaceResult, Result
 
@@ -29,13 +29,16 @@ SEGMENTERS = {"default": "segmenter", "unet": "segmenter", "maskrcnn": "segmente
 #: Default share of the aligned crop the mask must cover for a face to count as masked.
 MIN_COVERAGE = 0.03
 GENDERS = ("female", "male")
+#: How far (share of the crop's side) the hole may grow into the mask's soft edge.
+SOFT_EDGE_REACH = 0.015
 #: How a rebuilt crop meets the photo: (width as a share of the crop's side, inside the hole).
 #: ``"inside"`` fades it in within the hole (no pixel outside the hole changes, its outermost
 #: pixels keep some of the original); ``"edge"`` replaces the whole hole and fades out within
 #: about two pixels beyond it; ``"outside"`` fades out over a wide band beyond the hole.
-#: How far (share of the crop's side) the hole may grow into the mask's soft edge.
-SOFT_EDGE_REACH = 0.015
 SEAMS = {"inside": (0.008, True), "edge": (0.008, False), "outside": (0.02, False)}
+#: The seam over a refined hole: (photo pixels beyond the hole where the rebuilt face has
+#: faded out, share of the crop's side within the hole where it is fully in).
+REFINED_SEAM = (2.0, 0.004)
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -102,6 +105,9 @@ class Unmasker:
         second_look: re-align each face on its first 68 landmarks and predict them again
             (more accurate landmarks in photos, for about 1.5 times the attr stage's time;
             see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
+        refine: redraw each face's hole at the photo's resolution with the edge refiner
+            (:mod:`unmask.stages.refine`) and paste over that hole with a seam of
+            :data:`REFINED_SEAM`; ``None`` = when refiner weights are found.
     """
 
     def __init__(
@@ -120,6 +126,7 @@ class Unmasker:
         seam: str = "inside",
         soft_edge: float | None = 0.05,
         second_look: bool | None = None,
+        refine: bool | None = None,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -147,6 +154,7 @@ class Unmasker:
         self.hole_margin = hole_margin
         self.soft_edge = soft_edge
         self.second_look = second_look
+        self.refine = refine
         self._stages: dict = {}
 
     # -- lazily loaded stages -------------------------------------------------------------
@@ -224,6 +232,18 @@ class Unmasker:
             lambda: Inpainter.from_weights(self.weights_dir, self.device, backend=self.backend),
         )
 
+    @property
+    def refiner(self):
+        """The edge refiner, or ``None`` when it is off (or, by default, has no weights)."""
+        from unmask.stages.refine import EdgeRefiner
+
+        if self.refine is False or (self.refine is None and not self._has_weights("refiner")):
+            return None
+        return self._stage(
+            "refine",
+            lambda: EdgeRefiner.from_weights(self.weights_dir, self.device, backend=self.backend),
+        )
+
     def _has_weights(self, stage: str) -> bool:
         from unmask.runtime import weights
 
@@ -266,7 +286,7 @@ class Unmasker:
             if face.masked:
                 before = restored
                 t = time.perf_counter()
-                restored = self._paste(restored, face.restored, face.alignment, face.crop_mask)
+                restored = self._paste(restored, face)
                 face.timings_ms["paste"] = 1000 * (time.perf_counter() - t)
                 if self.finish is not None:
                     t = time.perf_counter()
@@ -276,9 +296,15 @@ class Unmasker:
         total = 1000 * (time.perf_counter() - t0)
         return Result(image, restored, faces, union, {"detect": t_det, "total": total})
 
-    def _paste(self, photo, restored, alignment, mask) -> np.ndarray:
+    def _paste(self, photo, face: FaceResult) -> np.ndarray:
+        if face.refined:
+            from unmask.stages.refine import photo_side
+
+            outside, inside = REFINED_SEAM
+            inside *= photo_side(face.alignment)
+            return paste_hole(photo, face.restored, face.alignment, face.mask, outside, inside)
         width, inside = SEAMS[self.seam]
-        return paste_back(photo, restored, alignment, mask, width, inside)
+        return paste_back(photo, face.restored, face.alignment, face.crop_mask, width, inside)
 
     def video(self, frames, fps: float = 25.0, gender: str | None = None, **options):
         """Stream a clip: ``H x W x 3`` uint8 RGB frames in, ``(restored frame, faces)`` out,
@@ -324,6 +350,13 @@ class Unmasker:
                 crop_mask = grow_soft_edge(crop_mask, prob, radius, self.soft_edge)
             crop_mask = self.inpainter.hole(crop_mask, self.hole_margin)
         times["segment"] = 1000 * (time.perf_counter() - t)
+        hole = None
+        if masked and self.refiner is not None:
+            t = time.perf_counter()
+            hole = self._refined(image, al, prob, crop_mask)
+            if hole is not None:
+                crop_mask = hole[1]
+            times["refine"] = 1000 * (time.perf_counter() - t)
         predicted = "female" if p >= 0.5 else "male"
         g = gender or predicted
         g_score = 1.0 if gender else (p if g == "female" else 1 - p)
@@ -345,7 +378,7 @@ class Unmasker:
             times["inpaint"] = 1000 * (time.perf_counter() - t)
         else:
             crop_mask = np.zeros_like(crop_mask)
-        mask = photo_mask(al, crop_mask, image.shape[:2])
+        mask = photo_mask(al, crop_mask, image.shape[:2]) if hole is None else hole[0]
         return FaceResult(
             box=np.asarray(det.box, np.float32),
             score=float(det.score),
@@ -361,4 +394,26 @@ class Unmasker:
             restored=restored,
             crop_mask=crop_mask,
             timings_ms=times,
+            refined=hole is not None,
         )
+
+    def _refined(self, image, al, prob, crop_mask):
+        """``(photo hole, crop hole)``: the refiner's photo-resolution hole (``H x W`` uint8)
+        and the crop hole grown to cover it and its seam, or ``None`` without a window."""
+        import cv2
+
+        from unmask.stages.segment import dilate
+
+        found = self.refiner(image, al, prob)
+        if found is None:
+            return None
+        (x1, y1, x2, y2), box_hole = found
+        photo = np.zeros(image.shape[:2], np.uint8)
+        photo[y1:y2, x1:x2] = box_hole
+        # the inpainter must rebuild every crop pixel the seam's warp reads
+        reach = int(np.ceil(REFINED_SEAM[0])) + 1
+        grown = dilate(box_hole.astype(np.uint8), reach).astype(np.float32)
+        to_crop = al.matrix @ np.array([[1.0, 0, x1], [0, 1.0, y1], [0, 0, 1]])
+        size = crop_mask.shape[0]
+        in_crop = cv2.warpAffine(grown, to_crop, (size, size), flags=cv2.INTER_LINEAR) > 0.01
+        return photo, crop_mask | dilate(in_crop.astype(np.uint8), 1)

@@ -14,7 +14,7 @@ Examples::
     >>> registry.ARCHITECTURES["InpaintGenerator"].inputs
     ('image', 'mask', 'landmark_map', 'gender')
     >>> sorted(registry.trainable())
-    ['attr', 'detector', 'inpainter', 'segmenter', 'verifier']
+    ['attr', 'detector', 'inpainter', 'refiner', 'segmenter', 'verifier']
     >>> registry.STAGES["attr"].config
     'unmask.training.attr:AttrTrainConfig'
 """
@@ -38,12 +38,14 @@ class Architecture:
         outputs: names of ``forward``'s outputs, in order (the ONNX graph uses the same names).
         parts: outputs that are also exported alone, as ``<stage>.<output>.onnx`` holding
             only the graph that computes them (cheaper when only that output is needed).
+        any_size: fully convolutional: the exported graph takes any height and width.
     """
 
     target: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     parts: tuple[str, ...] = ()
+    any_size: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,13 @@ ARCHITECTURES: dict[str, Architecture] = {
         "unmask.models.maskrcnn:MaskRCNNSegmenter", ("image",), ("logits",)
     ),
     "FaceDetector": Architecture(
-        "unmask.models.detector:FaceDetector", ("image",), ("heatmap", "box", "keypoints")
+        "unmask.models.detector:FaceDetector",
+        ("image",),
+        ("heatmap", "box", "keypoints"),
+        any_size=True,
+    ),
+    "MaskRefiner": Architecture(
+        "unmask.models.refiner:MaskRefiner", ("image", "coarse"), ("logits",), any_size=True
     ),
     "InpaintGenerator": Architecture(
         "unmask.models.inpainter:InpaintGenerator",
@@ -114,6 +122,11 @@ STAGES: dict[str, Stage] = {
         "unmask.training.inpainter",
         "unmask.training.inpainter:InpaintTrainConfig",
         ("InpaintGenerator",),
+    ),
+    "refiner": Stage(
+        "unmask.training.refiner",
+        "unmask.training.refiner:RefinerTrainConfig",
+        ("MaskRefiner",),
     ),
 }
 

@@ -25,12 +25,14 @@ class FaceResult:
             (1.0 when forced by the user); gender_forced: whether the user forced it.
         masked: whether a face mask was found (only masked faces are rebuilt).
         mask_coverage: mask pixels / aligned-crop pixels (after post-processing).
-        mask: ``H x W`` uint8 {0, 1} in the photo grid: the hole that was inpainted.
+        mask: ``H x W`` uint8 {0, 1} in the photo grid: the hole that was rebuilt (drawn at
+            the photo's resolution when ``refined``, else the crop hole warped to the photo).
         alignment: the aligned ``S x S x 3`` input crop and its photo -> crop transform.
         restored: the rebuilt crop (the aligned crop itself when nothing was rebuilt).
         crop_mask: ``S x S`` {0, 1} hole in the crop.
         timings_ms: milliseconds per stage (align, attributes, segment, inpaint; for a rebuilt
-            face also paste and finish).
+            face also refine, paste and finish).
+        refined: whether the edge refiner drew ``mask`` (see :mod:`unmask.stages.refine`).
     """
 
     box: np.ndarray
@@ -47,6 +49,7 @@ class FaceResult:
     restored: np.ndarray
     crop_mask: np.ndarray
     timings_ms: dict = field(default_factory=dict)
+    refined: bool = False
 
     @property
     def aligned(self) -> np.ndarray:
@@ -87,3 +90,4 @@ class Result:
     faces: list[FaceResult]
     mask: np.ndarray
     timings_ms: dict = field(default_factory=dict)
+    refined: bool = False

@@ -86,6 +86,58 @@ def paste_back(
     shift = np.array([[1.0, 0, -x1], [0, 1.0, -y1]])
     inv_box = shift @ np.vstack([inv, [0, 0, 1]])
     a = cv2.warpAffine(alpha, inv_box, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR, borderValue=0)
+    _blend(out, restored, inv, (x1, y1, x2, y2), a)
+    return out
+
+
+def paste_hole(
+    photo: np.ndarray,
+    restored: np.ndarray,
+    alignment: Alignment,
+    hole: np.ndarray,
+    outside: float = 2.0,
+    inside: float = 0.0,
+) -> np.ndarray:
+    """Blend ``restored`` into ``photo`` over a hole drawn in the photo's own grid.
+
+    Args:
+        photo: ``H x W x 3`` uint8 RGB original.
+        restored: ``S x S x 3`` uint8 RGB rebuilt crop; it must be rebuilt wherever the warped
+            hole (grown by ``outside``) reaches.
+        alignment: the crop's :class:`Alignment`.
+        hole: ``H x W`` uint8/bool, nonzero = rebuilt.
+        outside, inside: the seam, in photo pixels (see
+            :func:`unmask.stages.refine.seam_alpha`): the weight falls to 0 at ``outside``
+            px beyond the hole and reaches 1 at ``inside`` px within it.
+    Returns:
+        ``H x W x 3`` uint8 RGB; pixels further than ``outside`` px from the hole are
+        bit-identical to ``photo``.
+    """
+    import cv2
+
+    from unmask.stages.refine import seam_alpha
+
+    out = photo.copy()
+    bx, by, bw, bh = cv2.boundingRect((np.asarray(hole) > 0).astype(np.uint8))
+    if bw == 0:
+        return out
+    h, w = photo.shape[:2]
+    r = int(np.ceil(outside)) + 1
+    x1, y1 = max(bx - r, 0), max(by - r, 0)
+    x2, y2 = min(bx + bw + r, w), min(by + bh + r, h)
+    alpha = seam_alpha(np.asarray(hole)[y1:y2, x1:x2], outside, inside)
+    _blend(out, restored, alignment.inverse, (x1, y1, x2, y2), alpha)
+    return out
+
+
+def _blend(out: np.ndarray, restored: np.ndarray, inv: np.ndarray, box, alpha: np.ndarray):
+    """Warp ``restored`` (crop grid, ``inv``: crop -> photo) onto ``out``'s ``box`` and blend it
+    there with ``alpha`` (float32, the box's size), in place."""
+    import cv2
+
+    x1, y1, x2, y2 = box
+    shift = np.array([[1.0, 0, -x1], [0, 1.0, -y1]])
+    inv_box = shift @ np.vstack([inv, [0, 0, 1]])
     face = cv2.warpAffine(
         restored,
         inv_box,
@@ -93,8 +145,7 @@ def paste_back(
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)
-    ab = a[..., None]
+    ab = alpha[..., None]
     region = out[y1:y2, x1:x2].astype(np.float32)
     blended = region * (1 - ab) + face * ab
     out[y1:y2, x1:x2] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-    return out

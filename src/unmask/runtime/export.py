@@ -1,12 +1,12 @@
 """Export a stage's PyTorch weights to ONNX and check the file against PyTorch.
 
 The graph takes and returns the named arrays of :data:`unmask.registry.ARCHITECTURES`
-(batch dimension dynamic; height and width dynamic for the detector). With ``fp16`` the large
-weight tensors are stored as float16 and cast back to float32 inside the graph (ONNX Runtime
-folds the casts at load time, so inference runs in float32 at the same speed); the export keeps
-fp16 only when the parity check passes, else it writes float32. Weights saved as int8
-(``weights.save(..., int8=True)``) are exported as int8 with a DequantizeLinear per tensor, under
-the same check.
+(batch dimension dynamic; height and width dynamic for fully convolutional networks). With
+``fp16`` the large weight tensors are stored as float16 and cast back to float32 inside the
+graph (ONNX Runtime folds the casts at load time, so inference runs in float32 at the same
+speed); the export keeps fp16 only when the parity check passes, else it writes float32.
+Weights saved as int8 (``weights.save(..., int8=True)``) are exported as int8 with a
+DequantizeLinear per tensor, under the same check.
 
 Needs ``torch`` and ``onnx`` (the ``train`` extra); the result runs on ``onnxruntime`` alone.
 """
@@ -85,6 +85,8 @@ def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int =
         x["mask"] = mask
         x["landmark_map"] = render(lm, size, sigma_for(size, meta.get("landmark_sigma", 0.01)))
         x["gender"] = np.linspace(0, 1, batch, dtype=np.float32)
+    if arch == "MaskRefiner":
+        x["coarse"] = rng.random((batch, 1, h, w), dtype=np.float32)
     return {k: v for k, v in x.items() if k in input_names(arch, args)}
 
 
@@ -151,8 +153,9 @@ def _export_file(module, arch, args, inputs: dict, path: Path, precision: str) -
 
     adapter, names, outputs = _adapter(module, arch, args)
     dynamic = {n: {0: "batch"} for n in (*names, *outputs)}
-    if arch == "FaceDetector":
-        dynamic["image"] = {0: "batch", 2: "height", 3: "width"}
+    if ARCHITECTURES[arch].any_size:
+        for n in names:
+            dynamic[n] = {0: "batch", 2: "height", 3: "width"}
         for n in outputs:
             dynamic[n] = {0: "batch", 2: "rows", 3: "cols"}
     tensors = tuple(torch.from_numpy(inputs[n]) for n in names)

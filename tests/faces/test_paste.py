@@ -1,0 +1,22 @@
+import numpy as np
+
+from unmask.faces.align import Alignment
+from unmask.faces.paste import paste_hole
+
+
+def test_a_refined_hole_is_replaced_and_nothing_beyond_its_seam_changes():
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 255, (120, 100, 3), np.uint8)
+    # the crop is the photo's box (20, 10)..(84, 74) at half resolution
+    m = np.array([[0.5, 0, -10.0], [0, 0.5, -5.0]])
+    al = Alignment(np.zeros((32, 32, 3), np.uint8), m, 32)
+    restored = np.full((32, 32, 3), 7, np.uint8)
+    hole = np.zeros((120, 100), np.uint8)
+    hole[40:60, 35:70] = 1
+    out = paste_hole(photo, restored, al, hole, outside=2.0, inside=0.0)
+    assert (out[hole > 0] == 7).all()
+    changed = np.abs(out.astype(int) - photo).max(-1) > 0
+    ys, xs = np.nonzero(changed)
+    assert ys.min() >= 39 and ys.max() <= 60 and xs.min() >= 34 and xs.max() <= 70
+    assert changed[50, 34] and not changed[50, 33]  # one pixel of seam, half blended
+    assert np.array_equal(paste_hole(photo, restored, al, np.zeros_like(hole)), photo)

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from unmask.faces.align import Alignment
+from unmask.models.refiner import MaskRefiner
+from unmask.stages.refine import EdgeRefiner, photo_side, seam_alpha, window
+
+
+def _alignment(scale: float, shift=(10.0, 6.0), size: int = 64) -> Alignment:
+    """photo -> crop: crop = scale * (photo - shift)."""
+    m = np.array([[scale, 0, -scale * shift[0]], [0, scale, -scale * shift[1]]])
+    return Alignment(np.zeros((size, size, 3), np.uint8), m, size)
+
+
+def _square_prob(side: int = 64) -> np.ndarray:
+    prob = np.zeros((side, side), np.float32)
+    prob[30:50, 20:44] = 1.0
+    return prob
+
+
+def test_photo_side_is_the_crops_side_in_photo_pixels():
+    assert photo_side(_alignment(0.5)) == pytest.approx(128.0)
+
+
+def test_the_window_holds_the_mask_and_its_margin_in_the_photo_grid():
+    photo = np.random.default_rng(0).integers(0, 255, (200, 240, 3), np.uint8)
+    al = _alignment(0.5)  # one crop pixel = two photo pixels
+    win = window(photo, al, _square_prob(), margin=0.0, max_side=1000)
+    # crop columns 20..44 and rows 30..50 -> photo x 50..98, y 66..106
+    assert win.box == (50, 66, 98, 106)
+    assert win.scale == 1.0 and win.image.shape == (40, 48, 3)
+    assert np.array_equal(win.image, photo[66:106, 50:98])
+    assert win.coarse[5:35, 5:43].min() > 0.99  # inside the mask, away from its edge
+    wide = window(photo, al, _square_prob(), margin=0.1, max_side=1000)
+    assert wide.box[0] < 50 and wide.box[3] > 106
+
+
+def test_a_large_face_is_shrunk_to_the_working_side():
+    photo = np.zeros((400, 400, 3), np.uint8)
+    win = window(photo, _alignment(0.25, (0, 0)), _square_prob(), 0.0, max_side=128)
+    assert win.scale == pytest.approx(0.5)
+    x1, y1, x2, y2 = win.box
+    assert win.coarse.shape == (round((y2 - y1) / 2), round((x2 - x1) / 2))
+
+
+def test_no_mask_no_window():
+    photo = np.zeros((50, 50, 3), np.uint8)
+    assert window(photo, _alignment(1.0), np.zeros((64, 64)), 0, 99) is None
+
+
+def test_the_seam_is_one_on_the_hole_and_zero_beyond_its_outside_reach():
+    hole = np.zeros((40, 40), np.uint8)
+    hole[10:30, 10:30] = 1
+    a = seam_alpha(hole, outside=2.0, inside=0.0)
+    assert (a[hole > 0] == 1).all()
+    assert a[20, 9] == pytest.approx(0.5) and a[20, 8] == 0 and a[20, 5] == 0
+    b = seam_alpha(hole, outside=2.0, inside=3.0)
+    assert b[20, 10] < 1 and b[20, 14] == 1 and b[20, 8] == 0
+
+
+def test_an_untrained_refiner_draws_the_coarse_mask_at_the_photos_resolution():
+    refiner = EdgeRefiner(MaskRefiner(width=4, dilations=(1,)).eval(), max_side=1000)
+    photo = np.random.default_rng(1).integers(0, 255, (200, 240, 3), np.uint8)
+    box, hole = refiner(photo, _alignment(0.5), _square_prob())
+    x1, y1, x2, y2 = box
+    assert hole.shape == (y2 - y1, x2 - x1) and hole.dtype == bool
+    ys, xs = np.nonzero(hole)
+    # crop columns 20..43 -> photo 50..96 (97 maps to crop 43.5, half in), rows 66..104
+    assert (xs.min() + x1, xs.max() + x1) == (50, 96)
+    assert (ys.min() + y1, ys.max() + y1) == (66, 104)
+    assert refiner(photo, _alignment(0.5), np.zeros((64, 64), np.float32)) is None

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-#: The pipeline without photo-resolution finishing, with the trained hole margin, a seam
-#: painted outside the hole and one look at the landmarks: the row every change is measured
-#: against.
+#: The pipeline without photo-resolution finishing or edge refiner, with the trained hole
+#: margin, a seam painted outside the hole and one look at the landmarks: the row every change
+#: is measured against.
 PLAIN = {
     "finish": False,
     "hole_margin": None,
     "seam": "outside",
     "soft_edge": None,
+    "refine": False,
     "second_look": False,
 }
 

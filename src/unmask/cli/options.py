@@ -11,9 +11,9 @@ BACKEND_HELP = "auto: ONNX Runtime on the CPU where .onnx weights exist, else Py
 
 def pipeline_options(func):
     """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector``, ``--segmenter``,
-    ``--finish``, ``--seam``, ``--soft-edge``, ``--second-look`` and ``--hole-margin``; the
-    command receives them as one ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword
-    arguments."""
+    ``--finish``, ``--seam``, ``--soft-edge``, ``--refine``, ``--second-look`` and
+    ``--hole-margin``; the command receives them as one ``pipeline`` dict of
+    :class:`~unmask.api.Unmasker` keyword arguments."""
     options = [
         click.option(
             "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
@@ -66,6 +66,12 @@ def pipeline_options(func):
             "the hole (the mask's soft edge and loops); 1 turns it off.",
         ),
         click.option(
+            "--refine/--no-refine",
+            default=None,
+            help="Redraw each hole at the photo's resolution with the edge refiner and paste "
+            "over it alone (default: when its weights are found).",
+        ),
+        click.option(
             "--second-look/--no-second-look",
             default=None,
             help="Re-align each face on its first landmarks and predict again (default: as "
@@ -88,6 +94,7 @@ def pipeline_options(func):
         "finish",
         "seam",
         "soft_edge",
+        "refine",
         "second_look",
         "hole_margin",
     )

@@ -26,7 +26,7 @@ def identity_read(faces, families, template_dir=None, weights_dir=None, seed: in
     :class:`~unmask.evaluation.attr_robust.HeldOutFace` list."""
     from unmask.data.manifest import stable_hash
     from unmask.evaluation.attr_robust import mask_source
-    from unmask.evaluation.inpainter import _Dlib
+    from unmask.evaluation.dlib_compare import _Dlib
 
     pipes = {
         "first": Unmasker(weights_dir, device="cpu", second_look=False),

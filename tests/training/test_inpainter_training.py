@@ -217,10 +217,10 @@ def test_sigterm_saves_a_checkpoint_and_resumes(tiny_dataset, tmp_path, monkeypa
     import os
     import signal
 
-    from unmask.training import inpainter as trainer
+    from unmask.training import inpainter_loop
 
     calls = []
-    losses = trainer.generator_losses
+    losses = inpainter_loop.generator_losses
 
     def losses_then_sigterm(*args, **kwargs):
         calls.append(1)
@@ -228,7 +228,7 @@ def test_sigterm_saves_a_checkpoint_and_resumes(tiny_dataset, tmp_path, monkeypa
             os.kill(os.getpid(), signal.SIGTERM)
         return losses(*args, **kwargs)
 
-    monkeypatch.setattr(trainer, "generator_losses", losses_then_sigterm)
+    monkeypatch.setattr(inpainter_loop, "generator_losses", losses_then_sigterm)
     before = signal.getsignal(signal.SIGTERM)
     run = train(_cfg(tiny_dataset, tmp_path, 6))
     assert run.load_checkpoint()["step"] == 2  # step 2 finished, then it stopped

@@ -1,5 +1,5 @@
 """The pieces of one inpainter training step, apart from the loop in
-:mod:`unmask.training.inpainter`: the frozen ``attr`` network, the conditioning a batch gets
+:mod:`unmask.training.inpainter_loop`: the frozen ``attr`` network, the conditioning a batch gets
 (predicted or noisy teacher landmarks and P(female)), the landmark maps, the generator's loss
 terms, the holes grown around the inference margin, validation and checkpoint selection."""
 

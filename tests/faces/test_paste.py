@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 
 from unmask.faces.align import Alignment
-from unmask.faces.paste import paste_hole
+from unmask.faces.paste import paste_hole, seam_alpha
 
 
 def test_a_refined_hole_is_replaced_and_nothing_beyond_its_seam_changes():
@@ -20,3 +21,13 @@ def test_a_refined_hole_is_replaced_and_nothing_beyond_its_seam_changes():
     assert ys.min() >= 39 and ys.max() <= 60 and xs.min() >= 34 and xs.max() <= 70
     assert changed[50, 34] and not changed[50, 33]  # one pixel of seam, half blended
     assert np.array_equal(paste_hole(photo, restored, al, np.zeros_like(hole)), photo)
+
+
+def test_the_seam_is_one_on_the_hole_and_zero_beyond_its_outside_reach():
+    hole = np.zeros((40, 40), np.uint8)
+    hole[10:30, 10:30] = 1
+    a = seam_alpha(hole, outside=2.0, inside=0.0)
+    assert (a[hole > 0] == 1).all()
+    assert a[20, 9] == pytest.approx(0.5) and a[20, 8] == 0 and a[20, 5] == 0
+    b = seam_alpha(hole, outside=2.0, inside=3.0)
+    assert b[20, 10] < 1 and b[20, 14] == 1 and b[20, 8] == 0

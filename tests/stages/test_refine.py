@@ -3,7 +3,7 @@ import pytest
 
 from unmask.faces.align import Alignment
 from unmask.models.refiner import MaskRefiner
-from unmask.stages.refine import EdgeRefiner, photo_side, seam_alpha, window
+from unmask.stages.refine import EdgeRefiner, photo_side, window
 
 
 def _alignment(scale: float, shift=(10.0, 6.0), size: int = 64) -> Alignment:
@@ -46,16 +46,6 @@ def test_a_large_face_is_shrunk_to_the_working_side():
 def test_no_mask_no_window():
     photo = np.zeros((50, 50, 3), np.uint8)
     assert window(photo, _alignment(1.0), np.zeros((64, 64)), 0, 99) is None
-
-
-def test_the_seam_is_one_on_the_hole_and_zero_beyond_its_outside_reach():
-    hole = np.zeros((40, 40), np.uint8)
-    hole[10:30, 10:30] = 1
-    a = seam_alpha(hole, outside=2.0, inside=0.0)
-    assert (a[hole > 0] == 1).all()
-    assert a[20, 9] == pytest.approx(0.5) and a[20, 8] == 0 and a[20, 5] == 0
-    b = seam_alpha(hole, outside=2.0, inside=3.0)
-    assert b[20, 10] < 1 and b[20, 14] == 1 and b[20, 8] == 0
 
 
 def test_an_untrained_refiner_draws_the_coarse_mask_at_the_photos_resolution():

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -154,7 +153,7 @@ def drawn_photos(faces_dir, split: str, templates, cfg: EdgeSampling, seed: int,
     """``(photo, target)`` of unmasked face photos of ``split`` with a mask drawn on them."""
     import cv2
 
-    from unmask.evaluation.photos import _gather
+    from unmask.data.face_sources import split_photos
     from unmask.faces.teacher import teacher_landmarks
     from unmask.io import load_image
     from unmask.masking.compose import MaskMix
@@ -167,7 +166,7 @@ def drawn_photos(faces_dir, split: str, templates, cfg: EdgeSampling, seed: int,
         sources.append(TemplateMasks(templates))
         weights.append(1.0)
     mix = MaskMix(sources, weights)
-    for k, path in enumerate(_gather(Path(faces_dir), split, limit)):
+    for k, path in enumerate(split_photos(faces_dir, split, limit)):
         rng = np.random.default_rng([seed, k])
         image = load_image(path)
         f = rng.uniform(1.0, cfg.enlarge)
@@ -192,11 +191,11 @@ def labelled_photos(src, split: str, cfg: EdgeSampling, seed: int, limit: int):
     the face (about 60 % of the photo's side) is ``cfg.face_sides`` px across."""
     import cv2
 
-    from unmask.data.manifest import split_of
-    from unmask.data.realseg import MASK_CLASS, TEST_SHARE, VAL_SHARE, decode_labels, list_sources
+    from unmask.data.face_sources import photo_split
+    from unmask.data.realseg import MASK_CLASS, decode_labels, list_sources
     from unmask.io import load_image
 
-    rows = [r for r in list_sources(src) if split_of(r[1].stem, VAL_SHARE, TEST_SHARE) == split]
+    rows = [r for r in list_sources(src) if photo_split(r[1]) == split]
     for k, (_, img, lab) in enumerate(rows[:limit]):
         rng = np.random.default_rng([seed, 7, k])
         photo = load_image(img)

@@ -93,6 +93,15 @@ def crop_faces(dataset: str | Path, splits: tuple[str, ...] = ("train",)) -> lis
     return out
 
 
+def split_photos(folder: str | Path, split: str, limit: int | None = None) -> list[Path]:
+    """The ``.jpg`` / ``.png`` photos of ``folder`` in ``split`` (by
+    :func:`~unmask.data.manifest.split_of` of the file name, the dataset builder's rule), sorted
+    by name, at most ``limit``."""
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".jpg", ".png"))
+    chosen = [p for p in files if split_of(p.name) == split]
+    return chosen[:limit] if limit else chosen
+
+
 def photo_split(path: Path) -> str:
     """Split of a masked-seg photo by its number (the rule of :mod:`unmask.data.realseg`, so
     CWM and IWM copies of one face share a split)."""

@@ -33,14 +33,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def _gather(faces_dir: Path, split: str, limit: int | None) -> list[Path]:
-    from unmask.data.manifest import split_of
-
-    files = sorted(p for p in faces_dir.iterdir() if p.suffix.lower() in (".jpg", ".png"))
-    chosen = [p for p in files if split_of(p.name) == split]
-    return chosen[:limit] if limit else chosen
-
-
 def build_set(
     faces_dir: str | Path,
     out: str | Path,
@@ -61,6 +53,7 @@ def build_set(
     Returns:
         The index: ``{"photos": [{"id", "landmarks", "kind"}], "skipped": n}``.
     """
+    from unmask.data.face_sources import split_photos
     from unmask.faces.teacher import teacher_landmarks
     from unmask.io import load_image, save_image
     from unmask.masking.compose import MaskMix
@@ -76,7 +69,7 @@ def build_set(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows, skipped = [], 0
-    for k, path in enumerate(_gather(Path(faces_dir), split, limit)):
+    for k, path in enumerate(split_photos(faces_dir, split, limit)):
         image = load_image(path)
         found = teacher_landmarks(image)
         if found is None:

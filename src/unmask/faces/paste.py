@@ -90,6 +90,26 @@ def paste_back(
     return out
 
 
+def seam_alpha(hole: np.ndarray, outside: float, inside: float) -> np.ndarray:
+    """Blend weight of a rebuilt region over the photo, from a photo-resolution hole.
+
+    The weight is 1 on the hole but for its outermost ``inside`` px, and falls to 0 at
+    ``outside`` px beyond it, linearly in the signed distance to the hole's edge.
+
+    Args:
+        hole: ``h x w`` bool/uint8, nonzero = hole.
+    Returns:
+        ``h x w`` float32 in [0, 1].
+    """
+    import cv2
+
+    m = (np.asarray(hole) > 0).astype(np.uint8)
+    d_in = cv2.distanceTransform(m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    d_out = cv2.distanceTransform(1 - m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    signed = np.where(m > 0, d_in - 1.0, -d_out)  # 0 on the hole's outermost pixels
+    return np.clip((signed + outside) / max(outside + inside, 1e-6), 0.0, 1.0).astype(np.float32)
+
+
 def paste_hole(
     photo: np.ndarray,
     restored: np.ndarray,
@@ -107,15 +127,13 @@ def paste_hole(
         alignment: the crop's :class:`Alignment`.
         hole: ``H x W`` uint8/bool, nonzero = rebuilt.
         outside, inside: the seam, in photo pixels (see
-            :func:`unmask.stages.refine.seam_alpha`): the weight falls to 0 at ``outside``
+            :func:`seam_alpha`): the weight falls to 0 at ``outside``
             px beyond the hole and reaches 1 at ``inside`` px within it.
     Returns:
         ``H x W x 3`` uint8 RGB; pixels further than ``outside`` px from the hole are
         bit-identical to ``photo``.
     """
     import cv2
-
-    from unmask.stages.refine import seam_alpha
 
     out = photo.copy()
     bx, by, bw, bh = cv2.boundingRect((np.asarray(hole) > 0).astype(np.uint8))

@@ -4,7 +4,8 @@ The segmenter decides on an aligned crop of 128 px; pasted into a larger photo i
 guess several photo pixels wide. :class:`EdgeRefiner` cuts a window of the photo around the
 mask (shrunk so that the face is at most ``max_side`` px across), warps the segmenter's
 probability into the same grid, and runs :class:`~unmask.models.refiner.MaskRefiner` on both.
-The result is the photo-resolution hole that the pipeline pastes into (:func:`seam_alpha`),
+The result is the photo-resolution hole that the pipeline pastes into
+(:func:`unmask.faces.paste.paste_hole`),
 while the inpainter still fills the coarser crop-grid hole that contains it.
 
 Conventions: photos ``H x W x 3`` uint8 RGB; probabilities float32 in [0, 1]; boxes
@@ -95,26 +96,6 @@ def window(
     if (ww, wh) != (bx2 - bx1, by2 - by1):
         patch = cv2.resize(patch, (ww, wh), interpolation=cv2.INTER_AREA)
     return Window((int(bx1), int(by1), int(bx2), int(by2)), scale, patch, coarse)
-
-
-def seam_alpha(hole: np.ndarray, outside: float, inside: float) -> np.ndarray:
-    """Blend weight of a rebuilt region over the photo, from a photo-resolution hole.
-
-    The weight is 1 on the hole but for its outermost ``inside`` px, and falls to 0 at
-    ``outside`` px beyond it, linearly in the signed distance to the hole's edge.
-
-    Args:
-        hole: ``h x w`` bool/uint8, nonzero = hole.
-    Returns:
-        ``h x w`` float32 in [0, 1].
-    """
-    import cv2
-
-    m = (np.asarray(hole) > 0).astype(np.uint8)
-    d_in = cv2.distanceTransform(m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    d_out = cv2.distanceTransform(1 - m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    signed = np.where(m > 0, d_in - 1.0, -d_out)  # 0 on the hole's outermost pixels
-    return np.clip((signed + outside) / max(outside + inside, 1e-6), 0.0, 1.0).astype(np.float32)
 
 
 class EdgeRefiner:

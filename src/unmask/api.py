@@ -21,11 +21,11 @@ import numpy as np
 from unmask.faces.align import align, inside_photo, repad, warp_to_crop
 from unmask.faces.paste import paste_back, paste_hole, photo_mask
 from unmask.stages.finish import FinishConfig
+from unmask.stages.loader import SEGMENTERS, StageLoader, resolve_device
 from unmask.types import FaceResult, Result
 
 log = logging.getLogger(__name__)
 
-SEGMENTERS = {"default": "segmenter", "unet": "segmenter", "maskrcnn": "segmenter_maskrcnn"}
 #: Default share of the aligned crop the mask must cover for a face to count as masked.
 MIN_COVERAGE = 0.03
 GENDERS = ("female", "male")
@@ -41,26 +41,7 @@ SEAMS = {"inside": (0.008, True), "edge": (0.008, False), "outside": (0.02, Fals
 REFINED_SEAM = (2.0, 0.004)
 
 
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; validates the name."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda")
-    if device == "cpu":
-        return device
-    from unmask.runtime.backend import have
-
-    if not have("torch"):
-        if device == "cuda":
-            raise ValueError("device 'cuda' needs PyTorch: pip install 'unmask[train]'")
-        return "cpu"
-    import torch
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but no CUDA GPU is available")
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-class Unmasker:
+class Unmasker(StageLoader):
     """Rebuild masked faces in photos. Stages load lazily on first use.
 
     Examples::
@@ -156,102 +137,6 @@ class Unmasker:
         self.second_look = second_look
         self.refine = refine
         self._stages: dict = {}
-
-    # -- lazily loaded stages -------------------------------------------------------------
-    def _stage(self, key: str, factory):
-        if key not in self._stages:
-            t = time.perf_counter()
-            self._stages[key] = factory()
-            log.info("loaded %s in %.0f ms", key, 1000 * (time.perf_counter() - t))
-        return self._stages[key]
-
-    @property
-    def detector(self):
-        from unmask import detection as detect
-        from unmask.faces.teacher import TeacherUnavailable
-
-        def make():
-            name = self.detector_name
-            if name == "auto":
-                name = "unmask" if self._has_weights("detector") else "cnn"
-            kwargs = {"weights_dir": self.weights_dir, "device": self.device}
-            kwargs["backend"] = self.backend
-            try:
-                return detect.create(name, **(kwargs if name == "unmask" else {}))
-            except TeacherUnavailable as exc:
-                if self.detector_name != "auto":
-                    raise
-                raise RuntimeError(
-                    f"no face detector: no trained detector weights were found and {exc}; "
-                    "use --aligned for canonical crops"
-                ) from None
-
-        return self._stage("detector", make)
-
-    @property
-    def attributes(self):
-        from unmask.stages.attr import FaceAttributes
-
-        return self._stage(
-            "attr",
-            lambda: FaceAttributes.from_weights(
-                self.weights_dir, self.device, backend=self.backend
-            ),
-        )
-
-    @property
-    def segmenter(self):
-        from unmask.stages.segment import Segmenter
-
-        name = SEGMENTERS[self.segmenter_name]
-
-        def load():
-            try:
-                return Segmenter.from_weights(
-                    self.weights_dir, name=name, device=self.device, backend=self.backend
-                )
-            except FileNotFoundError as exc:
-                if name != "segmenter_maskrcnn":
-                    raise
-                msg = (
-                    f"{exc}. Mask R-CNN weights are not shipped (they would break the 40 MB "
-                    "weights budget): train them with `unmask train segmenter --arch maskrcnn` "
-                    "(see MODEL_CARD.md), promote them into a folder and pass it as weights_dir "
-                    "(--weights-dir)"
-                )
-                raise FileNotFoundError(msg) from None
-
-        return self._stage("segment", load)
-
-    @property
-    def inpainter(self):
-        from unmask.stages.inpaint import Inpainter
-
-        return self._stage(
-            "inpaint",
-            lambda: Inpainter.from_weights(self.weights_dir, self.device, backend=self.backend),
-        )
-
-    @property
-    def refiner(self):
-        """The edge refiner, or ``None`` when it is off (or, by default, has no weights)."""
-        from unmask.stages.refine import EdgeRefiner
-
-        if self.refine is False or (self.refine is None and not self._has_weights("refiner")):
-            return None
-        return self._stage(
-            "refine",
-            lambda: EdgeRefiner.from_weights(self.weights_dir, self.device, backend=self.backend),
-        )
-
-    def _has_weights(self, stage: str) -> bool:
-        from unmask.runtime import weights
-
-        try:
-            weights.find(stage, self.weights_dir)
-        except FileNotFoundError:
-            return False
-        return True
 
     # -- running ------------------------------------------------------------------------
     def __call__(self, source, gender: str | None = None) -> Result:
@@ -352,10 +237,13 @@ class Unmasker:
         times["segment"] = 1000 * (time.perf_counter() - t)
         hole = None
         if masked and self.refiner is not None:
+            from unmask.stages.refine import place_hole
+
             t = time.perf_counter()
-            hole = self._refined(image, al, prob, crop_mask)
-            if hole is not None:
-                crop_mask = hole[1]
+            found = self.refiner(image, al, prob)
+            if found is not None:
+                reach = int(np.ceil(REFINED_SEAM[0])) + 1
+                hole, crop_mask = place_hole(found, image.shape[:2], al, crop_mask, reach)
             times["refine"] = 1000 * (time.perf_counter() - t)
         predicted = "female" if p >= 0.5 else "male"
         g = gender or predicted
@@ -378,7 +266,7 @@ class Unmasker:
             times["inpaint"] = 1000 * (time.perf_counter() - t)
         else:
             crop_mask = np.zeros_like(crop_mask)
-        mask = photo_mask(al, crop_mask, image.shape[:2]) if hole is None else hole[0]
+        mask = photo_mask(al, crop_mask, image.shape[:2]) if hole is None else hole
         return FaceResult(
             box=np.asarray(det.box, np.float32),
             score=float(det.score),
@@ -396,24 +284,3 @@ class Unmasker:
             timings_ms=times,
             refined=hole is not None,
         )
-
-    def _refined(self, image, al, prob, crop_mask):
-        """``(photo hole, crop hole)``: the refiner's photo-resolution hole (``H x W`` uint8)
-        and the crop hole grown to cover it and its seam, or ``None`` without a window."""
-        import cv2
-
-        from unmask.stages.segment import dilate
-
-        found = self.refiner(image, al, prob)
-        if found is None:
-            return None
-        (x1, y1, x2, y2), box_hole = found
-        photo = np.zeros(image.shape[:2], np.uint8)
-        photo[y1:y2, x1:x2] = box_hole
-        # the inpainter must rebuild every crop pixel the seam's warp reads
-        reach = int(np.ceil(REFINED_SEAM[0])) + 1
-        grown = dilate(box_hole.astype(np.uint8), reach).astype(np.float32)
-        to_crop = al.matrix @ np.array([[1.0, 0, x1], [0, 1.0, y1], [0, 0, 1]])
-        size = crop_mask.shape[0]
-        in_crop = cv2.warpAffine(grown, to_crop, (size, size), flags=cv2.INTER_LINEAR) > 0.01
-        return photo, crop_mask | dilate(in_crop.astype(np.uint8), 1)

@@ -98,6 +98,33 @@ def window(
     return Window((int(bx1), int(by1), int(bx2), int(by2)), scale, patch, coarse)
 
 
+def place_hole(found, shape, alignment: Alignment, crop_mask: np.ndarray, reach: int):
+    """Put a refined hole into the photo and make the crop hole cover it.
+
+    Args:
+        found: ``(box, hole)`` from :class:`EdgeRefiner`.
+        shape: the photo's ``(H, W)``.
+        crop_mask: ``S x S`` uint8 crop hole (1 = rebuilt).
+        reach: photo pixels beyond the hole that the paste's seam reads.
+    Returns:
+        ``(photo hole, crop hole)``: ``H x W`` uint8 {0, 1}, and ``crop_mask`` grown so that the
+        inpainter rebuilds every crop pixel that the hole and its seam read (one crop pixel
+        more, for the bilinear warp back).
+    """
+    import cv2
+
+    from unmask.stages.segment import dilate
+
+    (x1, y1, x2, y2), box_hole = found
+    photo = np.zeros(shape, np.uint8)
+    photo[y1:y2, x1:x2] = box_hole
+    grown = dilate(box_hole.astype(np.uint8), reach).astype(np.float32)
+    to_crop = alignment.matrix @ np.array([[1.0, 0, x1], [0, 1.0, y1], [0, 0, 1]])
+    size = crop_mask.shape[0]
+    in_crop = cv2.warpAffine(grown, to_crop, (size, size), flags=cv2.INTER_LINEAR) > 0.01
+    return photo, crop_mask | dilate(in_crop.astype(np.uint8), 1)
+
+
 class EdgeRefiner:
     """Redraw a face's mask at the photo's resolution.
 

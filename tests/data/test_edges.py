@@ -33,3 +33,15 @@ def test_patches_are_cut_around_the_edge_and_where_the_coarse_mask_is_wrong():
     mixed = [t.min() != t.max() for t in out["target"][1:]]  # the 20 placed around the edge
     assert sum(mixed) == 20
     assert patches(win, target[:10, :10], cfg, np.random.default_rng(0)) == {}
+
+
+def test_thin_wrong_pieces_get_their_share_of_patches():
+    target = _square(60, 120)
+    target[30:32, 90:118] = True  # a thin loop the coarse mask misses
+    coarse = np.zeros(target.shape, np.float32)
+    coarse[20:50, 15:65] = 1.0
+    win = Window((0, 0, 120, 60), 1.0, np.zeros((60, 120, 3), np.uint8), coarse)
+    cfg = EdgeSampling(patch=16, per_photo=10, wrong_share=1.0)
+    out = patches(win, target, cfg, np.random.default_rng(0))
+    on_loop = [0 < t.sum() <= 32 for t in out["target"][1:]]
+    assert len(out["target"]) == 11 and all(on_loop)  # every patch of the loop alone

@@ -36,6 +36,9 @@ class EdgeSampling:
     Attributes:
         patch: patch side, working-grid pixels.
         per_photo: patches around the edge per photo (one more at random).
+        wrong_share: share of those centred on one of the coarse mask's wrong pieces (connected
+            regions where it disagrees with the target), each piece equally likely, so that
+            thin ear loops and straps are seen as often as long stretches of edge.
         enlarge: largest factor a face photo is enlarged by before its mask is drawn (1 = none).
         rim_prob: share of drawn masks that get a dark rim.
         face_sides: range of the crop's side, in pixels, that labelled photos are shrunk to.
@@ -44,6 +47,7 @@ class EdgeSampling:
 
     patch: int = 64
     per_photo: int = 8
+    wrong_share: float = 0.0
     enlarge: float = 2.0
     rim_prob: float = 0.4
     face_sides: tuple[float, float] = (180.0, 700.0)
@@ -81,12 +85,21 @@ def patches(win, target: np.ndarray, cfg: EdgeSampling, rng: np.random.Generator
     if h < p or w < p:
         return {}
     t8 = target.astype(np.uint8)
+    wrong = (win.coarse > 0.5) != target
     edge = cv2.morphologyEx(t8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-    edge |= (win.coarse > 0.5) != target
+    edge |= wrong
     ys, xs = np.nonzero(edge)
     centres = [(rng.integers(h), rng.integers(w))]
+    n_wrong = int(round(cfg.wrong_share * cfg.per_photo)) if wrong.any() else 0
+    if n_wrong:
+        count, labels = cv2.connectedComponents(wrong.astype(np.uint8))
+        wy, wx = np.nonzero(labels)
+        piece = labels[wy, wx]
+        for k in rng.integers(1, count, size=n_wrong):
+            j = rng.choice(np.flatnonzero(piece == k))
+            centres.append((wy[j], wx[j]))
     if len(ys):
-        j = rng.integers(len(ys), size=cfg.per_photo)
+        j = rng.integers(len(ys), size=cfg.per_photo - n_wrong)
         centres += list(zip(ys[j], xs[j], strict=True))
     out = {"image": [], "coarse": [], "target": []}
     for cy, cx in centres:

@@ -36,9 +36,6 @@ SOFT_EDGE_REACH = 0.015
 #: pixels keep some of the original); ``"edge"`` replaces the whole hole and fades out within
 #: about two pixels beyond it; ``"outside"`` fades out over a wide band beyond the hole.
 SEAMS = {"inside": (0.008, True), "edge": (0.008, False), "outside": (0.02, False)}
-#: The seam over a refined hole: (photo pixels beyond the hole where the rebuilt face has
-#: faded out, share of the crop's side within the hole where it is fully in).
-REFINED_SEAM = (2.0, 0.004)
 
 
 class Unmasker(StageLoader):
@@ -87,8 +84,8 @@ class Unmasker(StageLoader):
             (more accurate landmarks in photos, for about 1.5 times the attr stage's time;
             see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
         refine: redraw each face's hole at the photo's resolution with the edge refiner
-            (:mod:`unmask.stages.refine`) and paste over that hole with a seam of
-            :data:`REFINED_SEAM`; ``None`` = when refiner weights are found.
+            (:mod:`unmask.stages.refine`) and paste over that hole alone, with the refiner's
+            seam; ``None`` = when refiner weights are found.
     """
 
     def __init__(
@@ -183,10 +180,7 @@ class Unmasker(StageLoader):
 
     def _paste(self, photo, face: FaceResult) -> np.ndarray:
         if face.refined:
-            from unmask.stages.refine import photo_side
-
-            outside, inside = REFINED_SEAM
-            inside *= photo_side(face.alignment)
+            outside, inside = self.refiner.seam_px(face.alignment)
             return paste_hole(photo, face.restored, face.alignment, face.mask, outside, inside)
         width, inside = SEAMS[self.seam]
         return paste_back(photo, face.restored, face.alignment, face.crop_mask, width, inside)
@@ -242,7 +236,7 @@ class Unmasker(StageLoader):
             t = time.perf_counter()
             found = self.refiner(image, al, prob)
             if found is not None:
-                reach = int(np.ceil(REFINED_SEAM[0])) + 1
+                reach = int(np.ceil(self.refiner.seam_outside)) + 1
                 hole, crop_mask = place_hole(found, image.shape[:2], al, crop_mask, reach)
             times["refine"] = 1000 * (time.perf_counter() - t)
         predicted = "female" if p >= 0.5 else "male"

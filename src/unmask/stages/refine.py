@@ -134,10 +134,19 @@ class EdgeRefiner:
         threshold: probability above which a photo pixel is hole.
         margin: see :func:`window`.
         max_side: see :func:`window`.
+        seam_outside: photo pixels beyond the hole where a face pasted over it has faded out.
+        seam_inside: share of the crop's side within the hole where it is fully in (0: the
+            whole hole is replaced).
     """
 
     def __init__(
-        self, model, threshold: float = 0.5, margin: float = 0.04, max_side: float = 384.0
+        self,
+        model,
+        threshold: float = 0.5,
+        margin: float = 0.04,
+        max_side: float = 384.0,
+        seam_outside: float = 2.0,
+        seam_inside: float = 0.0,
     ) -> None:
         from unmask.runtime.backend import as_net
 
@@ -145,13 +154,19 @@ class EdgeRefiner:
         self.threshold = float(threshold)
         self.margin = float(margin)
         self.max_side = float(max_side)
+        self.seam_outside = float(seam_outside)
+        self.seam_inside = float(seam_inside)
+
+    def seam_px(self, alignment: Alignment) -> tuple[float, float]:
+        """``(outside, inside)`` of :func:`unmask.faces.paste.paste_hole`, in photo pixels."""
+        return self.seam_outside, self.seam_inside * photo_side(alignment)
 
     @classmethod
     def from_weights(cls, weights_dir=None, device: str = "cpu", backend: str = "auto"):
         """Load the ``refiner`` weights (see :func:`unmask.runtime.backend.open_net`)."""
         net, info = open_net("refiner", weights_dir, backend, device)
         meta = info.meta
-        keys = ("threshold", "margin", "max_side")
+        keys = ("threshold", "margin", "max_side", "seam_outside", "seam_inside")
         return cls(net, **{k: meta[k] for k in keys if k in meta})
 
     def window_prob(self, win: Window) -> np.ndarray:

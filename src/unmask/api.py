@@ -84,8 +84,9 @@ class Unmasker(StageLoader):
             (more accurate landmarks in photos, for about 1.5 times the attr stage's time;
             see ``docs/robustness.md``); ``None`` = as the attr weights' metadata says.
         refine: redraw each face's hole at the photo's resolution with the edge refiner
-            (:mod:`unmask.stages.refine`) and paste over that hole alone, with the refiner's
-            seam; ``None`` = when refiner weights are found.
+            (:mod:`unmask.stages.refine`): the inpainter fills that hole (``soft_edge`` and
+            ``hole_margin`` then do not apply) and the rebuilt face is pasted over it alone,
+            with the refiner's seam; ``None`` = when refiner weights are found.
     """
 
     def __init__(
@@ -220,14 +221,6 @@ class Unmasker(StageLoader):
         crop_mask = self.segmenter.postprocess(prob).astype(np.uint8)
         coverage = float(crop_mask.mean())
         masked = coverage >= self.min_coverage
-        if masked:
-            if self.soft_edge is not None:
-                from unmask.stages.inpaint import hole_radius
-                from unmask.stages.segment import grow_soft_edge
-
-                radius = hole_radius(SOFT_EDGE_REACH, al.size)
-                crop_mask = grow_soft_edge(crop_mask, prob, radius, self.soft_edge)
-            crop_mask = self.inpainter.hole(crop_mask, self.hole_margin)
         times["segment"] = 1000 * (time.perf_counter() - t)
         hole = None
         if masked and self.refiner is not None:
@@ -236,9 +229,18 @@ class Unmasker(StageLoader):
             t = time.perf_counter()
             found = self.refiner(image, al, prob)
             if found is not None:
-                reach = int(np.ceil(self.refiner.seam_outside)) + 1
-                hole, crop_mask = place_hole(found, image.shape[:2], al, crop_mask, reach)
+                hole, crop_mask = place_hole(found, image.shape[:2], al, crop_mask.shape[0])
             times["refine"] = 1000 * (time.perf_counter() - t)
+        if masked and hole is None:
+            t = time.perf_counter()
+            if self.soft_edge is not None:
+                from unmask.stages.inpaint import hole_radius
+                from unmask.stages.segment import grow_soft_edge
+
+                radius = hole_radius(SOFT_EDGE_REACH, al.size)
+                crop_mask = grow_soft_edge(crop_mask, prob, radius, self.soft_edge)
+            crop_mask = self.inpainter.hole(crop_mask, self.hole_margin)
+            times["segment"] += 1000 * (time.perf_counter() - t)
         predicted = "female" if p >= 0.5 else "male"
         g = gender or predicted
         g_score = 1.0 if gender else (p if g == "female" else 1 - p)

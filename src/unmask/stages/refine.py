@@ -98,18 +98,17 @@ def window(
     return Window((int(bx1), int(by1), int(bx2), int(by2)), scale, patch, coarse)
 
 
-def place_hole(found, shape, alignment: Alignment, crop_mask: np.ndarray, reach: int):
-    """Put a refined hole into the photo and make the crop hole cover it.
+def place_hole(found, shape, alignment: Alignment, size: int):
+    """Put a refined hole into the photo and into the aligned crop.
 
     Args:
         found: ``(box, hole)`` from :class:`EdgeRefiner`.
         shape: the photo's ``(H, W)``.
-        crop_mask: ``S x S`` uint8 crop hole (1 = rebuilt).
-        reach: photo pixels beyond the hole that the paste's seam reads.
+        size: the crop's side.
     Returns:
-        ``(photo hole, crop hole)``: ``H x W`` uint8 {0, 1}, and ``crop_mask`` grown so that the
-        inpainter rebuilds every crop pixel that the hole and its seam read (one crop pixel
-        more, for the bilinear warp back).
+        ``(photo hole, crop hole)``: ``H x W`` and ``size x size`` uint8 {0, 1}; the crop hole
+        covers every crop pixel the photo hole reads, with one crop pixel to spare for the
+        bilinear warp back, and no more (a larger hole leaves the inpainter less context).
     """
     import cv2
 
@@ -118,11 +117,10 @@ def place_hole(found, shape, alignment: Alignment, crop_mask: np.ndarray, reach:
     (x1, y1, x2, y2), box_hole = found
     photo = np.zeros(shape, np.uint8)
     photo[y1:y2, x1:x2] = box_hole
-    grown = dilate(box_hole.astype(np.uint8), reach).astype(np.float32)
     to_crop = alignment.matrix @ np.array([[1.0, 0, x1], [0, 1.0, y1], [0, 0, 1]])
-    size = crop_mask.shape[0]
-    in_crop = cv2.warpAffine(grown, to_crop, (size, size), flags=cv2.INTER_LINEAR) > 0.01
-    return photo, crop_mask | dilate(in_crop.astype(np.uint8), 1)
+    hole = box_hole.astype(np.float32)
+    in_crop = cv2.warpAffine(hole, to_crop, (size, size), flags=cv2.INTER_LINEAR) > 0.01
+    return photo, dilate(in_crop.astype(np.uint8), 1)
 
 
 class EdgeRefiner:
@@ -184,7 +182,7 @@ class EdgeRefiner:
             prob: ``S x S`` float32, the segmenter's probability on that crop.
         Returns:
             ``(box, hole)``: the photo box and a bool ``h x w`` hole inside it, or ``None``
-            when the segmenter found no mask near the face.
+            when neither the segmenter nor the refiner found mask pixels near the face.
         """
         import cv2
 
@@ -195,4 +193,5 @@ class EdgeRefiner:
         x1, y1, x2, y2 = win.box
         if p.shape != (y2 - y1, x2 - x1):
             p = cv2.resize(p, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
-        return win.box, p > self.threshold
+        hole = p > self.threshold
+        return (win.box, hole) if hole.any() else None

@@ -32,7 +32,9 @@ class RefinerTrainConfig:
     ``dataset`` is a folder of unmasked face photos (UTKFace) that masks are drawn on;
     ``photos`` the labelled masked photos (MaskedFace-Net layout, ``''`` = none); ``weights``
     the folder of the detector and segmenter whose coarse masks are refined (default: shipped).
-    ``sampling`` overrides :class:`~unmask.data.edges.EdgeSampling`.
+    ``sampling`` overrides :class:`~unmask.data.edges.EdgeSampling`; ``clip`` is the gradient
+    norm clip (hard patches, where the coarse mask is sure and wrong, can otherwise silence
+    the last layer for good).
     """
 
     dataset: str
@@ -50,6 +52,7 @@ class RefinerTrainConfig:
     batch: int = 48
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    clip: float | None = None
     steps: int = 4000
     warmup: int = 100
     minutes: float | None = None
@@ -175,7 +178,9 @@ def train(cfg: RefinerTrainConfig, run: Run | None = None) -> Run:
             return metrics["error"]
 
         start = (step, best, spent)
-        return fit(run, model, ema, opt, cfg, start, step_loss, evaluate, higher=False)
+        return fit(
+            run, model, ema, opt, cfg, start, step_loss, evaluate, higher=False, clip=cfg.clip
+        )
 
 
 def promote(run: Run, out, checkpoint: str = "best", fp16: bool = False, overrides=None):

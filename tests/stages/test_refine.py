@@ -59,3 +59,19 @@ def test_an_untrained_refiner_draws_the_coarse_mask_at_the_photos_resolution():
     assert (xs.min() + x1, xs.max() + x1) == (50, 96)
     assert (ys.min() + y1, ys.max() + y1) == (66, 104)
     assert refiner(photo, _alignment(0.5), np.zeros((64, 64), np.float32)) is None
+
+
+def test_the_crop_hole_covers_every_crop_pixel_the_photo_hole_reads():
+    import cv2
+
+    from unmask.stages.refine import place_hole
+
+    al = _alignment(0.5)  # one crop pixel = two photo pixels
+    box_hole = np.zeros((30, 40), bool)
+    box_hole[5:25, 8:30] = True
+    photo, crop = place_hole(((50, 60, 90, 90), box_hole), (200, 240), al, 64)
+    assert photo.shape == (200, 240) and photo.sum() == box_hole.sum()
+    assert photo[65:85, 58:80].all()
+    back = cv2.warpAffine(crop.astype(np.float32), al.inverse, (240, 200), flags=cv2.INTER_LINEAR)
+    assert (back[photo > 0] >= 0.999).all()  # the warp back reads rebuilt pixels only
+    assert crop.sum() < 1.6 * box_hole.sum() / 4  # and the crop hole is not much larger

@@ -112,15 +112,13 @@ def place_hole(found, shape, alignment: Alignment, size: int):
     """
     import cv2
 
-    from unmask.stages.segment import dilate
-
     (x1, y1, x2, y2), box_hole = found
     photo = np.zeros(shape, np.uint8)
     photo[y1:y2, x1:x2] = box_hole
     to_crop = alignment.matrix @ np.array([[1.0, 0, x1], [0, 1.0, y1], [0, 0, 1]])
     hole = box_hole.astype(np.float32)
     in_crop = cv2.warpAffine(hole, to_crop, (size, size), flags=cv2.INTER_LINEAR) > 0.01
-    return photo, dilate(in_crop.astype(np.uint8), 1)
+    return photo, cv2.dilate(in_crop.astype(np.uint8), np.ones((3, 3), np.uint8))
 
 
 class EdgeRefiner:

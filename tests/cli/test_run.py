@@ -112,9 +112,13 @@ def test_strict_turns_a_skip_into_exit_1_and_outputs_never_replace_inputs(tmp_pa
     assert (inputs / "a.png").read_bytes() and _hashes(inputs)["a.png"] == before["a.png"]
 
 
-def test_missing_weights_is_one_clean_error(tmp_path):
+@pytest.mark.parametrize(
+    "options, stage",
+    [(["--aligned", "--segmenter", "maskrcnn"], "segmenter_maskrcnn"), (["--refine"], "refiner")],
+)
+def test_missing_weights_is_one_clean_error(tmp_path, options, stage):
     photo = tmp_path / "a.png"
-    Image.new("RGB", (64, 64)).save(photo)
+    Image.fromarray(masked_example()[1]).save(photo)  # a masked face: every stage is needed
     code = subprocess.run(
         [
             sys.executable,
@@ -124,9 +128,7 @@ def test_missing_weights_is_one_clean_error(tmp_path):
             str(photo),
             "-o",
             str(tmp_path / "o"),
-            "--aligned",
-            "--segmenter",
-            "maskrcnn",
+            *options,
             "--weights-dir",
             str(tmp_path),
         ],
@@ -135,4 +137,4 @@ def test_missing_weights_is_one_clean_error(tmp_path):
         env={"UNMASK_HOME": str(tmp_path), "PATH": ""},
     )
     assert code.returncode == 1 and "Traceback" not in code.stderr
-    assert "error: no weights for stage 'segmenter_maskrcnn'" in code.stderr
+    assert f"error: no weights for stage '{stage}'" in code.stderr

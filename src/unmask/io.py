@@ -1,8 +1,9 @@
-"""Robust image I/O: decode anything Pillow reads into RGB uint8, list inputs, save atomically.
+"""Robust image I/O: decode anything Pillow reads into RGB uint8, save atomically.
 
 Images cross this module's edge as ``numpy.ndarray`` of shape ``(H, W, 3)``, dtype ``uint8``, colour
 order RGB (not OpenCV's BGR). Every bad input raises :class:`ImageError`, whose one-line ``reason``
-is meant for a batch report. Importing this module does no work.
+is meant for a batch report. Listing inputs (:func:`iter_inputs`, :func:`is_image_path`) is in
+:mod:`unmask.inputs`; both names are importable from here too. Importing this module does no work.
 """
 
 from __future__ import annotations
@@ -15,20 +16,19 @@ import re
 import stat
 import uuid
 import warnings
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
-from glob import glob
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-log = logging.getLogger(__name__)
-StrPath = str | os.PathLike[str]
+from unmask.inputs import StrPath
+from unmask.inputs import is_image_path as is_image_path
+from unmask.inputs import iter_inputs as iter_inputs
 
-_EXTS = ".jpg .jpeg .jpe .jfif .png .bmp .dib .webp .tif .tiff .gif .avif .ppm .pgm .pbm .pnm .tga"
-IMAGE_EXTENSIONS = frozenset(_EXTS.split())
+log = logging.getLogger(__name__)
+
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
 _SAVE_FORMATS |= {".tif": "TIFF", ".tiff": "TIFF"}
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
@@ -41,19 +41,6 @@ class ImageError(ValueError):
         reason = " ".join(str(reason).split())
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class InputItem:
-    """One input: ``given`` is the argument that produced it, ``path`` the file (may not exist)."""
-
-    given: str
-    path: Path
-
-
-def is_image_path(path: StrPath) -> bool:
-    """True if the file name has one of :data:`IMAGE_EXTENSIONS` (case-insensitive)."""
-    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
 def load_image(source: Any, *, max_megapixels: float = 50.0, min_side: int = 16) -> np.ndarray:
@@ -189,54 +176,6 @@ def _array_to_rgb(a: np.ndarray, limits: tuple[float, int] | None = None) -> np.
         rgb, alpha = a[..., :3].astype(np.uint32), a[..., 3:].astype(np.uint32)
         return ((rgb * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
     return np.array(a, dtype=np.uint8, order="C", copy=True)
-
-
-def iter_inputs(inputs: Sequence[StrPath], recursive: bool = False) -> list[InputItem]:
-    """Expand files, folders and glob patterns into a list of :class:`InputItem`, in given order.
-
-    A folder yields every regular file in it (sorted; subfolders only if ``recursive``), image or
-    not, so the caller can report skipped files; dotfiles and dot-folders (``.DS_Store``, macOS
-    ``._x.jpg`` sidecars) are left out of folder listings but kept when named explicitly. Glob
-    patterns use :func:`glob.glob` (``**`` needs ``recursive``); matched folders are expanded. A
-    missing path, or a pattern matching nothing, is returned as-is for a "file not found" report.
-    Entries resolving to the same file are kept once (first occurrence wins).
-    """
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    items: list[InputItem] = []
-    seen: set[str] = set()
-
-    def add(given: str, path: Path) -> None:
-        key = os.path.normcase(str(path.resolve()))
-        if key not in seen:
-            seen.add(key)
-            items.append(InputItem(given, path))
-
-    def expand(given: str, path: Path) -> None:
-        for p in _list_folder(path, recursive) if path.is_dir() else [path]:
-            add(given, p)
-
-    for raw in inputs:
-        given = os.fspath(raw)
-        path = Path(given).expanduser()
-        if path.exists() or not any(c in given for c in "*?["):
-            expand(given, path)
-            continue
-        matches = sorted(glob(os.path.expanduser(given), recursive=recursive))
-        for m in matches or [given]:
-            expand(given, Path(m))
-    return items
-
-
-def _list_folder(folder: Path, recursive: bool) -> list[Path]:
-    def on_error(e: OSError) -> None:
-        log.warning("cannot list %s: %s", e.filename, e.strerror or e)
-
-    files = []
-    for root, dirs, names in os.walk(folder, onerror=on_error):
-        dirs[:] = [d for d in dirs if not d.startswith(".")] if recursive else []
-        files += [Path(root, n) for n in names if not n.startswith(".")]
-    return sorted(p for p in files if p.is_file())
 
 
 def save_image(

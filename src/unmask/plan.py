@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from unmask.io import iter_inputs, unique_stem
+from unmask.inputs import iter_inputs
+from unmask.io import unique_stem
 
 SCHEME = "://"
 

@@ -283,7 +283,8 @@ def _head(got: dict, k: int) -> dict:
 
 
 def _load_folder(folder: str | Path) -> list[np.ndarray]:
-    from unmask.io import ImageError, is_image_path, load_image
+    from unmask.inputs import is_image_path
+    from unmask.io import ImageError, load_image
 
     out = []
     for p in sorted(Path(folder).iterdir()):

@@ -236,7 +236,8 @@ def preview_real(
     from unmask.data.realseg import find_face_68
     from unmask.faces.align import align
     from unmask.faces.landmarks import five_from_68
-    from unmask.io import ImageError, is_image_path, load_image
+    from unmask.inputs import is_image_path
+    from unmask.io import ImageError, load_image
     from unmask.stages.segment import Segmenter
     from unmask.viz import grid, overlay_mask
 

@@ -58,8 +58,9 @@ def test_a_mask_at_the_photo_edge_is_not_mirrored_into_the_inpainters_context(
 
     from unmask.demo import example_face
     from unmask.detection.base import Detection
-    from unmask.faces.align import align, inside_photo, repad
+    from unmask.faces.align import align, repad
     from unmask.faces.landmarks import five_from_68
+    from unmask.faces.padding import inside_photo
 
     _, masked, mask = masked_example()
     _, landmarks = example_face()

@@ -4,7 +4,6 @@ import pytest
 from unmask.faces.align import (
     MEAN_68,
     align,
-    inside_photo,
     invert,
     repad,
     template,
@@ -12,6 +11,7 @@ from unmask.faces.align import (
     umeyama,
 )
 from unmask.faces.landmarks import five_from_68
+from unmask.faces.padding import inside_photo
 from unmask.faces.paste import paste_back, photo_mask
 
 

@@ -100,7 +100,8 @@ def padded_from_photo(
     """
     import cv2
 
-    from unmask.faces.align import inside_photo, warp_to_crop
+    from unmask.faces.align import warp_to_crop
+    from unmask.faces.padding import inside_photo
     from unmask.faces.paste import photo_mask
 
     h, w = photo.shape[:2]
@@ -121,8 +122,9 @@ def _save(path: Path, image: np.ndarray, quality: int) -> None:
 
 def process_face(face: SourceFace) -> dict:
     """Build one face (runs in a worker). Returns ``{"key", "status", "reason", "rows"}``."""
-    from unmask.faces.align import align, inside_photo
+    from unmask.faces.align import align
     from unmask.faces.landmarks import MOUTH, five_from_68, interocular
+    from unmask.faces.padding import inside_photo
     from unmask.faces.teacher import teacher_landmarks
     from unmask.io import ImageError, load_image
 

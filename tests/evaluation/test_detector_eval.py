@@ -4,7 +4,7 @@ import torch
 
 from support import research
 from unmask.detection.net import NetDetector
-from unmask.evaluation.detector import dlib_predict, evaluate
+from unmask.evaluation.detector import evaluate
 from unmask.evaluation.detector_report import markdown
 from unmask.models.detector import FaceDetector
 
@@ -50,18 +50,6 @@ def test_evaluate_and_markdown_with_a_tiny_model(tiny_dataset, tmp_path):
     assert "verifier" not in text
     looks = markdown({**res, "second_looks": {"zoom_side": 0.0, "verify_side": 48.0}})
     assert "face verifier under 48 px" in looks.splitlines()[0]
-
-
-def test_dlib_baseline_finds_a_real_face():
-    from support import require_dlib, shared_path
-
-    require_dlib()
-    path = sorted(shared_path("faces-utk").glob("*.jpg"))[0]
-    from PIL import Image
-
-    img = np.asarray(Image.open(path).convert("RGB"))
-    boxes, scores, kps = dlib_predict("hog")(img, 0.0)
-    assert len(boxes) >= 1 and boxes.shape[1] == 4 and kps.shape == (len(boxes), 5, 2)
 
 
 def _fake_detector_sets():

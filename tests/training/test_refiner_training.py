@@ -62,5 +62,5 @@ def test_mine_train_resume_promote_and_load(tmp_path, monkeypatch):
 
 
 def test_unknown_sampling_keys_are_refused():
-    with pytest.raises(ValueError, match="unknown sampling keys"):
+    with pytest.raises(ValueError, match="unknown EdgeSampling keys: patches"):
         sampling(RefinerTrainConfig(dataset="x", sampling={"patches": 3}))

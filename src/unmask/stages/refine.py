@@ -21,7 +21,7 @@ import numpy as np
 
 from unmask.faces.align import Alignment
 from unmask.metrics.calibration import sigmoid
-from unmask.runtime.backend import open_net
+from unmask.runtime.backend import open_net, to_nchw
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class EdgeRefiner:
 
     def window_prob(self, win: Window) -> np.ndarray:
         """Mask probability of a :class:`Window`'s working grid, float32 ``h x w``."""
-        image = np.ascontiguousarray(win.image.transpose(2, 0, 1)[None], np.float32) / 255
+        image = to_nchw(win.image[None])
         coarse = np.ascontiguousarray(win.coarse[None, None], np.float32)
         return sigmoid(self.net(image=image, coarse=coarse)["logits"][0, 0]).astype(np.float32)
 

@@ -70,14 +70,13 @@ def arch_args(cfg: RefinerTrainConfig) -> dict:
 
 
 def sampling(cfg: RefinerTrainConfig):
+    """The :class:`~unmask.data.edges.EdgeSampling` of ``cfg.sampling`` (unknown keys are an
+    error)."""
+    from unmask.config import from_dict
     from unmask.data.edges import EdgeSampling
 
-    known = EdgeSampling.__dataclass_fields__
-    unknown = set(cfg.sampling) - set(known)
-    if unknown:
-        raise ValueError(f"unknown sampling keys {sorted(unknown)}: use {sorted(known)}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.sampling.items()}
-    return EdgeSampling(**values)
+    return from_dict(EdgeSampling, values)
 
 
 def mined_sets(cfg: RefinerTrainConfig, run: Run) -> tuple[dict, dict]:

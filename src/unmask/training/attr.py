@@ -15,12 +15,11 @@ from unmask.losses import over_known
 from unmask.metrics.calibration import fit_temperature
 from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
 from unmask.training.common import (
-    EMA,
+    ema_and_optimiser,
     infinite,
     init_from_weights,
     load_for_promote,
     recalibrate_bn,
-    resume,
     seed_everything,
 )
 from unmask.training.loop import fit
@@ -179,9 +178,7 @@ def train(cfg: AttrTrainConfig, run: Run | None = None) -> Run:
         train_dl = DataLoader(train_ds, cfg.batch, shuffle=True, drop_last=True, **mk)
         val_dl = DataLoader(val_ds, 64, shuffle=False, **mk)
         model = FaceAttrNet(**arch_args(cfg))
-        ema = EMA(model, cfg.ema)
-        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-        step, best, spent = resume(run, model, ema, opt)
+        ema, opt, (step, best, spent) = ema_and_optimiser(run, model, cfg)
         if step == 0 and cfg.init_weights:
             want = arch_args(cfg)
             init_from_weights(

@@ -194,6 +194,33 @@ def resume(run, model: nn.Module, ema: EMA, opt) -> tuple[int, float | None, flo
     return ckpt["step"], ckpt.get("best"), ckpt.get("spent", 0.0)
 
 
+def ema_and_optimiser(run, model: nn.Module, cfg) -> tuple[EMA, torch.optim.Optimizer, tuple]:
+    """The EMA copy (decay ``cfg.ema``) and AdamW optimiser (``cfg.lr``, ``cfg.weight_decay``)
+    of ``model``, with ``run``'s last checkpoint loaded into all three when there is one.
+
+    Returns:
+        ``(ema, opt, (step, best, spent))``, the last as :func:`resume` gives it.
+    """
+    ema = EMA(model, cfg.ema)
+    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+    return ema, opt, resume(run, model, ema, opt)
+
+
+def mined_once(run, prefix: str, split: str, mine) -> dict[str, np.ndarray]:
+    """Arrays kept in ``run/<prefix>-<split>.npz``: made by ``mine()`` on first use (it returns
+    the arrays and the figures to log about them), read back from the file after that, so a
+    resumed run does not make them again."""
+    from pathlib import Path
+
+    path = Path(run.folder) / f"{prefix}-{split}.npz"
+    if not path.exists():
+        data, counts = mine()
+        np.savez(path, **data)
+        run.log(split=f"mined_{split}", **counts)
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
 def init_from_weights(
     model: nn.Module,
     ema: EMA,

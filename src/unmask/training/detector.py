@@ -18,11 +18,10 @@ from torch.utils.data import DataLoader
 from unmask.models.detector import FaceDetector
 from unmask.scenes.dataset import CompositeScenes
 from unmask.training.common import (
-    EMA,
+    ema_and_optimiser,
     infinite,
     load_for_promote,
     recalibrate_bn,
-    resume,
     seed_everything,
 )
 from unmask.training.detector_steps import _eval_sets, losses, maker, validate
@@ -124,9 +123,7 @@ def train(cfg: DetectorTrainConfig, run: Run | None = None) -> Run:
             train_ds, cfg.batch, shuffle=True, drop_last=True, num_workers=cfg.workers
         )
         model = FaceDetector(**arch_args(cfg))
-        ema = EMA(model, cfg.ema)
-        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-        step, best, spent = resume(run, model, ema, opt)
+        ema, opt, (step, best, spent) = ema_and_optimiser(run, model, cfg)
         # a resumed run continues with fresh scenes: epochs count on from the images seen so far
         train_ds.epoch_offset = -(-step * cfg.batch // cfg.epoch_size)
         batches = infinite(train_dl, train_ds)

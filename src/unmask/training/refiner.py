@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.refiner import MaskRefiner
-from unmask.training.common import EMA, load_for_promote, resume, seed_everything
+from unmask.training.common import ema_and_optimiser, load_for_promote, mined_once, seed_everything
 from unmask.training.loop import fit
 from unmask.training.runs import Run
 
@@ -90,18 +90,18 @@ def mined_sets(cfg: RefinerTrainConfig, run: Run) -> tuple[dict, dict]:
         ("train", cfg.train_faces, cfg.train_photos, cfg.seed),
         ("val", cfg.val_faces, cfg.val_photos, cfg.seed + 10**6),
     ):
-        path = Path(run.folder) / f"edges-{split}.npz"
-        if not path.exists():
+
+        def make(split=split, faces=faces, photos=photos, seed=seed):
+            nonlocal coarse
             coarse = coarse or edges.CoarseMasks(cfg.weights)
             sources = edges.drawn_photos(cfg.dataset, split, cfg.templates, how, seed, faces)
             if cfg.photos and photos:
                 labelled = edges.labelled_photos(cfg.photos, split, how, seed, photos)
                 sources = chain(sources, labelled)
             data = edges.mine(sources, coarse, how, seed)
-            np.savez(path, **data)
-            run.log(split=f"mined_{split}", patches=len(data["target"]))
-        with np.load(path) as z:
-            sets.append({k: z[k] for k in z.files})
+            return data, {"patches": len(data["target"])}
+
+        sets.append(mined_once(run, "edges", split, make))
     return sets[0], sets[1]
 
 
@@ -160,9 +160,7 @@ def train(cfg: RefinerTrainConfig, run: Run | None = None) -> Run:
     with Run.held(run, "refiner", cfg, cfg.runs, cfg.tag) as run:
         tr, va = mined_sets(cfg, run)
         model = MaskRefiner(**arch_args(cfg))
-        ema = EMA(model, cfg.ema)
-        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-        step, best, spent = resume(run, model, ema, opt)
+        ema, opt, (step, best, spent) = ema_and_optimiser(run, model, cfg)
         rng = np.random.default_rng([cfg.seed, step])
         n = len(tr["target"])
 

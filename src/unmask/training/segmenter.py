@@ -21,12 +21,11 @@ from torch.utils.data import DataLoader
 
 from unmask.stages.segment import STAGE_NAMES
 from unmask.training.common import (
-    EMA,
+    ema_and_optimiser,
     infinite,
     init_from_weights,
     load_for_promote,
     recalibrate_bn,
-    resume,
     seed_everything,
 )
 from unmask.training.loop import fit
@@ -131,9 +130,7 @@ def train(cfg: SegTrainConfig, run: Run | None = None) -> Run:
         mk = dict(num_workers=cfg.workers, persistent_workers=False)  # workers must see set_epoch
         val_dl = {k: DataLoader(v, 32, **mk) for k, v in val_sets(cfg).items()}
         model = build_model(cfg)
-        ema = EMA(model, cfg.ema)
-        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-        step, best, spent = resume(run, model, ema, opt)
+        ema, opt, (step, best, spent) = ema_and_optimiser(run, model, cfg)
         if step == 0 and cfg.init_weights:
             stage, arch = STAGE_NAMES[cfg.arch], ARCH_CLASSES[cfg.arch]
             init_from_weights(model, ema, stage, cfg.init_weights, arch, arch_args(cfg))

@@ -20,12 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.verifier import FaceVerifier
-from unmask.training.common import (
-    EMA,
-    load_for_promote,
-    resume,
-    seed_everything,
-)
+from unmask.training.common import ema_and_optimiser, load_for_promote, mined_once, seed_everything
 from unmask.training.loop import fit
 from unmask.training.runs import Run
 
@@ -156,15 +151,14 @@ def mined_sets(cfg: VerifierTrainConfig, run: Run) -> tuple[dict, dict]:
         ("train", cfg.train_scenes, cfg.seed),
         ("val", cfg.val_scenes, cfg.seed + 10**6),
     ):
-        path = Path(run.folder) / f"mined-{split}.npz"
-        if not path.exists():
+
+        def make(split=split, n=n, seed=seed):
+            nonlocal det
             det = det or _detector(cfg)
             data = mine(det, _maker(cfg, split), n, seed, cfg)
-            np.savez(path, **data)
-            counts = {"crops": len(data["label"]), "faces": int(data["label"].sum())}
-            run.log(split=f"mined_{split}", **counts)
-        with np.load(path) as z:
-            sets.append({k: z[k] for k in z.files})
+            return data, {"crops": len(data["label"]), "faces": int(data["label"].sum())}
+
+        sets.append(mined_once(run, "mined", split, make))
     return sets[0], sets[1]
 
 
@@ -243,9 +237,7 @@ def train(cfg: VerifierTrainConfig, run: Run | None = None) -> Run:
     with Run.held(run, "verifier", cfg, cfg.runs, cfg.tag) as run:
         tr, va = mined_sets(cfg, run)
         model = FaceVerifier(**arch_args(cfg))
-        ema = EMA(model, cfg.ema)
-        opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
-        step, best, spent = resume(run, model, ema, opt)
+        ema, opt, (step, best, spent) = ema_and_optimiser(run, model, cfg)
         rng = np.random.default_rng([cfg.seed, step])
         # faces and non-faces drawn equally often, whatever their counts
         pos, neg = np.nonzero(tr["label"] > 0.5)[0], np.nonzero(tr["label"] <= 0.5)[0]

@@ -31,6 +31,13 @@ import click
 )
 @click.option("--calibration-count", type=int, default=64, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Which photos calibrate.")
+@click.option(
+    "--int8-percentile",
+    type=click.FloatRange(50, 100),
+    default=None,
+    help="Activation ranges at this percentile of the calibration values (e.g. 99.99) "
+    "instead of each stage's own recipe.",
+)
 def export(
     folder: str,
     stages: tuple[str, ...],
@@ -40,6 +47,7 @@ def export(
     calibration: str | None,
     calibration_count: int,
     seed: int,
+    int8_percentile: float | None,
 ) -> None:
     """Export every stage in FOLDER (``<stage>.safetensors`` + ``.json``) to ``<stage>.onnx``.
 
@@ -67,4 +75,4 @@ def export(
     if int8_stages:
         photos = calibration_photos(calibration, calibration_count, seed)
         for name in int8_stages:
-            click.echo(json.dumps(quantize_stage(name, folder, photos)))
+            click.echo(json.dumps(quantize_stage(name, folder, photos, int8_percentile)))

@@ -15,11 +15,11 @@ Needs ``torch``, ``onnx`` and ``onnxruntime`` (the ``train`` extra); the result 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from unmask.runtime.backend import OrtNet
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Int8Recipe:
     """How one stage is quantized.
 
@@ -51,9 +51,10 @@ class Int8Recipe:
 #: does not: its int8 graph measured 10.0 ms against 8.0 ms in float), each with its recipe,
 #: chosen on validation (``docs/history.md``). The attr network's landmark head and the
 #: detector's regression head stay float: in 8 bits their coordinates move by a share of a
-#: pixel that the landmark error sees.
+#: pixel that the landmark error sees. Percentile ranges clip the rare extreme activations
+#: that would otherwise stretch each 8-bit range.
 INT8_STAGES: dict[str, Int8Recipe] = {
-    "attr": Int8Recipe(("Conv",), ("lm_head",)),
+    "attr": Int8Recipe(("Conv",), ("lm_head",), percentile=99.99),
     "inpainter": Int8Recipe(percentile=99.99),
     "detector": Int8Recipe(keep_float=("reg_head",)),
 }
@@ -191,7 +192,13 @@ def write_float_graph(info: weights.WeightsInfo, path: Path) -> Path:
     return path
 
 
-def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> dict:
+def quantize_stage(
+    stage: str,
+    folder,
+    photos: list[np.ndarray],
+    percentile: float | None = None,
+    **options,
+) -> dict:
     """Replace ``<folder>/<stage>.onnx`` (and its part files) by int8 arithmetic calibrated on
     the pipeline's inputs for ``photos``, and record it in the stage's JSON under
     ``meta.onnx_compute``.
@@ -201,6 +208,8 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
         folder: a weights folder holding ``<stage>.safetensors`` + ``.json`` (exported with
             ``unmask export`` first, so that the pipeline can run on ONNX Runtime).
         photos: ``H x W x 3`` uint8 RGB masked photos (not from the split the stage is judged on).
+        percentile: activation ranges at this percentile of the calibration values (e.g.
+            99.99) instead of the stage's recipe in :data:`INT8_STAGES` (``None``: as recipe).
         options: :class:`unmask.Unmasker` options for the calibration run (default: as shipped).
     Returns:
         What was written: ``{"stage", "path", "size_mb", "calibration_calls"}``.
@@ -220,6 +229,8 @@ def quantize_stage(stage: str, folder, photos: list[np.ndarray], **options) -> d
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = write_float_graph(info, Path(tmp) / "fp32.onnx")
         recipe = INT8_STAGES[stage]
+        if percentile is not None:
+            recipe = dataclasses.replace(recipe, percentile=percentile)
         quantize_file(fp32, path.with_suffix(".onnx.tmp"), calls, recipe)
     path.with_suffix(".onnx.tmp").replace(path)
     for output in ARCHITECTURES[info.arch].parts:

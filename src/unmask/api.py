@@ -210,9 +210,9 @@ class Unmasker(StageLoader):
         al = align(image, det.keypoints, self.crop_size)
         times["align"] = 1000 * (time.perf_counter() - t)
         t = time.perf_counter()
-        lm, p_female = self.attributes(al.crop)
-        lm, p = lm[0], float(p_female[0])
         look = self.attributes.second_look if self.second_look is None else self.second_look
+        lm, p_female = self.attributes(al.crop, before_look=look)
+        lm, p = lm[0], float(p_female[0])
         if look:
             lm = self.attributes.look_again(image, al, lm)
         times["attributes"] = 1000 * (time.perf_counter() - t)

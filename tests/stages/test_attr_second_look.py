@@ -61,3 +61,29 @@ def test_an_ensembles_landmark_part_is_exported_and_answers_as_the_whole(tmp_pat
     # saving new weights removes the stale ONNX files, the part included
     weights.save(tmp_path, "attr", model, "FaceAttrEnsemble", args, meta)
     assert not part.exists() and not (tmp_path / "attr.onnx").exists()
+
+
+def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, monkeypatch):
+    from unmask.runtime.backend import TorchNet
+
+    net = FaceAttributes.from_weights(make_tiny_weights(tmp_path, ("attr",)), backend="torch").net
+    calls = []
+    call = TorchNet.__call__
+
+    def spy(self, **inputs):
+        calls.append(inputs["image"].shape[0])
+        return call(self, **inputs)
+
+    monkeypatch.setattr(TorchNet, "__call__", spy)
+    crop = (np.random.default_rng(2).random((1, 32, 32, 3)) * 255).astype(np.uint8)
+    plain = FaceAttributes(net, 32, flip=False)
+    mirrored = FaceAttributes(net, 32, flip=True)
+    lean = FaceAttributes(net, 32, flip=True, first_look_flip=False)
+    plain(crop)
+    mirrored(crop, before_look=True)
+    lean(crop)  # no second look follows: the mirror runs
+    lm_lean, p_lean = lean(crop, before_look=True)
+    lm_plain, p_plain = plain(crop)
+    assert calls == [1, 2, 2, 1, 1]
+    np.testing.assert_allclose(lm_lean, lm_plain, atol=1e-6)
+    np.testing.assert_allclose(p_lean, p_plain, atol=1e-6)

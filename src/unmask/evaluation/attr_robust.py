@@ -140,14 +140,15 @@ def _detected(image: np.ndarray, truth: np.ndarray, detector):
     return dets[int(np.argmax(ok))] if ok.any() else None
 
 
-def look(image: np.ndarray, five: np.ndarray, attr, ignore=None) -> tuple:
-    """Align ``image`` on ``five`` keypoints and run ``attr``: the
+def look(image: np.ndarray, five: np.ndarray, attr, ignore=None, before_look=False) -> tuple:
+    """Align ``image`` on ``five`` keypoints and run ``attr`` (``before_look`` as
+    :class:`~unmask.stages.attr.FaceAttributes` takes it): the
     :class:`~unmask.faces.align.Alignment`, the 68 points in its crop (float32 ``(68, 2)``)
     and P(female)."""
     from unmask.faces.align import align
 
     al = align(image, five, 256, ignore=ignore)
-    lm, p = attr(al.crop)
+    lm, p = attr(al.crop, before_look=before_look)
     return al, lm[0], float(p[0])
 
 
@@ -171,8 +172,11 @@ def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[d
             err = np.linalg.norm(det.keypoints - five_from_68(face.landmarks), axis=1).mean()
             base["kp_err"] = float(err / max(np.linalg.norm(truth[0, 36] - truth[0, 45]), 1e-6))
         if "second" in modes and first is not None:
-            lm = attr.look_again(masked.image, *first[:2])
-            answers["second"] = (first[0].to_photo(lm), first[2])
+            placed = first
+            if attr.flip and not attr.first_look_flip:  # the pipeline's lighter first look
+                placed = look(masked.image, det.keypoints, attr, before_look=True)
+            lm = attr.look_again(masked.image, *placed[:2])
+            answers["second"] = (placed[0].to_photo(lm), placed[2])
         elif "second" in modes:
             answers["second"] = None
     if "aligned" in modes:

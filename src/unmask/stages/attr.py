@@ -24,6 +24,9 @@ class FaceAttributes:
             ``docs/robustness.md`` has its measured effect and cost.
         landmark_net: a net answering ``landmarks`` alone (an ensemble's landmark members),
             for :meth:`look_again`; default: ``model``.
+        first_look_flip: with ``flip``, whether a first look that only places a second look's
+            crop (``before_look=True``) runs the mirrored crop too; its gender is the answer's
+            either way.
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class FaceAttributes:
         flip: bool = False,
         second_look: bool = False,
         landmark_net=None,
+        first_look_flip: bool = True,
     ) -> None:
         self.net = as_net(model, "FaceAttrNet")
         self.landmark_net = self.net if landmark_net is None else landmark_net
@@ -41,6 +45,7 @@ class FaceAttributes:
         self.temperature = float(temperature)
         self.flip = bool(flip)
         self.second_look = bool(second_look)
+        self.first_look_flip = bool(first_look_flip)
 
     @classmethod
     def from_weights(
@@ -56,6 +61,7 @@ class FaceAttributes:
             meta.get("flip_tta", False),
             meta.get("second_look", False),
             open_part(net, info, "landmarks"),
+            meta.get("first_look_flip_tta", True),
         )
 
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,28 +72,32 @@ class FaceAttributes:
             ``x = u * S - 0.5``) and float32 ``N`` uncalibrated gender logits (female = 1);
             with ``flip``, the mean over the crop and its un-mirrored mirror image.
         """
-        return self._run(self.net, x)
+        return self._run(self.net, x, self.flip)
 
-    def _run(self, net, x: np.ndarray):
+    def _run(self, net, x: np.ndarray, flip: bool):
         n = x.shape[0]
-        if self.flip:
+        if flip:
             x = np.concatenate([x, x[..., ::-1]])
         out = net(image=np.ascontiguousarray(x, np.float32))
         lm = np.asarray(out["landmarks"], np.float32).reshape(-1, 68, 2)
         logit = out.get("gender_logit")
         logit = None if logit is None else np.asarray(logit, np.float32).reshape(-1)
-        if self.flip:
+        if flip:
             mirrored = lm[n:, FLIP_68]
             mirrored[..., 0] = 1 - mirrored[..., 0]
             lm = (lm[:n] + mirrored) / 2
             logit = None if logit is None else (logit[:n] + logit[n:]) / 2
         return lm, logit
 
-    def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, crops: np.ndarray, before_look: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run on a batch.
 
         Args:
             crops: ``N x S x S x 3`` uint8 RGB aligned crops (any S; resized to the model's).
+            before_look: the landmarks only place a :meth:`look_again` crop (then the mirrored
+                crop runs only with ``first_look_flip``).
         Returns:
             ``(landmarks, p_female)``: float32 ``N x 68 x 2`` pixel xy in the *input* crop's grid,
             and float32 ``N`` calibrated probability that the face is female.
@@ -97,7 +107,8 @@ class FaceAttributes:
             crops = crops[None]
         n, s = crops.shape[0], crops.shape[1]
         size = self.image_size
-        lm, logit = self.raw(to_nchw(resize_batch(crops, size)))
+        flip = self.flip and (self.first_look_flip or not before_look)
+        lm, logit = self._run(self.net, to_nchw(resize_batch(crops, size)), flip)
         p = sigmoid(logit / self.temperature)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)
 
@@ -122,5 +133,5 @@ class FaceAttributes:
         except ValueError:
             return np.asarray(landmarks, np.float32)
         x = to_nchw(resize_batch(again.crop[None], self.image_size))
-        lm = self._run(self.landmark_net, x)[0][0] * alignment.size - 0.5
+        lm = self._run(self.landmark_net, x, self.flip)[0][0] * alignment.size - 0.5
         return alignment.to_crop(again.to_photo(lm)).astype(np.float32)

@@ -23,13 +23,18 @@ from unmask.training.common import (
     seed_everything,
 )
 from unmask.training.loop import fit
+from unmask.training.options import LoopConfig
 from unmask.training.runs import Run
 from unmask.validation.attr import predict, summarize
 
 
-@dataclass
-class AttrTrainConfig:
-    """Options of ``unmask train attr`` (gender + landmarks)."""
+@dataclass(kw_only=True)
+class AttrTrainConfig(LoopConfig):
+    """Options of ``unmask train attr`` (gender + landmarks).
+
+    The training loop's own options (steps, warm-up, budget, EMA, seed, ...) are those of
+    :class:`unmask.training.options.LoopConfig`.
+    """
 
     dataset: str
     size: int = 128
@@ -39,9 +44,6 @@ class AttrTrainConfig:
     batch: int = 32
     lr: float = 2e-3
     weight_decay: float = 5e-4
-    steps: int = 20000
-    warmup: int = 300
-    minutes: float | None = None
     gender_weight: float = 1.0
     gender_pool: str = "avg"
     age_weight: float = 0.0
@@ -65,13 +67,7 @@ class AttrTrainConfig:
     # share of masked crops whose mask is repainted in a random colour or print
     # (unmask.augment.mask_prints)
     print_prob: float = 0.0
-    ema: float = 0.998
-    eval_every: int = 1000
     workers: int = 1
-    threads: int = 2
-    seed: int = 0
-    runs: str = "runs"
-    tag: str = ""
 
     def __post_init__(self) -> None:
         if self.mixup > 0 and self.landmark_weight > 0:

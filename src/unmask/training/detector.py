@@ -26,19 +26,23 @@ from unmask.training.common import (
 )
 from unmask.training.detector_steps import _eval_sets, losses, maker, validate
 from unmask.training.loop import fit
+from unmask.training.options import LoopConfig
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class DetectorTrainConfig:
+@dataclass(kw_only=True)
+class DetectorTrainConfig(LoopConfig):
     """Options of ``unmask train detector``.
 
     ``dataset`` is a built dataset (crop faces, its ``split`` decides train / val / test);
     ``photos`` a folder of masked photos with real context and ``photo_cache`` the JSON file
     their dlib landmarks are cached in; ``scene`` overrides :class:`SceneConfig` fields
     (``size`` comes from ``size`` here).
+
+    The training loop's own options (steps, warm-up, budget, EMA, seed, ...) are those of
+    :class:`unmask.training.options.LoopConfig`.
     """
 
     dataset: str
@@ -66,12 +70,9 @@ class DetectorTrainConfig:
     weight_decay: float = 5e-4
     steps: int = 40000
     warmup: int = 500
-    minutes: float | None = None
     epoch_size: int = 20000
     box_weight: float = 2.0
     kp_weight: float = 5.0
-    ema: float = 0.998
-    eval_every: int = 1000
     eval_images: int = 200
     neg_images: int | None = None  # synthetic face-free validation pictures (eval_images / 2)
     max_fp: float = 0.05
@@ -89,10 +90,6 @@ class DetectorTrainConfig:
     flip_tta: bool = False  # promotion: average each photo with its mirror (see NetDetector)
     recalibrate_batches: int = 20
     workers: int = 1
-    threads: int = 2
-    seed: int = 0
-    runs: str = "runs"
-    tag: str = ""
 
 
 def arch_args(cfg: DetectorTrainConfig) -> dict:

@@ -145,7 +145,7 @@ def promote_segmenter(
     for net, p in zip(model.members, picked, strict=True):
         net.load_state_dict(p["state"])
     real = str(real) if real else None
-    cfg = SegTrainConfig(str(dataset), real, size=sizes.pop(), val_limit=val_limit)
+    cfg = SegTrainConfig(dataset=str(dataset), real=real, size=sizes.pop(), val_limit=val_limit)
     metas = [p["meta"] for p in picked]
     meta = {
         "stage": "segmenter",

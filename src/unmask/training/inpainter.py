@@ -32,12 +32,17 @@ from unmask.models.inpainter import InpaintGenerator
 from unmask.training import distributed
 from unmask.training.common import load_for_promote, seed_everything
 from unmask.training.inpainter_loop import _train, generator_args
+from unmask.training.options import LoopConfig
 from unmask.training.runs import Run
 
 
-@dataclass
-class InpaintTrainConfig:
-    """Options of ``unmask train inpainter``. Loss weights are ``w_*``; ``batch`` is per process."""
+@dataclass(kw_only=True)
+class InpaintTrainConfig(LoopConfig):
+    """Options of ``unmask train inpainter``. Loss weights are ``w_*``; ``batch`` is per process.
+
+    The training loop's own options (steps, warm-up, budget, EMA, seed, ...) are those of
+    :class:`unmask.training.options.LoopConfig`.
+    """
 
     dataset: str
     size: int = 128
@@ -49,7 +54,6 @@ class InpaintTrainConfig:
     landmark_sigma: float = 0.01
     batch: int = 8
     steps: int = 6000
-    minutes: float | None = None
     lr_g: float = 3e-4
     lr_d: float = 3e-4
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
@@ -85,17 +89,12 @@ class InpaintTrainConfig:
     # start the generator (and its EMA) from promoted weights (a folder with inpainter.*), e.g.
     # to fine-tune the shipped model on other faces; the discriminator starts afresh
     init_weights: str | None = None
-    ema: float = 0.998
     eval_every: int = 500
     val_samples: int = 128
     log_every: int = 25
     workers: int = 1
-    threads: int = 2
     device: str = "auto"
     channels_last: bool = True
-    seed: int = 0
-    runs: str = "runs"
-    tag: str = ""
 
     def __post_init__(self) -> None:
         if self.w_guide > 0 and not self.guide_weights:

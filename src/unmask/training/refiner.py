@@ -20,13 +20,14 @@ import torch.nn.functional as F
 from unmask.models.refiner import MaskRefiner
 from unmask.training.common import ema_and_optimiser, load_for_promote, mined_once, seed_everything
 from unmask.training.loop import fit
+from unmask.training.options import LoopConfig
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class RefinerTrainConfig:
+@dataclass(kw_only=True)
+class RefinerTrainConfig(LoopConfig):
     """Options of ``unmask train refiner``.
 
     ``dataset`` is a folder of unmasked face photos (UTKFace) that masks are drawn on;
@@ -35,6 +36,9 @@ class RefinerTrainConfig:
     ``sampling`` overrides :class:`~unmask.data.edges.EdgeSampling`; ``clip`` is the gradient
     norm clip (hard patches, where the coarse mask is sure and wrong, can otherwise silence
     the last layer for good).
+
+    The training loop's own options (steps, warm-up, budget, EMA, seed, ...) are those of
+    :class:`unmask.training.options.LoopConfig`.
     """
 
     dataset: str
@@ -55,13 +59,8 @@ class RefinerTrainConfig:
     clip: float | None = None
     steps: int = 4000
     warmup: int = 100
-    minutes: float | None = None
     ema: float = 0.995
     eval_every: int = 250
-    threads: int = 2
-    seed: int = 0
-    runs: str = "runs"
-    tag: str = ""
 
 
 def arch_args(cfg: RefinerTrainConfig) -> dict:

@@ -29,6 +29,7 @@ from unmask.training.common import (
     seed_everything,
 )
 from unmask.training.loop import fit
+from unmask.training.options import LoopConfig
 from unmask.training.runs import Run
 from unmask.training.segmenter_steps import (
     _sample_sheet,
@@ -45,9 +46,13 @@ log = logging.getLogger(__name__)
 ARCH_CLASSES = {"unet": "MaskSegNet", "maskrcnn": "MaskRCNNSegmenter"}
 
 
-@dataclass
-class SegTrainConfig:
-    """Options of ``unmask train segmenter``."""
+@dataclass(kw_only=True)
+class SegTrainConfig(LoopConfig):
+    """Options of ``unmask train segmenter``.
+
+    The training loop's own options (steps, warm-up, budget, EMA, seed, ...) are those of
+    :class:`unmask.training.options.LoopConfig`.
+    """
 
     dataset: str
     real: str | None = None
@@ -63,9 +68,6 @@ class SegTrainConfig:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     grad_clip: float = 5.0
-    steps: int = 20000
-    warmup: int = 300
-    minutes: float | None = None
     pos_weight: float = 2.0
     dice_weight: float = 1.0
     clean_prob: float = 0.15
@@ -73,14 +75,8 @@ class SegTrainConfig:
     light_prob: float = 0.0  # share with a light or skin-toned mask (unmask.augment.light_masks)
     init_weights: str | None = None  # fine-tune: start from the promoted weights in this folder
     exclude_kinds: list[str] = field(default_factory=list)
-    ema: float = 0.998
-    eval_every: int = 1000
     val_limit: int | None = 1000
     workers: int = 1
-    threads: int = 2
-    seed: int = 0
-    runs: str = "runs"
-    tag: str = ""
 
 
 def arch_args(cfg: SegTrainConfig) -> dict:

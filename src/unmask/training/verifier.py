@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from unmask.models.verifier import FaceVerifier
 from unmask.training.common import ema_and_optimiser, load_for_promote, mined_once, seed_everything
 from unmask.training.loop import fit
+from unmask.training.options import LoopConfig
 from unmask.training.runs import Run
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,17 @@ NEG_IOU = 0.2
 MARGIN = 8
 
 
-@dataclass
-class VerifierTrainConfig:
+@dataclass(kw_only=True)
+class VerifierTrainConfig(LoopConfig):
     """Options of ``unmask train verifier``.
 
     ``detector`` is the weights folder of the detector whose candidates are mined (default:
     the shipped one); ``scene`` overrides :class:`~unmask.scenes.composite.SceneConfig` for the
     mining scenes; ``context`` is the crop side / candidate side; ``max_side`` the largest
     candidate (letterbox pixels) mined.
+
+    The training loop's own options (steps, warm-up, budget, EMA, seed, ...) are those of
+    :class:`unmask.training.options.LoopConfig`.
     """
 
     dataset: str
@@ -75,13 +79,8 @@ class VerifierTrainConfig:
     weight_decay: float = 5e-4
     steps: int = 3000
     warmup: int = 100
-    minutes: float | None = None
     ema: float = 0.995
     eval_every: int = 250
-    threads: int = 2
-    seed: int = 0
-    runs: str = "runs"
-    tag: str = ""
 
 
 def arch_args(cfg: VerifierTrainConfig) -> dict:

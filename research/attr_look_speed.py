@@ -32,13 +32,13 @@ def main() -> None:
     attr = u.attributes
     part = attr.landmark_net
 
-    def stage(a=attr):
+    def stage(a=attr, before_look=False):
         al = align(img, face.keypoints, u.crop_size)
-        return al, a(al.crop)[0][0]
+        return al, a(al.crop, before_look=before_look)[0][0]
 
     def look(net, a=attr):
         a.landmark_net = net
-        al, lm = stage(a)
+        al, lm = stage(a, before_look=True)
         a.look_again(img, al, lm)
 
     runs = {

@@ -14,14 +14,8 @@ from unmask.data.dataset import Augment, FaceMaskDataset
 from unmask.losses import over_known
 from unmask.metrics.calibration import fit_temperature
 from unmask.models.face_attr import AGE_SCALE, FaceAttrNet
-from unmask.training.common import (
-    ema_and_optimiser,
-    infinite,
-    init_from_weights,
-    load_for_promote,
-    recalibrate_bn,
-    seed_everything,
-)
+from unmask.training.common import ema_and_optimiser, infinite, recalibrate_bn, seed_everything
+from unmask.training.handoff import init_from_weights, load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
 from unmask.training.runs import Run

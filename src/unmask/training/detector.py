@@ -17,14 +17,9 @@ from torch.utils.data import DataLoader
 
 from unmask.models.detector import FaceDetector
 from unmask.scenes.dataset import CompositeScenes
-from unmask.training.common import (
-    ema_and_optimiser,
-    infinite,
-    load_for_promote,
-    recalibrate_bn,
-    seed_everything,
-)
+from unmask.training.common import ema_and_optimiser, infinite, recalibrate_bn, seed_everything
 from unmask.training.detector_steps import _eval_sets, losses, maker, validate
+from unmask.training.handoff import load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
 from unmask.training.runs import Run

@@ -30,7 +30,8 @@ import torch
 
 from unmask.models.inpainter import InpaintGenerator
 from unmask.training import distributed
-from unmask.training.common import load_for_promote, seed_everything
+from unmask.training.common import seed_everything
+from unmask.training.handoff import load_for_promote
 from unmask.training.inpainter_loop import _train, generator_args
 from unmask.training.options import LoopConfig
 from unmask.training.runs import Run

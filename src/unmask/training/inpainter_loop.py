@@ -20,15 +20,8 @@ from unmask.losses import d_loss, patch_weight
 from unmask.models.discriminator import PatchDiscriminator
 from unmask.models.inpainter import InpaintGenerator, composite
 from unmask.training import distributed
-from unmask.training.common import (
-    EMA,
-    Budget,
-    StopOnSignal,
-    cosine_lr,
-    infinite,
-    init_from_weights,
-    keep_best,
-)
+from unmask.training.common import EMA, Budget, StopOnSignal, cosine_lr, infinite, keep_best
+from unmask.training.handoff import init_from_weights
 from unmask.training.inpainter_steps import (
     FrozenAttr,
     conditioning,

@@ -20,14 +20,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from unmask.stages.segment import STAGE_NAMES
-from unmask.training.common import (
-    ema_and_optimiser,
-    infinite,
-    init_from_weights,
-    load_for_promote,
-    recalibrate_bn,
-    seed_everything,
-)
+from unmask.training.common import ema_and_optimiser, infinite, recalibrate_bn, seed_everything
+from unmask.training.handoff import init_from_weights, load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
 from unmask.training.runs import Run

@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.verifier import FaceVerifier
-from unmask.training.common import ema_and_optimiser, load_for_promote, mined_once, seed_everything
+from unmask.training.common import ema_and_optimiser, mined_once, seed_everything
+from unmask.training.handoff import load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
 from unmask.training.runs import Run

@@ -85,5 +85,6 @@ def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, 
     lm_lean, p_lean = lean(crop, before_look=True)
     lm_plain, p_plain = plain(crop)
     assert calls == [1, 2, 2, 1, 1]
+    assert lean.lean_first_look and not mirrored.lean_first_look and not plain.lean_first_look
     np.testing.assert_allclose(lm_lean, lm_plain, atol=1e-6)
     np.testing.assert_allclose(p_lean, p_plain, atol=1e-6)

@@ -173,7 +173,7 @@ def score_face(face: HeldOutFace, masked, attr, detector, modes=MODES) -> list[d
             base["kp_err"] = float(err / max(np.linalg.norm(truth[0, 36] - truth[0, 45]), 1e-6))
         if "second" in modes and first is not None:
             placed = first
-            if attr.flip and not attr.first_look_flip:  # the pipeline's lighter first look
+            if attr.lean_first_look:  # the pipeline's lighter first look
                 placed = look(masked.image, det.keypoints, attr, before_look=True)
             lm = attr.look_again(masked.image, *placed[:2])
             answers["second"] = (placed[0].to_photo(lm), placed[2])

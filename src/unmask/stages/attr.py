@@ -64,6 +64,12 @@ class FaceAttributes:
             meta.get("first_look_flip_tta", True),
         )
 
+    @property
+    def lean_first_look(self) -> bool:
+        """Whether a first look before a second one (``before_look=True``) skips the mirrored
+        crop that other calls run."""
+        return self.flip and not self.first_look_flip
+
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The network's answers for float32 ``N x 3 x S x S`` RGB in [0, 1] at ``image_size``.
 
@@ -107,7 +113,7 @@ class FaceAttributes:
             crops = crops[None]
         n, s = crops.shape[0], crops.shape[1]
         size = self.image_size
-        flip = self.flip and (self.first_look_flip or not before_look)
+        flip = self.flip and not (before_look and self.lean_first_look)
         lm, logit = self._run(self.net, to_nchw(resize_batch(crops, size)), flip)
         p = sigmoid(logit / self.temperature)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)

@@ -61,6 +61,9 @@ class AttrTrainConfig(LoopConfig):
     # share of masked crops whose mask is repainted in a random colour or print
     # (unmask.augment.mask_prints)
     print_prob: float = 0.0
+    # share of masked crops whose mask is moved and reshaped over the unmasked crop: rotated,
+    # shifted, reaching higher or lower (unmask.augment.mask_reach)
+    reach_prob: float = 0.0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -96,13 +99,18 @@ def train_set(cfg: AttrTrainConfig, seed: int = 0) -> FaceMaskDataset:
 def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None = None) -> dict:
     """Landmark L1 (in percent of the crop side), gender BCE and, with ``age_weight``, the
     auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
-    labels are left out. A share ``print_prob`` of the masked crops first get their mask
+    labels are left out. A share ``reach_prob`` of the masked crops first get their mask moved
+    and reshaped (:func:`unmask.augment.mask_reach.reshape_batch`), then a share ``print_prob``
     repainted (:func:`unmask.augment.mask_prints.repaint_batch`)."""
-    x = batch["masked"]
+    x, mask = batch["masked"], batch["mask"]
+    if cfg.reach_prob > 0:
+        from unmask.augment.mask_reach import reshape_batch
+
+        x, mask = reshape_batch(batch, cfg.reach_prob, rng)
     if cfg.print_prob > 0:
         from unmask.augment.mask_prints import repaint_batch
 
-        x = repaint_batch(x, batch["mask"], cfg.print_prob, rng)
+        x = repaint_batch(x, mask, cfg.print_prob, rng)
     if cfg.clean_prob > 0:
         use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob
         x = torch.where(use_clean[:, None, None, None], batch["clean"], x)

@@ -135,3 +135,30 @@ def test_a_refined_hole_is_the_one_rebuilt_and_nothing_beyond_its_seam_changes(
     assert changed[face.mask > 0].mean() > 0.9 and not (changed & ~seam).any()
     plain = Unmasker(folder, refine=False, **kw)(masked).faces[0]
     assert not plain.refined and "refine" not in plain.timings_ms
+
+
+def test_detail_weights_in_the_folder_join_the_finishing_and_can_be_turned_off(weights, tmp_path):
+    import shutil
+
+    import torch
+
+    from unmask.models.detail import DetailNet
+    from unmask.runtime import weights as saved
+
+    folder = tmp_path / "w"
+    shutil.copytree(weights, folder)
+    args = {"width": 4, "dilations": [1]}
+    net = DetailNet(**args).eval()
+    torch.nn.init.normal_(net.head.weight, std=0.5)  # a restorer that visibly changes pixels
+    saved.save(folder, "detail", net, "DetailNet", args, {"sampling": {"scales": [1.25, 6]}})
+    _, masked, _ = masked_example()
+    kw = {"backend": "torch", "detector": "aligned", "crop_size": 32}
+    on = Unmasker(folder, **kw)
+    result = on(masked)
+    assert on.detail_restorer is not None
+    off = Unmasker(folder, detail=False, **kw)
+    plain = off(masked)
+    assert off.detail_restorer is None
+    face = result.faces[0]
+    assert np.array_equal(result.restored[face.mask == 0], plain.restored[face.mask == 0])
+    assert (result.restored != plain.restored)[face.mask > 0].mean() > 0.5

@@ -87,6 +87,9 @@ class Unmasker(StageLoader):
             (:mod:`unmask.stages.refine`): the inpainter fills that hole (``soft_edge`` and
             ``hole_margin`` then do not apply) and the rebuilt face is pasted over it alone,
             with the refiner's seam; ``None`` = when refiner weights are found.
+        detail: restore fine detail in each rebuilt region at the photo's resolution with the
+            detail network (:mod:`unmask.stages.detail`) before the grain step, where the face
+            is enlarged from the model grid; ``None`` = when detail weights are found.
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class Unmasker(StageLoader):
         soft_edge: float | None = 0.05,
         second_look: bool | None = None,
         refine: bool | None = None,
+        detail: bool | None = None,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -134,6 +138,7 @@ class Unmasker(StageLoader):
         self.soft_edge = soft_edge
         self.second_look = second_look
         self.refine = refine
+        self.detail = detail
         self._stages: dict = {}
 
     # -- running ------------------------------------------------------------------------
@@ -196,13 +201,22 @@ class Unmasker(StageLoader):
         return restore_frames(self, frames, fps, gender, **options)
 
     def _finish(self, before, pasted, face: FaceResult, seed: int) -> np.ndarray:
-        """Tone and grain of the photo-resolution finishing (:mod:`unmask.stages.finish`)."""
+        """Tone, detail and grain of the photo-resolution finishing
+        (:mod:`unmask.stages.finish`)."""
         from unmask.stages.finish import finish_face
+        from unmask.stages.refine import photo_side
 
-        al = face.alignment
-        photo_side = al.size / np.sqrt(abs(np.linalg.det(al.matrix[:, :2])))
-        model_px = photo_side / self.inpainter.image_size
-        return finish_face(before, pasted, face.mask, model_px, self.finish, face.landmarks, seed)
+        model_px = photo_side(face.alignment) / self.inpainter.image_size
+        return finish_face(
+            before,
+            pasted,
+            face.mask,
+            model_px,
+            self.finish,
+            face.landmarks,
+            seed,
+            self.detail_restorer,
+        )
 
     def _face(self, image: np.ndarray, det, gender: str | None) -> FaceResult:
         times = {}

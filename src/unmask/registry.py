@@ -14,7 +14,7 @@ Examples::
     >>> registry.ARCHITECTURES["InpaintGenerator"].inputs
     ('image', 'mask', 'landmark_map', 'gender')
     >>> sorted(registry.trainable())
-    ['attr', 'detector', 'inpainter', 'refiner', 'segmenter', 'verifier']
+    ['attr', 'detail', 'detector', 'inpainter', 'refiner', 'segmenter', 'verifier']
     >>> registry.STAGES["attr"].config
     'unmask.training.attr:AttrTrainConfig'
 """
@@ -89,6 +89,9 @@ ARCHITECTURES: dict[str, Architecture] = {
     "MaskRefiner": Architecture(
         "unmask.models.refiner:MaskRefiner", ("image", "coarse"), ("logits",), any_size=True
     ),
+    "DetailNet": Architecture(
+        "unmask.models.detail:DetailNet", ("image", "scale"), ("restored",), any_size=True
+    ),
     "InpaintGenerator": Architecture(
         "unmask.models.inpainter:InpaintGenerator",
         ("image", "mask", "landmark_map", "gender"),
@@ -127,6 +130,11 @@ STAGES: dict[str, Stage] = {
         "unmask.training.refiner",
         "unmask.training.refiner:RefinerTrainConfig",
         ("MaskRefiner",),
+    ),
+    "detail": Stage(
+        "unmask.training.detail",
+        "unmask.training.detail:DetailTrainConfig",
+        ("DetailNet",),
     ),
 }
 

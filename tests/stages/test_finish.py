@@ -81,3 +81,32 @@ def test_skin_region_leaves_out_the_eyes():
         assert not skin[y, x]
     x, y = np.round(lm[30]).astype(int)  # nose tip
     assert skin[y, x]
+
+
+def test_the_detail_step_changes_the_hole_alone_and_the_grain_adds_only_what_is_missing():
+    photo = _skin()
+    hole = _hole()
+    smooth = cv2.GaussianBlur(photo, (0, 0), 3)
+    rebuilt = np.where(hole[..., None] > 0, smooth, photo)
+    inner = cv2.erode(hole, np.ones((5, 5), np.uint8))
+    calls = []
+
+    def grainy(region, model_px):  # a restorer that draws skin grain over the whole region
+        calls.append(model_px)
+        return region + _skin(region.shape[:2], seed=3).astype(np.float32) - 190
+
+    detail_only = FinishConfig(tone=False, grain=0.0)
+    same = finish_face(photo, rebuilt, hole, 2.5, detail_only, detail=lambda r, s: r)
+    assert np.array_equal(same, rebuilt)  # an identity restorer changes nothing
+    out = finish_face(photo, rebuilt, hole, 2.5, detail_only, detail=grainy)
+    assert calls == [2.5]
+    assert np.array_equal(out[hole == 0], rebuilt[hole == 0])
+    assert laplacian_energy(out, inner) > 3 * laplacian_energy(rebuilt, inner)
+    # the grain after it aims at the ring's detail: it adds little to a hole that has it
+    truth = laplacian_energy(photo, inner)
+    both = finish_face(photo, rebuilt, hole, 2.5, MATCH, detail=grainy)
+    assert laplacian_energy(both, inner) / truth < 1.3
+    # below the finishing's scale threshold the detail step is not run
+    calls.clear()
+    finish_face(photo, rebuilt, hole, 1.0, detail_only, detail=grainy)
+    assert calls == []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-#: The pipeline without photo-resolution finishing or edge refiner, with the trained hole
+#: The pipeline without photo-resolution finishing, edge refiner or detail, with the trained hole
 #: margin, a seam painted outside the hole and one look at the landmarks: the row every change
 #: is measured against.
 PLAIN = {
@@ -15,6 +15,7 @@ PLAIN = {
     "seam": "outside",
     "soft_edge": None,
     "refine": False,
+    "detail": False,
     "second_look": False,
 }
 

@@ -72,6 +72,12 @@ def pipeline_options(func):
             "over it alone (default: when its weights are found).",
         ),
         click.option(
+            "--detail/--no-detail",
+            default=None,
+            help="Restore fine detail in each rebuilt region where the face is enlarged from "
+            "the model grid, with the detail network (default: when its weights are found).",
+        ),
+        click.option(
             "--second-look/--no-second-look",
             default=None,
             help="Re-align each face on its first landmarks and predict again (default: as "
@@ -95,6 +101,7 @@ def pipeline_options(func):
         "seam",
         "soft_edge",
         "refine",
+        "detail",
         "second_look",
         "hole_margin",
     )

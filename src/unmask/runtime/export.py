@@ -87,6 +87,8 @@ def sample_inputs(arch: str, args: dict, meta: dict, batch: int = 2, seed: int =
         x["gender"] = np.linspace(0, 1, batch, dtype=np.float32)
     if arch == "MaskRefiner":
         x["coarse"] = rng.random((batch, 1, h, w), dtype=np.float32)
+    if arch == "DetailNet":
+        x["scale"] = np.full((batch, 1, h, w), 1.5, np.float32)
     return {k: v for k, v in x.items() if k in input_names(arch, args)}
 
 

@@ -130,8 +130,9 @@ def finish_face(
     cfg: FinishConfig = FinishConfig(),
     landmarks: np.ndarray | None = None,
     seed: int = 0,
+    detail=None,
 ) -> np.ndarray:
-    """Give one rebuilt face the visible skin's tone and grain.
+    """Give one rebuilt face the visible skin's tone, detail and grain.
 
     Args:
         original: ``H x W x 3`` uint8 RGB photo as given.
@@ -142,13 +143,17 @@ def finish_face(
         landmarks: ``(68, 2)`` photo pixel xy of the face; visible skin is then sampled only
             from :func:`skin_region` (default: anywhere around the hole).
         seed: seed of the grain's patch choice (the same input gives the same output).
+        detail: a :class:`unmask.stages.detail.DetailRestorer` (or any ``(region,
+            model_px) -> region`` on float32 RGB in [0, 255]) run over the hole after the tone
+            step where ``model_px`` reaches ``cfg.min_scale``; the grain then adds only the
+            detail still missing. ``None``: no detail step.
     Returns:
         ``H x W x 3`` uint8 RGB; pixels outside ``hole`` are those of ``rebuilt``.
     """
 
     m = (np.asarray(hole) > 0).astype(np.uint8)
     area = int(m.sum())
-    if area == 0 or (not cfg.tone and cfg.grain <= 0):
+    if area == 0 or (not cfg.tone and cfg.grain <= 0 and detail is None):
         return rebuilt
     size = float(np.sqrt(area))
     box = _grown_box(m, int(np.ceil(size * (cfg.ring + cfg.band))) + 8)
@@ -164,6 +169,11 @@ def finish_face(
         lab = to_lab(r) + tone_offset(o, rebuilt[box], mb, band, sk)
         r = np.where(mb[..., None] > 0, from_lab(lab), r)
     hole_b = mb > 0
+    if detail is not None and model_px >= cfg.min_scale:
+        from unmask.stages.detail import REACH
+
+        near = _grown_box(hole_b, REACH)
+        r[near] = np.where(hole_b[near][..., None], detail(r[near], model_px), r[near])
     if cfg.grain > 0 and model_px >= cfg.min_scale:
         sigma = 0.5 * model_px
         ring = skin_ring(mb, cfg.ring * size, max(2, sigma * 2), sk)

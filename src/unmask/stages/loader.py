@@ -33,7 +33,8 @@ def resolve_device(device: str = "auto") -> str:
 
 class StageLoader:
     """Lazily loaded stages. Reads ``weights_dir``, ``device``, ``backend``, ``detector_name``,
-    ``segmenter_name`` and ``refine`` of the instance and keeps what it loads in ``_stages``."""
+    ``segmenter_name``, ``refine`` and ``detail`` of the instance and keeps what it loads in
+    ``_stages``."""
 
     def _stage(self, key: str, factory):
         if key not in self._stages:
@@ -119,6 +120,19 @@ class StageLoader:
         return self._stage(
             "refine",
             lambda: EdgeRefiner.from_weights(self.weights_dir, self.device, backend=self.backend),
+        )
+
+    @property
+    def detail_restorer(self):
+        """The detail network of the finishing, or ``None`` when it is off (or, by default,
+        has no weights)."""
+        from unmask.stages.detail import DetailRestorer
+
+        if self.detail is False or (self.detail is None and not self._has_weights("detail")):
+            return None
+        return self._stage(
+            "detail",
+            lambda: DetailRestorer.from_weights(self.weights_dir, self.device, self.backend),
         )
 
     def _has_weights(self, stage: str) -> bool:

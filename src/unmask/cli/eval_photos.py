@@ -49,7 +49,12 @@ PLAIN = {
     type=click.Path(exists=True, file_okay=False),
     help="Real masked photos: no-reference detail and seam figures, and the contact sheet.",
 )
-@click.option("--sheet", type=click.Path(dir_okay=False), help="Contact sheet PNG (with --real).")
+@click.option(
+    "--sheet",
+    type=click.Path(dir_okay=False),
+    help="Contact sheet PNG (with --real): the candidate's with --weights-dir, else the shipped "
+    "pipeline's.",
+)
 @click.option("--seed", default=0, show_default=True, help="Which 12 real photos the sheet shows.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
 def eval_photos(
@@ -93,7 +98,8 @@ def eval_photos(
             items = iter_inputs([real])
             chosen = photos_real.pick(len(items), 12, seed)
             images = [load_image(items[i].path) for i in chosen]
-            save_image(sheet, photos_real.contact_sheet(images, [shipped(im) for im in images]))
+            shown = variants.get("candidate") or shipped
+            save_image(sheet, photos_real.contact_sheet(images, [shown(im) for im in images]))
             names = ", ".join(items[i].path.name for i in chosen)
             md += f"\nContact sheet: {sheet} (photos {names})\n"
     _write(res, md, out)

@@ -148,3 +148,16 @@ def test_a_percentile_recipe_takes_other_ranges_than_min_max(tmp_path):
     # ranges from the calibration histogram's percentile, not its extremes: most scales move
     moved = sum(abs(narrow[k] - full[k]) > 0.01 * full[k] for k in shared)
     assert moved > len(shared) / 4
+
+
+def test_percentile_calibration_takes_calls_of_different_batch_sizes(tmp_path):
+    from unmask.training.quantize import per_sample
+
+    info, fp32, feeds = _float_graph(tmp_path, "attr", 2)
+    one = sample_inputs(info.arch, info.args, info.meta, batch=1, seed=5)  # a look without mirror
+    split = per_sample([*feeds, one])
+    assert len(split) == 5 and all(v.shape[0] == 1 for f in split for v in f.values())
+    assert np.array_equal(split[1]["image"][0], feeds[0]["image"][1])
+    out = tmp_path / "int8.onnx"
+    quantize_file(fp32, out, [*feeds, one], Int8Recipe(("Conv",), percentile=99.0))
+    assert "QLinearConv" in _op_types(out)

@@ -124,6 +124,18 @@ def calibration_feeds(
     return dict(feeds)
 
 
+def per_sample(feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """The feeds split along their batch axis into feeds of one sample each: the same values,
+    in arrays of one shape (ONNX Runtime's histogram calibrators stack every call's arrays, so
+    calls of different batch sizes, e.g. a look with and one without the mirrored crop, would
+    not stack)."""
+    out = []
+    for feed in feeds:
+        n = min(len(v) for v in feed.values())
+        out += [{k: v[i : i + 1] for k, v in feed.items()} for i in range(n)]
+    return out
+
+
 def quantize_file(
     src: Path,
     dst: Path,
@@ -148,7 +160,7 @@ def quantize_file(
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            self.items = iter(feeds)
+            self.items = iter(per_sample(feeds))
 
         def get_next(self):
             return next(self.items, None)

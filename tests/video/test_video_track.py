@@ -65,3 +65,11 @@ def test_importing_the_api_and_the_video_package_does_not_load_pyav() -> None:
         "assert 'av' not in sys.modules, 'av imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_track_with_two_boxes_matches_a_detection_near_either():
+    expected = np.array([100, 100, 140, 140], np.float32)  # carried off by fast motion
+    placed = np.array([60, 60, 100, 100], np.float32)  # where the face was last placed
+    det = np.array([62, 61, 101, 99], np.float32)
+    assert associate([expected], [det]) == ([], [0], [0])
+    assert associate([[expected, placed]], [det]) == ([(0, 0)], [], [])

@@ -110,7 +110,9 @@ class VideoRestorer:
             self._last_detect = t
             dets = self.u.detector.detect(frame)[: self.u.max_faces]
             pairs, free_t, free_d = associate(
-                [tr.box_of(tr.expected()) for tr in self._live],  # unsmoothed: no lag
+                # unsmoothed: no lag; or where the smoothed face was last placed, when fast
+                # motion has carried the extrapolation off
+                [[tr.box_of(tr.expected()), tr.box] for tr in self._live],
                 [d.box for d in dets],
                 opt.min_iou,
             )

@@ -185,16 +185,24 @@ class Track:
 
 
 def associate(
-    boxes: list[np.ndarray], detections: list[np.ndarray], min_iou: float = 0.3
+    boxes: list, detections: list[np.ndarray], min_iou: float = 0.3
 ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
     """Greedy IoU matching of track boxes to detection boxes.
 
+    Args:
+        boxes: one xyxy box per track, or a list of boxes per track (where it is expected and
+            where it was last placed): its IoU with a detection is the largest of them.
+        detections: xyxy boxes.
     Returns:
         ``(pairs, free_tracks, free_detections)``: ``(track_index, detection_index)`` pairs by
         descending IoU (each at least ``min_iou``), and the indices left unmatched.
     """
+
+    def best(t, d) -> float:
+        return max(iou(b, d) for b in t) if isinstance(t, (list, tuple)) else iou(t, d)
+
     cand = sorted(
-        ((iou(t, d), i, j) for i, t in enumerate(boxes) for j, d in enumerate(detections)),
+        ((best(t, d), i, j) for i, t in enumerate(boxes) for j, d in enumerate(detections)),
         reverse=True,
     )
     pairs, used_t, used_d = [], set(), set()

@@ -15,6 +15,20 @@ def conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1) -
     )
 
 
+def dilated_stack(cin: int, width: int, dilations, cout: int) -> tuple[nn.Sequential, nn.Conv2d]:
+    """A body of 3 x 3 convolutions with ReLU, one per entry of ``dilations`` with that dilation
+    (``width`` channels, same size out as in), and a 3 x 3 head to ``cout`` channels that starts
+    at zero (so a residual network built on it starts as the identity)."""
+    layers = []
+    for d in dilations:
+        layers += [nn.Conv2d(cin, width, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
+        cin = width
+    head = nn.Conv2d(cin, cout, 3, padding=1)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    return nn.Sequential(*layers), head
+
+
 class ResBlock(nn.Module):
     """Basic residual block (two 3x3 convs), optional stride-2 downsampling.
 

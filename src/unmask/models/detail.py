@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from unmask.models.blocks import dilated_stack
+
 
 class DetailNet(nn.Module):
     """Residual detail for an upscaled image.
@@ -32,14 +34,7 @@ class DetailNet(nn.Module):
 
     def __init__(self, width: int = 16, dilations: tuple[int, ...] = (1, 2, 4, 2, 1)) -> None:
         super().__init__()
-        layers, cin = [], 4
-        for d in dilations:
-            layers += [nn.Conv2d(cin, width, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
-            cin = width
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Conv2d(cin, 3, 3, padding=1)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        self.body, self.head = dilated_stack(4, width, dilations, 3)
 
     def forward(self, image: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         return image + self.head(self.body(torch.cat([image * 2 - 1, scale], 1)))

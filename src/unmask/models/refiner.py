@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from unmask.models.blocks import dilated_stack
+
 
 class MaskRefiner(nn.Module):
     """Mask logits at the photo's resolution from the photo and the segmenter's coarse mask.
@@ -29,14 +31,7 @@ class MaskRefiner(nn.Module):
 
     def __init__(self, width: int = 16, dilations: tuple[int, ...] = (1, 2, 4, 8, 1)) -> None:
         super().__init__()
-        layers, cin = [], 4
-        for d in dilations:
-            layers += [nn.Conv2d(cin, width, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
-            cin = width
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Conv2d(cin, 1, 3, padding=1)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        self.body, self.head = dilated_stack(4, width, dilations, 1)
 
     def forward(self, image: torch.Tensor, coarse: torch.Tensor) -> torch.Tensor:
         p = coarse.clamp(1e-3, 1 - 1e-3)

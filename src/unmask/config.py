@@ -37,6 +37,12 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**data)
 
 
+def from_json_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """:func:`from_dict` for values read from JSON: lists become tuples (the ranges of frozen
+    settings dataclasses)."""
+    return from_dict(cls, {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 def to_dict(cfg: Any) -> dict[str, Any]:
     """A JSON-safe dict of a dataclass config (paths become strings)."""
     out = {}

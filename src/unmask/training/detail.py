@@ -66,11 +66,10 @@ def arch_args(cfg: DetailTrainConfig) -> dict:
 def sampling(cfg: DetailTrainConfig):
     """The :class:`~unmask.data.detail_patches.DetailSampling` of ``cfg.sampling`` (unknown
     keys are an error)."""
-    from unmask.config import from_dict
+    from unmask.config import from_json_dict
     from unmask.data.detail_patches import DetailSampling
 
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.sampling.items()}
-    return from_dict(DetailSampling, values)
+    return from_json_dict(DetailSampling, cfg.sampling)
 
 
 def patch_sets(cfg: DetailTrainConfig, run: Run) -> tuple[np.ndarray, np.ndarray]:

@@ -72,11 +72,10 @@ def arch_args(cfg: RefinerTrainConfig) -> dict:
 def sampling(cfg: RefinerTrainConfig):
     """The :class:`~unmask.data.edges.EdgeSampling` of ``cfg.sampling`` (unknown keys are an
     error)."""
-    from unmask.config import from_dict
+    from unmask.config import from_json_dict
     from unmask.data.edges import EdgeSampling
 
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.sampling.items()}
-    return from_dict(EdgeSampling, values)
+    return from_json_dict(EdgeSampling, cfg.sampling)
 
 
 def mined_sets(cfg: RefinerTrainConfig, run: Run) -> tuple[dict, dict]:

@@ -1,6 +1,6 @@
 """Video benchmark: the figures of docs/video.md, measured on generated clips.
 
-    python research/video_bench.py [--skip-memory] [--frames 1000]
+    python research/video_bench.py [--skip-memory] [--frames 1000] [--only 1234] [--weights-dir D]
 
 1. Steadiness: frame-to-frame change inside the rebuilt region after undoing the known
    camera motion, for the unmasked source, per-frame restoring and the tracked pipeline
@@ -233,8 +233,9 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--frames", type=int, default=1000)
     ap.add_argument("--only", default="1234")
+    ap.add_argument("--weights-dir", help="a weights folder other than the shipped one")
     args = ap.parse_args()
-    u = Unmasker()
+    u = Unmasker(weights_dir=args.weights_dir)
     ex = example_still()
     other = example_still(5)
     dark = replace(other, original=other.original // 2, masked=other.masked // 2)

@@ -46,6 +46,11 @@ class Options:
         previous frame (else the fitted shape), and neither gender nor mask is updated.
     widen: on such frames and on frames the detector missed, the hole grows by this share of
         the crop side.
+    relook: before a face counts as partly covered (see ``min_inliers``), its crop is
+        re-aligned on the measured landmarks and they are predicted again: under fast motion
+        a crop placed off the face distorts the measured shape the same way.
+    recheck: on a frame without detection, when a face's landmarks land farther from where
+        they were expected than ``gate``, run the detector on that frame and measure again.
     relock_iou: a matched detection whose box overlaps the track's expected box less than this
         re-anchors the track (its crop, and its filter restarts at the measurement).
     cut_threshold: see :class:`~unmask.video.track.CutDetector`.
@@ -66,5 +71,7 @@ class Options:
     gate: float = 0.3
     min_inliers: float = 0.9
     widen: float = 0.05
+    relook: bool = True
+    recheck: bool = True
     relock_iou: float = 0.6
     cut_threshold: float = 0.4

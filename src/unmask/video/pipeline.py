@@ -45,7 +45,8 @@ class VideoRestorer:
         **options: fields of :class:`Options`.
     Attributes (after :meth:`restore` is exhausted):
         tracks: one summary dict per track (see :meth:`Track.summary`); cuts: frame indices
-        that started a new shot; timings_ms: total milliseconds per stage; frames: count.
+        that started a new shot; timings_ms: total milliseconds per stage; frames: count;
+        relooks: faces measured a second time (see ``Options.relook``).
     """
 
     def __init__(self, unmasker, fps: float = 25.0, gender: str | None = None, **options):
@@ -59,6 +60,7 @@ class VideoRestorer:
         self.cuts: list[int] = []
         self.timings_ms: dict[str, float] = defaultdict(float)
         self.frames = 0
+        self.relooks = 0
         self._live: list[Track] = []
         self._ended: list[Track] = []
         self._queue: deque = deque()
@@ -94,7 +96,7 @@ class VideoRestorer:
     def _observe(self, frame: np.ndarray):
         import cv2
 
-        t, opt, size = self.frames, self.opt, self.u.crop_size
+        t, opt = self.frames, self.opt
         self.frames += 1
         t0 = time.perf_counter()
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
@@ -104,51 +106,25 @@ class VideoRestorer:
             self._ended += self._live
             self._live = []
         due = t - self._last_detect >= opt.detect_every
-        todo = []  # (track | None, coarse five, detected: True/False/None, detection)
         unsure = any(tr.misses or tr.hits < opt.min_hits for tr in self._live)
-        if due or not self._live or unsure:
-            self._last_detect = t
-            dets = self.u.detector.detect(frame)[: self.u.max_faces]
-            pairs, free_t, free_d = associate(
-                # unsmoothed: no lag; or where the smoothed face was last placed, when fast
-                # motion has carried the extrapolation off
-                [[tr.box_of(tr.expected()), tr.box] for tr in self._live],
-                [d.box for d in dets],
-                opt.min_iou,
-            )
-            for i, j in pairs:  # a running track's crop is placed by its own landmarks (the
-                tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
-                tr.misses = 0  # the detection says they drifted away
-                five = dets[j].keypoints
-                tr.relock = tr.raw is not None and self._drifted(tr, dets[j].box)
-                if tr.raw is not None and not tr.relock:
-                    five = five_from_68(tr.expected())
-                todo.append((tr, five, True, dets[j]))
-            for i in free_t:
-                tr = self._live[i]
-                tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1
-                todo.append((tr, five_from_68(tr.expected()), False, None))
-            todo += [
-                (None, dets[j].keypoints, True, dets[j])
-                for j in free_d
-                if dets[j].score >= opt.min_score
-            ]
-        else:
-            todo = [(tr, five_from_68(tr.expected()), None, None) for tr in self._live]
-        for tr in [tr for tr in self._live if tr.misses > opt.max_misses]:
-            self._live.remove(tr)
-            self._ended.append(tr)
-        todo = [x for x in todo if x[0] is None or x[0] in self._live]
+        detect = due or not self._live or unsure
+        todo = self._plan(frame, t, detect)
         t0 = self._tick("detect", t0)
-        coarse = []
-        for item in todo:
-            try:
-                coarse.append((item, align(frame, item[1], size)))
-            except ValueError:  # degenerate keypoints: not a usable face
-                continue
+        coarse, lms, ps = self._measure(frame, todo)
+        measured = zip(coarse, lms, strict=True)  # a face not where expected, or looking
+        if (
+            opt.recheck
+            and not detect
+            and any(  # partly covered: ask the detector now
+                self._doubtful(tr, al.to_photo(lm)) for ((tr, *_), al), lm in measured
+            )
+        ):
+            t0 = self._tick("attributes", t0)
+            todo = self._plan(frame, t, True)
+            t0 = self._tick("detect", t0)
+            coarse, lms, ps = self._measure(frame, todo)
         if not coarse:
             return frame, t, []
-        lms, ps = self.u.attributes(np.stack([al.crop for _, al in coarse]))
         faces = []
         for ((tr, _, detected, det), al0), lm_crop, p in zip(coarse, lms, ps, strict=True):
             faces.append(self._smooth(frame, t, tr, detected, det, al0.to_photo(lm_crop), p))
@@ -158,6 +134,78 @@ class VideoRestorer:
             self._update_mask(f, m)
         self._tick("segment", t0)
         return frame, t, faces
+
+    def _plan(self, frame: np.ndarray, t: int, detect: bool) -> list:
+        """This frame's faces to measure: ``(track | None, five keypoints to align on,
+        detected: True/False/None (no detection run), detection | None)`` per face. With
+        ``detect``, the detector runs and its faces are matched to the live tracks (which
+        ends tracks missed too often)."""
+        opt = self.opt
+        if not detect:
+            return [(tr, five_from_68(tr.expected()), None, None) for tr in self._live]
+        self._last_detect = t
+        dets = self.u.detector.detect(frame)[: self.u.max_faces]
+        pairs, free_t, free_d = associate(
+            # unsmoothed: no lag; or where the smoothed face was last placed, when fast
+            # motion has carried the extrapolation off
+            [[tr.box_of(tr.expected()), tr.box] for tr in self._live],
+            [d.box for d in dets],
+            opt.min_iou,
+        )
+        todo = []
+        for i, j in pairs:  # a running track's crop is placed by its own landmarks (the
+            tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
+            tr.misses = 0  # the detection says they drifted away
+            five = dets[j].keypoints
+            tr.relock = tr.raw is not None and self._drifted(tr, dets[j].box)
+            if tr.raw is not None and not tr.relock:
+                five = five_from_68(tr.expected())
+            todo.append((tr, five, True, dets[j]))
+        for i in free_t:
+            tr = self._live[i]
+            tr.misses += 1 if tr.hits >= opt.min_hits else opt.max_misses + 1
+            todo.append((tr, five_from_68(tr.expected()), False, None))
+        todo += [
+            (None, dets[j].keypoints, True, dets[j])
+            for j in free_d
+            if dets[j].score >= opt.min_score
+        ]
+        for tr in [tr for tr in self._live if tr.misses > opt.max_misses]:
+            self._live.remove(tr)
+            self._ended.append(tr)
+        return [x for x in todo if x[0] is None or x[0] in self._live]
+
+    def _measure(self, frame: np.ndarray, todo: list) -> tuple[list, np.ndarray, np.ndarray]:
+        """Align a crop per planned face and run the attr stage on them all: ``(coarse,
+        landmarks, p_female)``, ``coarse`` the ``(plan item, alignment)`` pairs that could be
+        aligned, landmarks ``N x 68 x 2`` in their crops' pixels."""
+        coarse = []
+        for item in todo:
+            try:
+                coarse.append((item, align(frame, item[1], self.u.crop_size)))
+            except ValueError:  # degenerate keypoints: not a usable face
+                continue
+        if not coarse:
+            return [], np.zeros((0, 68, 2), np.float32), np.zeros(0, np.float32)
+        lms, ps = self.u.attributes(np.stack([al.crop for _, al in coarse]))
+        again = []  # a shape that looks partly covered may be a crop placed off the face:
+        for i, ((tr, *_), al) in enumerate(coarse):  # look again, aligned on the answer
+            if not self.opt.relook or tr is None:
+                continue
+            lm = al.to_photo(lms[i])
+            if self._covered(tr, lm)[1] < self.opt.min_inliers:
+                try:
+                    again.append((i, align(frame, five_from_68(lm), self.u.crop_size)))
+                except ValueError:
+                    continue
+        self.relooks += len(again)
+        if again:
+            lm2, _ = self.u.attributes(np.stack([al.crop for _, al in again]))
+            for (i, al), lm in zip(again, lm2, strict=True):
+                item, al0 = coarse[i]
+                coarse[i] = (item, al)  # the gender stays the first look's
+                lms[i] = lm
+        return coarse, lms, ps
 
     def _flow(self, tr: Track) -> np.ndarray | None:
         """The track's last landmarks moved by the face's optical flow onto this frame
@@ -180,7 +228,7 @@ class VideoRestorer:
             new = False
         share = 1.0
         if tr.shape is not None:  # robust to an object over part of the face
-            fit, share = rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
+            fit, share = self._covered(tr, lm)
             if share < opt.min_inliers:  # the visible rest of the face says where it went
                 flow = self._flow(tr)
                 lm = fit if flow is None else flow
@@ -189,7 +237,8 @@ class VideoRestorer:
         clean = detected is not False and share >= opt.min_inliers
         # a measurement far from where the face is expected (a blurred frame, a wrong crop) is
         # only believed when it persists: after 2 frames without, the track re-locks
-        if share >= 0.5 and (new or tr.relock or tr.coasting >= 2 or self._near(tr, lm)):
+        trusted = new or tr.relock or tr.coasting >= 2
+        if share >= 0.5 and (trusted or self._near(tr, lm) or self._confirmed(tr, lm, det)):
             if tr.coasting >= 2 or tr.relock:  # found again: re-lock, no overshoot
                 smooth, tr.raw = tr.landmarks.reset(lm), None
             else:
@@ -218,9 +267,26 @@ class VideoRestorer:
         face.found = detected is not False
         return face
 
+    @staticmethod
+    def _covered(tr: Track, lm: np.ndarray) -> tuple[np.ndarray, float]:
+        """The track's reference shape fitted onto ``lm`` and the share of points it fits
+        (``(lm, 1.0)`` before the track has a shape); a low share: partly covered."""
+        if tr.shape is None:
+            return lm, 1.0
+        return rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
+
     def _drifted(self, tr: Track, box: np.ndarray) -> bool:
         """Whether a matched detection's ``box`` says the track's landmarks drifted off."""
         return iou(tr.box_of(tr.expected()), box) < self.opt.relock_iou
+
+    def _doubtful(self, tr: Track, lm: np.ndarray) -> bool:
+        """Whether a measurement ``lm`` lies far from the track's prediction or fits its
+        reference shape poorly (partly covered, or a crop placed off the face)."""
+        return not self._near(tr, lm) or self._covered(tr, lm)[1] < self.opt.min_inliers
+
+    def _confirmed(self, tr: Track, lm: np.ndarray, det) -> bool:
+        """Whether this frame's matched detection ``det`` agrees with the measured ``lm``."""
+        return det is not None and iou(tr.box_of(lm), det.box) >= self.opt.relock_iou
 
     def _near(self, tr: Track, lm: np.ndarray) -> bool:
         pred = tr.expected()

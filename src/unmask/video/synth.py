@@ -53,7 +53,8 @@ class ClipSpec:
     pixels; occlude:
     ``(first, last)`` frames during which a grey bar crosses the face; cut: frame index of a
     cut to the second shot (0 = none); fill: how much of the frame's height the face's still
-    fills at zoom 1.
+    fills at zoom 1; seed: the phases of pan, zoom and rotation (0: the default path; other
+    seeds draw them at random).
     """
 
     size: tuple[int, int] = (320, 240)
@@ -87,16 +88,24 @@ class Frame:
     occluder: np.ndarray
 
 
+def _phases(seed: int) -> np.ndarray:
+    """Phase offsets (radians) of the camera's zoom, rotation and x/y pan; none for seed 0."""
+    if not seed:
+        return np.zeros(4)
+    return np.random.default_rng(seed).uniform(0, 2 * math.pi, 4)
+
+
 def camera(spec: ClipSpec, k: int, still_shape: tuple[int, int]) -> np.ndarray:
     """The ``2 x 3`` still -> frame warp of frame ``k`` (smooth pan, zoom and rotation)."""
     w, h = spec.size
     sh, sw = still_shape
     u = k / max(spec.frames - 1, 1)
     base = spec.fill * h / sh
-    s = base * (1 + spec.zoom * math.sin(2 * math.pi * u))
-    a = math.radians(spec.rotation * math.sin(2 * math.pi * 1.5 * u + 0.5))
-    tx = w / 2 + spec.pan * w * math.sin(2 * math.pi * u + 1.0)
-    ty = h / 2 + spec.pan * h * math.cos(2 * math.pi * 0.7 * u)
+    pz, pr, px, py = _phases(spec.seed)
+    s = base * (1 + spec.zoom * math.sin(2 * math.pi * u + pz))
+    a = math.radians(spec.rotation * math.sin(2 * math.pi * 1.5 * u + 0.5 + pr))
+    tx = w / 2 + spec.pan * w * math.sin(2 * math.pi * u + 1.0 + px)
+    ty = h / 2 + spec.pan * h * math.cos(2 * math.pi * 0.7 * u + py)
     c, si = s * math.cos(a), s * math.sin(a)
     m = np.array([[c, -si, 0.0], [si, c, 0.0]])
     m[:, 2] = [tx, ty] - m[:, :2] @ np.array([sw / 2, sh / 2])

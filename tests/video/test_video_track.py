@@ -8,7 +8,7 @@ import numpy as np
 
 from unmask.video import is_video
 from unmask.video.synth import ClipSpec, example_still, generate
-from unmask.video.track import CutDetector, OneEuro, associate
+from unmask.video.track import CutDetector, OneEuro, Track, associate
 
 
 def test_one_euro_smooths_jitter_at_rest_and_follows_motion() -> None:
@@ -73,3 +73,31 @@ def test_a_track_with_two_boxes_matches_a_detection_near_either():
     det = np.array([62, 61, 101, 99], np.float32)
     assert associate([expected], [det]) == ([], [0], [0])
     assert associate([[expected, placed]], [det]) == ([(0, 0)], [], [])
+
+
+def _track_at(landmarks: np.ndarray) -> Track:
+    tr = Track(0, 0, OneEuro(25), np.zeros(4, np.float32))
+    tr.measured(landmarks)
+    tr.shape = landmarks.copy()
+    return tr
+
+
+def test_a_track_tells_a_moved_face_from_a_covered_one_and_a_detection_confirms() -> None:
+    lm = example_still().landmarks.astype(np.float64)
+    tr = _track_at(lm)
+    c, a = lm.mean(0), np.radians(5)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) * 1.1
+    moved = (lm - c) @ rot.T + c + 7  # the whole face turned, grown and shifted
+    assert tr.covered(moved)[1] == 1.0
+    warped = moved.copy()
+    warped[:20] += 0.4 * np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))
+    fit, share = tr.covered(warped)  # the jaw off the shape: partly covered; the rest places it
+    assert share < 0.75 and np.abs(fit - moved).max() < 1.0
+    assert tr.near(lm + 1, gate=0.3) and not tr.near(lm + 40, gate=0.3)
+
+    class Det:
+        box = tr.box_of(lm + 40)
+
+    assert tr.confirmed(lm + 40, Det(), 0.6) and not tr.confirmed(lm, Det(), 0.6)
+    assert not tr.confirmed(lm + 40, None, 0.6)
+    assert tr.drifted(Det.box, 0.6) and not tr.drifted(tr.box_of(lm), 0.6)

@@ -23,10 +23,10 @@ import numpy as np
 from unmask.faces.align import align, template, transform_points, umeyama
 from unmask.faces.landmarks import five_from_68
 from unmask.stages.segment import dilate
-from unmask.video.motion import face_motion, rigid_fit
+from unmask.video.motion import face_motion
 from unmask.video.options import Options, TrackedFace
 from unmask.video.render import Renderer, _Face
-from unmask.video.track import CutDetector, OneEuro, Track, associate, eye_distance, iou
+from unmask.video.track import CutDetector, OneEuro, Track, associate, eye_distance
 
 
 def _logit(p: float) -> float:
@@ -157,7 +157,7 @@ class VideoRestorer:
             tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
             tr.misses = 0  # the detection says they drifted away
             five = dets[j].keypoints
-            tr.relock = tr.raw is not None and self._drifted(tr, dets[j].box)
+            tr.relock = tr.raw is not None and tr.drifted(dets[j].box, self.opt.relock_iou)
             if tr.raw is not None and not tr.relock:
                 five = five_from_68(tr.expected())
             todo.append((tr, five, True, dets[j]))
@@ -193,7 +193,7 @@ class VideoRestorer:
             if not self.opt.relook or tr is None:
                 continue
             lm = al.to_photo(lms[i])
-            if self._covered(tr, lm)[1] < self.opt.min_inliers:
+            if tr.covered(lm)[1] < self.opt.min_inliers:
                 try:
                     again.append((i, align(frame, five_from_68(lm), self.u.crop_size)))
                 except ValueError:
@@ -228,17 +228,17 @@ class VideoRestorer:
             new = False
         share = 1.0
         if tr.shape is not None:  # robust to an object over part of the face
-            fit, share = self._covered(tr, lm)
+            fit, share = tr.covered(lm)
             if share < opt.min_inliers:  # the visible rest of the face says where it went
                 flow = self._flow(tr)
                 lm = fit if flow is None else flow
         if detected is None:  # no detection run: trust the measurement only near the prediction
-            detected = None if self._near(tr, lm) else False
+            detected = None if tr.near(lm, opt.gate) else False
         clean = detected is not False and share >= opt.min_inliers
         # a measurement far from where the face is expected (a blurred frame, a wrong crop) is
         # only believed when it persists: after 2 frames without, the track re-locks
-        trusted = new or tr.relock or tr.coasting >= 2
-        if share >= 0.5 and (trusted or self._near(tr, lm) or self._confirmed(tr, lm, det)):
+        trusted = new or tr.relock or tr.coasting >= 2 or tr.near(lm, opt.gate)
+        if share >= 0.5 and (trusted or tr.confirmed(lm, det, opt.relock_iou)):
             if tr.coasting >= 2 or tr.relock:  # found again: re-lock, no overshoot
                 smooth, tr.raw = tr.landmarks.reset(lm), None
             else:
@@ -267,31 +267,10 @@ class VideoRestorer:
         face.found = detected is not False
         return face
 
-    @staticmethod
-    def _covered(tr: Track, lm: np.ndarray) -> tuple[np.ndarray, float]:
-        """The track's reference shape fitted onto ``lm`` and the share of points it fits
-        (``(lm, 1.0)`` before the track has a shape); a low share: partly covered."""
-        if tr.shape is None:
-            return lm, 1.0
-        return rigid_fit(tr.shape, lm, 0.1 * eye_distance(lm))
-
-    def _drifted(self, tr: Track, box: np.ndarray) -> bool:
-        """Whether a matched detection's ``box`` says the track's landmarks drifted off."""
-        return iou(tr.box_of(tr.expected()), box) < self.opt.relock_iou
-
     def _doubtful(self, tr: Track, lm: np.ndarray) -> bool:
         """Whether a measurement ``lm`` lies far from the track's prediction or fits its
         reference shape poorly (partly covered, or a crop placed off the face)."""
-        return not self._near(tr, lm) or self._covered(tr, lm)[1] < self.opt.min_inliers
-
-    def _confirmed(self, tr: Track, lm: np.ndarray, det) -> bool:
-        """Whether this frame's matched detection ``det`` agrees with the measured ``lm``."""
-        return det is not None and iou(tr.box_of(lm), det.box) >= self.opt.relock_iou
-
-    def _near(self, tr: Track, lm: np.ndarray) -> bool:
-        pred = tr.expected()
-        err = np.linalg.norm(lm - pred, axis=1).mean() / max(eye_distance(pred), 1e-6)
-        return err <= self.opt.gate
+        return not tr.near(lm, self.opt.gate) or tr.covered(lm)[1] < self.opt.min_inliers
 
     def _update_mask(self, f: _Face, m: np.ndarray) -> None:
         tr, w = f.track, self.opt.mask_weight

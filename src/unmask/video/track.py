@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from unmask.video.motion import rigid_fit
+
 
 class OneEuro:
     """One-Euro filter (Casiez, Roussel and Vogel, CHI 2012) over an array of any shape, with
@@ -166,6 +168,30 @@ class Track:
         lo, hi = landmarks.min(0), landmarks.max(0)
         off = self.offset if self.offset is not None else np.zeros(4)
         return (np.concatenate([lo, hi]) + off * eye_distance(landmarks)).astype(np.float32)
+
+    def near(self, landmarks: np.ndarray, gate: float) -> bool:
+        """Whether ``landmarks`` lie within ``gate`` eye distances (mean) of the prediction."""
+        pred = self.expected()
+        err = np.linalg.norm(landmarks - pred, axis=1).mean() / max(eye_distance(pred), 1e-6)
+        return bool(err <= gate)
+
+    def covered(self, landmarks: np.ndarray) -> tuple[np.ndarray, float]:
+        """The reference shape fitted onto ``landmarks`` and the share of points it fits within
+        0.1 eye distance (``(landmarks, 1.0)`` before the track has a shape); a low share
+        means partly covered, or measured on a crop placed off the face."""
+        if self.shape is None:
+            return landmarks, 1.0
+        return rigid_fit(self.shape, landmarks, 0.1 * eye_distance(landmarks))
+
+    def drifted(self, box: np.ndarray, min_iou: float) -> bool:
+        """Whether a matched detection's ``box`` overlaps the expected box less than
+        ``min_iou`` (the landmarks drifted off the face)."""
+        return iou(self.box_of(self.expected()), box) < min_iou
+
+    def confirmed(self, landmarks: np.ndarray, det, min_iou: float) -> bool:
+        """Whether this frame's matched detection ``det`` (``None``: none) boxes the face
+        where ``landmarks`` put it (IoU at least ``min_iou``)."""
+        return det is not None and iou(self.box_of(landmarks), det.box) >= min_iou
 
     def summary(self) -> dict:
         """Report entry: id, frame range, counts, masked share and gender."""

@@ -50,7 +50,8 @@ class Options:
         re-aligned on the measured landmarks and they are predicted again: under fast motion
         a crop placed off the face distorts the measured shape the same way.
     recheck: on a frame without detection, when a face's landmarks land farther from where
-        they were expected than ``gate``, run the detector on that frame and measure again.
+        they were expected than ``gate`` or fit the track's shape poorly (``min_inliers``),
+        run the detector on that frame and measure again.
     relock_iou: a matched detection whose box overlaps the track's expected box less than this
         re-anchors the track (its crop, and its filter restarts at the measurement).
     cut_threshold: see :class:`~unmask.video.track.CutDetector`.

@@ -111,13 +111,13 @@ class VideoRestorer:
         todo = self._plan(frame, t, detect)
         t0 = self._tick("detect", t0)
         coarse, lms, ps = self._measure(frame, todo)
-        measured = zip(coarse, lms, strict=True)  # a face not where expected, or looking
+        # a face not where it was expected, or looking partly covered: ask the detector now
+        # (without a detection run every face has its track)
+        measured = zip(coarse, lms, strict=True)
         if (
             opt.recheck
             and not detect
-            and any(  # partly covered: ask the detector now
-                self._doubtful(tr, al.to_photo(lm)) for ((tr, *_), al), lm in measured
-            )
+            and any(self._doubtful(tr, al.to_photo(lm)) for ((tr, *_), al), lm in measured)
         ):
             t0 = self._tick("attributes", t0)
             todo = self._plan(frame, t, True)
@@ -157,7 +157,7 @@ class VideoRestorer:
             tr = self._live[i]  # attr landmarks lean towards the crop's placement) unless
             tr.misses = 0  # the detection says they drifted away
             five = dets[j].keypoints
-            tr.relock = tr.raw is not None and tr.drifted(dets[j].box, self.opt.relock_iou)
+            tr.relock = tr.raw is not None and tr.drifted(dets[j].box, opt.relock_iou)
             if tr.raw is not None and not tr.relock:
                 five = five_from_68(tr.expected())
             todo.append((tr, five, True, dets[j]))

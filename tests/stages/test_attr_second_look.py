@@ -88,3 +88,29 @@ def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, 
     assert lean.lean_first_look and not mirrored.lean_first_look and not plain.lean_first_look
     np.testing.assert_allclose(lm_lean, lm_plain, atol=1e-6)
     np.testing.assert_allclose(p_lean, p_plain, atol=1e-6)
+
+
+def test_a_second_look_skips_the_mirror_only_when_told(tmp_path, monkeypatch):
+    from unmask.runtime.backend import TorchNet
+
+    net = FaceAttributes.from_weights(make_tiny_weights(tmp_path, ("attr",)), backend="torch").net
+    rng = np.random.default_rng(3)
+    photo = (rng.random((120, 150, 3)) * 255).astype(np.uint8)
+    al = align(photo, five_from_68(MEAN_68 * 100 + [30, 10]), 32)
+    first = MEAN_68 * 32 + 0.5
+    calls = []
+    call = TorchNet.__call__
+
+    def spy(self, **inputs):
+        calls.append(inputs["image"].shape[0])
+        return call(self, **inputs)
+
+    monkeypatch.setattr(TorchNet, "__call__", spy)
+    mirrored = FaceAttributes(net, 32, flip=True)
+    lean = FaceAttributes(net, 32, flip=True, second_look_flip=False)
+    plain = FaceAttributes(net, 32, flip=False)
+    mirrored.look_again(photo, al, first)
+    lm_lean = lean.look_again(photo, al, first)
+    lm_plain = plain.look_again(photo, al, first)
+    assert calls == [2, 1, 1]
+    np.testing.assert_allclose(lm_lean, lm_plain, atol=1e-6)

@@ -27,6 +27,7 @@ class FaceAttributes:
         first_look_flip: with ``flip``, whether a first look that only places a second look's
             crop (``before_look=True``) runs the mirrored crop too; its gender is the answer's
             either way.
+        second_look_flip: with ``flip``, whether :meth:`look_again` runs the mirrored crop too.
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class FaceAttributes:
         second_look: bool = False,
         landmark_net=None,
         first_look_flip: bool = True,
+        second_look_flip: bool = True,
     ) -> None:
         self.net = as_net(model, "FaceAttrNet")
         self.landmark_net = self.net if landmark_net is None else landmark_net
@@ -46,6 +48,7 @@ class FaceAttributes:
         self.flip = bool(flip)
         self.second_look = bool(second_look)
         self.first_look_flip = bool(first_look_flip)
+        self.second_look_flip = bool(second_look_flip)
 
     @classmethod
     def from_weights(
@@ -62,6 +65,7 @@ class FaceAttributes:
             meta.get("second_look", False),
             open_part(net, info, "landmarks"),
             meta.get("first_look_flip_tta", True),
+            meta.get("second_look_flip_tta", True),
         )
 
     @property
@@ -139,5 +143,6 @@ class FaceAttributes:
         except ValueError:
             return np.asarray(landmarks, np.float32)
         x = to_nchw(resize_batch(again.crop[None], self.image_size))
-        lm = self._run(self.landmark_net, x, self.flip)[0][0] * alignment.size - 0.5
+        flip = self.flip and self.second_look_flip
+        lm = self._run(self.landmark_net, x, flip)[0][0] * alignment.size - 0.5
         return alignment.to_crop(again.to_photo(lm)).astype(np.float32)

@@ -63,10 +63,10 @@ def test_an_ensembles_landmark_part_is_exported_and_answers_as_the_whole(tmp_pat
     assert not part.exists() and not (tmp_path / "attr.onnx").exists()
 
 
-def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, monkeypatch):
+def batch_sizes(monkeypatch) -> list[int]:
+    """The batch size of every call of a torch-backed net from now on (filled as they run)."""
     from unmask.runtime.backend import TorchNet
 
-    net = FaceAttributes.from_weights(make_tiny_weights(tmp_path, ("attr",)), backend="torch").net
     calls = []
     call = TorchNet.__call__
 
@@ -75,6 +75,12 @@ def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, 
         return call(self, **inputs)
 
     monkeypatch.setattr(TorchNet, "__call__", spy)
+    return calls
+
+
+def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, monkeypatch):
+    net = FaceAttributes.from_weights(make_tiny_weights(tmp_path, ("attr",)), backend="torch").net
+    calls = batch_sizes(monkeypatch)
     crop = (np.random.default_rng(2).random((1, 32, 32, 3)) * 255).astype(np.uint8)
     plain = FaceAttributes(net, 32, flip=False)
     mirrored = FaceAttributes(net, 32, flip=True)
@@ -91,21 +97,12 @@ def test_a_first_look_before_a_second_skips_the_mirror_only_when_told(tmp_path, 
 
 
 def test_a_second_look_skips_the_mirror_only_when_told(tmp_path, monkeypatch):
-    from unmask.runtime.backend import TorchNet
-
     net = FaceAttributes.from_weights(make_tiny_weights(tmp_path, ("attr",)), backend="torch").net
     rng = np.random.default_rng(3)
     photo = (rng.random((120, 150, 3)) * 255).astype(np.uint8)
     al = align(photo, five_from_68(MEAN_68 * 100 + [30, 10]), 32)
     first = MEAN_68 * 32 + 0.5
-    calls = []
-    call = TorchNet.__call__
-
-    def spy(self, **inputs):
-        calls.append(inputs["image"].shape[0])
-        return call(self, **inputs)
-
-    monkeypatch.setattr(TorchNet, "__call__", spy)
+    calls = batch_sizes(monkeypatch)
     mirrored = FaceAttributes(net, 32, flip=True)
     lean = FaceAttributes(net, 32, flip=True, second_look_flip=False)
     plain = FaceAttributes(net, 32, flip=False)

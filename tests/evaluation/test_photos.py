@@ -117,3 +117,30 @@ def test_contact_sheet_keeps_each_photos_aspect():
     sheet = photos_real.contact_sheet([a, b], r, height=64, per_row=2)
     assert sheet.shape[0] == 64 + 6
     assert sheet.shape[1] == (2 * 128 + 16) + (2 * 32 + 16)
+
+
+def test_real_photo_detail_is_also_reported_for_small_and_large_faces_apart():
+    recs = [
+        {"lap_hole": 1.0, "lap_ring": 4.0, "seam_de": 2.0, "side": 100.0},
+        {"lap_hole": 6.0, "lap_ring": 4.0, "seam_de": 4.0, "side": 400.0},
+    ]
+    summary = photos_real._detail_summary(recs)
+    assert summary["detail_ratio"] == pytest.approx(7 / 8)
+    assert summary["small"] == {"n": 1, "detail_ratio": pytest.approx(0.25)}
+    assert summary["large"] == {"n": 1, "detail_ratio": pytest.approx(1.5)}
+    table = photos_real.real_markdown({"n": 3, "detail_ratio": 1.25, "seam_de": 1.0}, {"x": summary})
+    assert "| 0.20 (1) | 1.20 (1) |" in table
+
+
+def test_eval_photos_rejects_an_unknown_finishing_key_before_any_work(tmp_path):
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    set_dir = tmp_path / "set"
+    res = CliRunner().invoke(
+        cli, ["eval", "photos", "--set-dir", str(set_dir), "--finish-set", "grian=1.5"]
+    )
+    assert res.exit_code == 2
+    assert "unknown FinishConfig keys: grian" in res.output
+    assert not set_dir.exists()

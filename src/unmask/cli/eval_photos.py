@@ -43,6 +43,14 @@ PLAIN = {
 @click.option("--split", type=click.Choice(["test", "val"]), default="test", show_default=True)
 @click.option("--limit", type=int, default=400, show_default=True, help="Photos in the set.")
 @click.option("--weights-dir", type=click.Path(file_okay=False), help="Candidate weights folder.")
+@click.option(
+    "--finish-set",
+    "finish_sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A FinishConfig field of the candidate (JSON value, repeatable); without --weights-dir "
+    "the candidate runs the shipped weights.",
+)
 @click.option("--no-identity", is_flag=True, help="Skip dlib's embeddings (faster).")
 @click.option(
     "--real",
@@ -58,7 +66,18 @@ PLAIN = {
 @click.option("--seed", default=0, show_default=True, help="Which 12 real photos the sheet shows.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write OUT.json and OUT.md.")
 def eval_photos(
-    faces, templates, set_dir, split, limit, weights_dir, no_identity, real, sheet, seed, out
+    faces,
+    templates,
+    set_dir,
+    split,
+    limit,
+    weights_dir,
+    finish_sets,
+    no_identity,
+    real,
+    sheet,
+    seed,
+    out,
 ):
     """The pipeline as shipped, without its photo-resolution finishing and tight seam, a
     candidate weights folder and OpenCV Telea, on held-out photos with pasted masks (ear loops
@@ -67,8 +86,15 @@ def eval_photos(
 
     from unmask.api import Unmasker
     from unmask.cli.evaluate import _write
+    from unmask.cli.options import parse_sets
+    from unmask.config import from_dict
     from unmask.evaluation import photos, photos_real
+    from unmask.stages.finish import FinishConfig
 
+    try:
+        finish = from_dict(FinishConfig, parse_sets(finish_sets, "--finish-set"))
+    except (TypeError, ValueError) as err:
+        raise click.BadParameter(str(err), param_hint="--finish-set") from None
     set_dir = Path(set_dir)
     if not (set_dir / "index.json").is_file():
         click.echo(f"building the {split} set in {set_dir} ...")
@@ -77,8 +103,10 @@ def eval_photos(
     plain = Unmasker(**PLAIN)
     plain._stages = shipped._stages  # the same networks, loaded once
     variants = {"shipped": shipped, "plain": plain}
-    if weights_dir:
-        variants["candidate"] = Unmasker(weights_dir=weights_dir)
+    if weights_dir or finish_sets:
+        variants["candidate"] = Unmasker(weights_dir=weights_dir, finish=finish)
+        if not weights_dir:
+            variants["candidate"]._stages = shipped._stages
     variants["telea"] = None
     with tqdm(desc="photos", unit="photo", leave=False) as bar:
 

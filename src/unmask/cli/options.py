@@ -1,12 +1,29 @@
-"""Options shared by the commands that run the pipeline (``run``, ``demo``, ``serve``)."""
+"""Options shared by the commands that run the pipeline (``run``, ``demo``, ``serve``) and the
+``key=value`` parser of ``train --set`` and ``eval photos --finish-set``."""
 
 from __future__ import annotations
 
 import functools
+import json
 
 import click
 
 BACKEND_HELP = "auto: ONNX Runtime on the CPU where .onnx weights exist, else PyTorch."
+
+
+def parse_sets(items: tuple[str, ...], hint: str = "--set") -> dict:
+    """``key=value`` items as a dict; each value is read as JSON where it parses, else kept as
+    the string. Raises ``click.BadParameter`` (naming ``hint``) on an item without ``=``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint=hint)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 def pipeline_options(func):

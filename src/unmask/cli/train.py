@@ -14,19 +14,7 @@ from pathlib import Path
 import click
 
 from unmask import registry
-
-
-def _parse_sets(items: tuple[str, ...]) -> dict:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint="--set")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+from unmask.cli.options import parse_sets
 
 
 def _config_option(what: str):
@@ -91,7 +79,7 @@ def run_stage(stage, dataset, config_files, sets, resume, arch, real):
         data["arch"] = arch
     if real:
         data["real"] = real
-    data.update(_parse_sets(sets))
+    data.update(parse_sets(sets))
     if "dataset" not in data:
         raise click.UsageError("--dataset is required")
     cfg = from_dict(cls, data)
@@ -167,7 +155,7 @@ def promote(run_folder, out, checkpoint, fp16, int8, name, sets, config_files):
         raise click.UsageError(f"--name applies to attr runs only, not {stage}")
     mod = importlib.import_module(registry.STAGES[stage].trainer)
     extra = {"name": name} if name else {}
-    overrides = {**_read_configs(config_files), **_parse_sets(sets)}
+    overrides = {**_read_configs(config_files), **parse_sets(sets)}
     path = mod.promote(run, Path(out), checkpoint, fp16, overrides=overrides, **extra)
     if int8:
         info = weights.find(path.stem, path.parent)

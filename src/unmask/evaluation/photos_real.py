@@ -64,18 +64,34 @@ def reference_detail(set_dir: str | Path, limit: int | None = None) -> dict:
     return _detail_summary(recs)
 
 
+#: Faces whose aligned crop spans fewer photo pixels are reported apart as "small" (their
+#: model-grid pixel is under ``FinishConfig.min_scale`` photo pixels at 128 px).
+SMALL_SIDE = 160
+
+
 def _detail_summary(recs: Sequence[dict]) -> dict:
-    return {
+    """Detail ratio (ratio of sums) and mean seam ΔE over ``recs``; where the records carry the
+    crop's ``side``, also the detail ratio of the small and the large faces apart."""
+    out = {
         "n": len(recs),
         "detail_ratio": float(sum(r["lap_hole"] for r in recs) / sum(r["lap_ring"] for r in recs)),
         "seam_de": float(np.mean([r["seam_de"] for r in recs])),
     }
+    if recs and "side" in recs[0]:
+        for name, part in (
+            ("small", [r for r in recs if r["side"] < SMALL_SIDE]),
+            ("large", [r for r in recs if r["side"] >= SMALL_SIDE]),
+        ):
+            ratio = sum(r["lap_hole"] for r in part) / max(sum(r["lap_ring"] for r in part), 1e-9)
+            out[name] = {"n": len(part), "detail_ratio": float(ratio) if part else None}
+    return out
 
 
 def real_photos(unmasker, folder: str | Path, limit: int | None = None) -> dict:
     """No-reference figures of ``unmasker`` on real masked photos (every masked face found):
     the hole's detail relative to its visible skin ring, and the seam step (CIELAB ΔE)."""
     from unmask.io import iter_inputs, load_image
+    from unmask.stages.refine import photo_side
 
     recs = []
     for item in iter_inputs([str(folder)])[:limit]:
@@ -87,7 +103,7 @@ def real_photos(unmasker, folder: str | Path, limit: int | None = None) -> dict:
             if face.masked:
                 r = detail_and_seam(res.restored, face.mask, face.landmarks)
                 if r:
-                    recs.append(r)
+                    recs.append(r | {"side": photo_side(face.alignment)})
     return _detail_summary(recs)
 
 
@@ -129,12 +145,18 @@ def real_markdown(reference: dict, real: dict) -> str:
         f"seam ΔE {reference['seam_de']:.1f}.",
         "",
         "| real masked photos | faces | detail ratio | relative to unmasked (bar 0.8–1.25) "
-        "| seam ΔE |",
-        "|---|---|---|---|---|",
+        f"| small faces (crop < {SMALL_SIDE} px) | large faces | seam ΔE |",
+        "|---|---|---|---|---|---|---|",
     ]
+
+    def part(r: dict | None) -> str:
+        if not r or r["detail_ratio"] is None:
+            return "–"
+        return f"{r['detail_ratio'] / ref:.2f} ({r['n']})"
+
     for name, r in real.items():
         lines.append(
             f"| {name} | {r['n']} | {r['detail_ratio']:.2f} | {r['detail_ratio'] / ref:.2f} "
-            f"| {r['seam_de']:.1f} |"
+            f"| {part(r.get('small'))} | {part(r.get('large'))} | {r['seam_de']:.1f} |"
         )
     return "\n".join(lines) + "\n"

@@ -36,7 +36,10 @@ class FinishConfig:
             fraction of the hole's size (square root of its area).
         band: width of the boundary bands whose colours are compared, in the same unit.
         min_scale: model-grid pixels smaller than this many photo pixels get no grain (the
-            network already drew detail at the photo's resolution).
+            network already drew detail at the photo's resolution) unless ``small_faces``.
+        small_faces: grain faces whose model-grid pixel is smaller than ``min_scale`` photo
+            pixels too, in the band a pixel of ``min_scale`` would lack (the network draws
+            less fine detail than real skin has, whatever the face's size).
         detail_ratio: fine-detail energy of the rebuilt region relative to the visible ring
             that the grain aims at. Unmasked faces show more detail below the mask line than on
             the cheeks (lips, nostrils, stubble); the default was chosen on validation photos
@@ -49,6 +52,7 @@ class FinishConfig:
     ring: float = 0.25
     band: float = 0.06
     min_scale: float = 1.25
+    small_faces: bool = False
     detail_ratio: float = 1.8
 
 
@@ -174,8 +178,8 @@ def finish_face(
 
         near = _grown_box(hole_b, REACH)
         r[near] = np.where(hole_b[near][..., None], detail(r[near], model_px), r[near])
-    if cfg.grain > 0 and model_px >= cfg.min_scale:
-        sigma = 0.5 * model_px
+    if cfg.grain > 0 and (model_px >= cfg.min_scale or cfg.small_faces):
+        sigma = 0.5 * max(model_px, cfg.min_scale)
         ring = skin_ring(mb, cfg.ring * size, max(2, sigma * 2), sk)
         if ring.sum() > 16:
             reach = int(np.ceil(4 * sigma)) + 2  # OpenCV's float Gaussian reaches 4 sigma

@@ -52,9 +52,9 @@ def energies(img: np.ndarray, hole: np.ndarray, lm: np.ndarray) -> dict | None:
 
 
 def summary(recs: list[dict]) -> dict:
-    return {
-        key: sum(r[key][0] for r in recs) / sum(r[key][1] for r in recs) for key in recs[0]
-    } | {"n": len(recs)}
+    keys = [k for k in recs[0]]
+    out = {k: sum(r[k][0] for r in recs) / sum(r[k][1] for r in recs) for k in keys}
+    return out | {"n": len(recs)}
 
 
 def main(set_dir: str, real_dir: str, n: int, sets: list[str]) -> None:

@@ -128,7 +128,8 @@ def test_real_photo_detail_is_also_reported_for_small_and_large_faces_apart():
     assert summary["detail_ratio"] == pytest.approx(7 / 8)
     assert summary["small"] == {"n": 1, "detail_ratio": pytest.approx(0.25)}
     assert summary["large"] == {"n": 1, "detail_ratio": pytest.approx(1.5)}
-    table = photos_real.real_markdown({"n": 3, "detail_ratio": 1.25, "seam_de": 1.0}, {"x": summary})
+    reference = {"n": 3, "detail_ratio": 1.25, "seam_de": 1.0}
+    table = photos_real.real_markdown(reference, {"x": summary})
     assert "| 0.20 (1) | 1.20 (1) |" in table
 
 

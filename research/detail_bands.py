@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from unmask import Unmasker
-from unmask.io import iter_inputs, load_image
+from unmask.evaluation.photos_real import masked_faces
+from unmask.io import load_image
 from unmask.metrics.images import erode
 from unmask.stages.finish import skin_region, skin_ring
 
@@ -77,16 +78,10 @@ def main(set_dir: str, real_dir: str, n: int, sets: list[str]) -> None:
             r = energies(res.restored, res.mask, res.faces[0].landmarks)
             if r:
                 set_recs.append(r)
-    for item in iter_inputs([real_dir])[:n]:
-        try:
-            res = u(load_image(item.path))
-        except ValueError:
-            continue
-        for face in res.faces:
-            if face.masked:
-                r = energies(res.restored, face.mask, face.landmarks)
-                if r:
-                    real_recs.append(r)
+    for res, face in masked_faces(u, real_dir, n):
+        r = energies(res.restored, face.mask, face.landmarks)
+        if r:
+            real_recs.append(r)
     out = {"truth": summary(truth_recs), "set": summary(set_recs), "real": summary(real_recs)}
     for name, fig in out.items():
         print(name, " ".join(f"{k}={v:.3f}" for k, v in fig.items() if k != "n"), f"n={fig['n']}")

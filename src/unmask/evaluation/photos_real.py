@@ -6,7 +6,7 @@ before/after contact sheet of photos chosen by seed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -87,13 +87,11 @@ def _detail_summary(recs: Sequence[dict]) -> dict:
     return out
 
 
-def real_photos(unmasker, folder: str | Path, limit: int | None = None) -> dict:
-    """No-reference figures of ``unmasker`` on real masked photos (every masked face found):
-    the hole's detail relative to its visible skin ring, and the seam step (CIELAB ΔE)."""
+def masked_faces(unmasker, folder: str | Path, limit: int | None = None) -> Iterator[tuple]:
+    """``(result, face)`` for every face that ``unmasker`` finds masked and rebuilds in the
+    first ``limit`` photos of ``folder`` (photos it cannot read are passed over)."""
     from unmask.io import iter_inputs, load_image
-    from unmask.stages.refine import photo_side
 
-    recs = []
     for item in iter_inputs([str(folder)])[:limit]:
         try:
             res = unmasker(load_image(item.path))
@@ -101,9 +99,19 @@ def real_photos(unmasker, folder: str | Path, limit: int | None = None) -> dict:
             continue
         for face in res.faces:
             if face.masked:
-                r = detail_and_seam(res.restored, face.mask, face.landmarks)
-                if r:
-                    recs.append(r | {"side": photo_side(face.alignment)})
+                yield res, face
+
+
+def real_photos(unmasker, folder: str | Path, limit: int | None = None) -> dict:
+    """No-reference figures of ``unmasker`` on real masked photos (every masked face found):
+    the hole's detail relative to its visible skin ring, and the seam step (CIELAB ΔE)."""
+    from unmask.stages.refine import photo_side
+
+    recs = []
+    for res, face in masked_faces(unmasker, folder, limit):
+        r = detail_and_seam(res.restored, face.mask, face.landmarks)
+        if r:
+            recs.append(r | {"side": photo_side(face.alignment)})
     return _detail_summary(recs)
 
 

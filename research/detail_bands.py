@@ -59,11 +59,11 @@ def summary(recs: list[dict]) -> dict:
 
 
 def main(set_dir: str, real_dir: str, n: int, sets: list[str]) -> None:
+    from unmask.cli.options import parse_sets
     from unmask.config import from_dict
     from unmask.stages.finish import FinishConfig
 
-    kv = {k: json.loads(v) for k, _, v in (item.partition("=") for item in sets)}
-    u = Unmasker(finish=from_dict(FinishConfig, kv))
+    u = Unmasker(finish=from_dict(FinishConfig, parse_sets(tuple(sets))))
     rows = json.loads((Path(set_dir) / "index.json").read_text())["photos"][:n]
     truth_recs, set_recs, real_recs = [], [], []
     for row in rows:

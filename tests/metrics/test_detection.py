@@ -52,7 +52,8 @@ def test_synthetic_and_negative_metrics():
     assert res["breakdown"]["masked"]["faces"] == 3
     quick = synthetic_metrics(predict, scenes, (0.3, 0.5), breakdown=False)
     assert "breakdown" not in quick and "kp_nme" not in quick
-    assert all(quick[k] == res[k] for k in quick)
+    # the same figures, but for the time each run took
+    assert all(quick[k] == res[k] for k in quick if k != "ms")
     neg = negatives_metrics(predict, [scenes[0].image], (0.3, 0.5))
     assert neg["neg_fp_per_image_0.3"] == 2 and neg["neg_image_share_0.5"] == 1.0
     got = collect(predict, [scenes[0].image, scenes[1].image])

@@ -24,10 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from unmask import Unmasker
-from unmask.evaluation.photos_real import masked_faces
+from unmask.evaluation.photos_real import hole_regions, masked_faces
 from unmask.io import load_image
-from unmask.metrics.images import erode
-from unmask.stages.finish import skin_region, skin_ring
 
 SIGMAS = (0.7, 1.5, 3.0)
 
@@ -35,10 +33,7 @@ SIGMAS = (0.7, 1.5, 3.0)
 def energies(img: np.ndarray, hole: np.ndarray, lm: np.ndarray) -> dict | None:
     import cv2
 
-    m = (np.asarray(hole) > 0).astype(np.uint8)
-    size = float(np.sqrt(max(int(m.sum()), 1)))
-    ring = skin_ring(m, 0.25 * size, 2, skin_region(m.shape, lm)) > 0
-    inner = erode(m, max(1, round(0.02 * size))) > 0
+    inner, ring, _ = hole_regions(hole, lm)
     if ring.sum() < 50 or inner.sum() < 50:
         return None
     grey = (img.astype(np.float64) / 255.0) @ np.array([0.299, 0.587, 0.114])

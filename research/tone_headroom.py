@@ -21,8 +21,8 @@ import numpy as np
 
 from unmask import Unmasker
 from unmask.evaluation.photos import photo_metrics
+from unmask.evaluation.photos_real import hole_regions
 from unmask.io import load_image
-from unmask.stages.finish import skin_region, skin_ring
 from unmask.stages.tone import from_lab, to_lab
 
 
@@ -32,9 +32,7 @@ def record(u: Unmasker, d: Path) -> dict | None:
     if not res.faces:
         return None
     hole = res.mask > 0
-    size = np.sqrt(hole.sum())
-    skin = skin_region(hole.shape, res.faces[0].landmarks)
-    ring = skin_ring(hole.astype(np.uint8), 0.25 * size, 2, skin)
+    _, ring, _ = hole_regions(hole, res.faces[0].landmarks)
     if ring.sum() < 50:
         return None
     return {

@@ -12,6 +12,27 @@ from pathlib import Path
 import numpy as np
 
 
+def hole_regions(hole: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where one rebuilt face's detail is read: the hole eroded by 2 % of its size (square root
+    of its area), the visible skin ring around the hole as :mod:`unmask.stages.finish` samples
+    it, and the face's skin region.
+
+    Args:
+        hole: ``H x W``, nonzero = the face's rebuilt region.
+        landmarks: ``(68, 2)`` photo pixel xy of that face.
+    Returns:
+        ``(inner, ring, skin)``, each ``H x W`` bool.
+    """
+    from unmask.metrics.images import erode
+    from unmask.stages.finish import FinishConfig, skin_region, skin_ring
+
+    m = (np.asarray(hole) > 0).astype(np.uint8)
+    size = float(np.sqrt(max(int(m.sum()), 1)))
+    skin = skin_region(m.shape, landmarks)
+    ring = skin_ring(m, FinishConfig().ring * size, 2, skin)
+    return erode(m, max(1, round(0.02 * size))), ring, skin
+
+
 def detail_and_seam(photo_out: np.ndarray, hole: np.ndarray, landmarks: np.ndarray) -> dict | None:
     """No-reference figures of one rebuilt face (or, with an unmasked photo and a would-be
     hole, the same figures of the real face).
@@ -25,23 +46,21 @@ def detail_and_seam(photo_out: np.ndarray, hole: np.ndarray, landmarks: np.ndarr
         the visible skin ring around it (as :mod:`unmask.stages.finish` samples it), and the
         mean CIELAB step across the hole's upper edge; ``None`` when the ring or edge is empty.
     """
-    from unmask.metrics.images import erode, laplacian_energy
-    from unmask.stages.finish import FinishConfig, skin_region, skin_ring
+    from unmask.metrics.images import laplacian_energy
+    from unmask.stages.finish import FinishConfig
     from unmask.stages.tone import boundary_step
 
     m = (np.asarray(hole) > 0).astype(np.uint8)
     size = float(np.sqrt(max(int(m.sum()), 1)))
-    cfg = FinishConfig()
-    skin = skin_region(m.shape, landmarks)
-    ring = skin_ring(m, cfg.ring * size, 2, skin)
-    band = max(2, int(round(cfg.band * size)))
+    inner, ring, skin = hole_regions(m, landmarks)
+    band = max(2, int(round(FinishConfig().band * size)))
     step, edge = boundary_step(photo_out, photo_out, m, band, skin)
     ys = np.nonzero(m)[0]
     edge[int(ys.mean()) :] = 0  # the upper edge: where the hole meets the visible face
     if ring.sum() < 50 or edge.sum() == 0:
         return None
     return {
-        "lap_hole": laplacian_energy(photo_out, erode(m, max(1, round(0.02 * size)))),
+        "lap_hole": laplacian_energy(photo_out, inner),
         "lap_ring": laplacian_energy(photo_out, ring),
         "seam_de": float(np.linalg.norm(step, axis=-1)[edge > 0].mean()),
     }

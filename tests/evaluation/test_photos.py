@@ -145,3 +145,25 @@ def test_eval_photos_rejects_an_unknown_finishing_key_before_any_work(tmp_path):
     assert res.exit_code == 2
     assert "unknown FinishConfig keys: grian" in res.output
     assert not set_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("sem=edge", "unexpected keyword argument 'sem'"),
+        ("seam=middle", "unknown seam 'middle'"),
+        ("finish=false", "weights_dir and finish have options of their own"),
+    ],
+)
+def test_eval_photos_rejects_a_bad_pipeline_option_before_any_work(tmp_path, item, message):
+    from click.testing import CliRunner
+
+    from unmask.cli.main import cli
+
+    set_dir = tmp_path / "set"
+    res = CliRunner().invoke(
+        cli, ["eval", "photos", "--set-dir", str(set_dir), "--pipeline-set", item]
+    )
+    assert res.exit_code == 2
+    assert message in res.output
+    assert not set_dir.exists()

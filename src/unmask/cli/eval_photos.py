@@ -51,6 +51,14 @@ PLAIN = {
     help="A FinishConfig field of the candidate (JSON value, repeatable); without --weights-dir "
     "the candidate runs the shipped weights.",
 )
+@click.option(
+    "--pipeline-set",
+    "pipeline_sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An Unmasker argument of the candidate, e.g. seam=edge or soft_edge=0.2 (JSON value, "
+    "else a string; repeatable); without --weights-dir the candidate runs the shipped weights.",
+)
 @click.option("--no-identity", is_flag=True, help="Skip dlib's embeddings (faster).")
 @click.option(
     "--real",
@@ -60,7 +68,7 @@ PLAIN = {
 @click.option(
     "--sheet",
     type=click.Path(dir_okay=False),
-    help="Contact sheet PNG (with --real): the candidate's with --weights-dir, else the shipped "
+    help="Contact sheet PNG (with --real): the candidate's where there is one, else the shipped "
     "pipeline's.",
 )
 @click.option("--seed", default=0, show_default=True, help="Which 12 real photos the sheet shows.")
@@ -73,6 +81,7 @@ def eval_photos(
     limit,
     weights_dir,
     finish_sets,
+    pipeline_sets,
     no_identity,
     real,
     sheet,
@@ -95,6 +104,15 @@ def eval_photos(
         finish = from_dict(FinishConfig, parse_sets(finish_sets, "--finish-set"))
     except (TypeError, ValueError) as err:
         raise click.BadParameter(str(err), param_hint="--finish-set") from None
+    options = parse_sets(pipeline_sets, "--pipeline-set")
+    if {"weights_dir", "finish"} & options.keys():
+        raise click.BadParameter(
+            "weights_dir and finish have options of their own", param_hint="--pipeline-set"
+        )
+    try:
+        candidate = Unmasker(weights_dir=weights_dir, finish=finish, **options)
+    except (TypeError, ValueError) as err:
+        raise click.BadParameter(str(err), param_hint="--pipeline-set") from None
     set_dir = Path(set_dir)
     if not (set_dir / "index.json").is_file():
         click.echo(f"building the {split} set in {set_dir} ...")
@@ -103,8 +121,8 @@ def eval_photos(
     plain = Unmasker(**PLAIN)
     plain._stages = shipped._stages  # the same networks, loaded once
     variants = {"shipped": shipped, "plain": plain}
-    if weights_dir or finish_sets:
-        variants["candidate"] = Unmasker(weights_dir=weights_dir, finish=finish)
+    if weights_dir or finish_sets or pipeline_sets:
+        variants["candidate"] = candidate
         if not weights_dir:
             variants["candidate"]._stages = shipped._stages
     variants["telea"] = None

@@ -89,8 +89,8 @@ def eval_photos(
     out,
 ):
     """The pipeline as shipped, without its photo-resolution finishing and tight seam, a
-    candidate weights folder and OpenCV Telea, on held-out photos with pasted masks (ear loops
-    included), scored at the photo's own resolution."""
+    candidate (weights folder, finishing or pipeline settings) and OpenCV Telea, on held-out
+    photos with pasted masks (ear loops included), scored at the photo's own resolution."""
     from tqdm import tqdm
 
     from unmask.api import Unmasker

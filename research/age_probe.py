@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 
 from unmask.data.dataset import FaceMaskDataset
+from unmask.evaluation.attr_robust import BANDS
 from unmask.runtime.backend import open_net
 
 
@@ -67,12 +68,13 @@ def main() -> None:
     xv, av = features(ensemble, va, None)
     kt, kv = at >= 0, av >= 0
     mu, sd = xt[kt].mean(0), xt[kt].std(0) + 1e-6
-    w = fit_logistic((xt[kt] - mu) / sd, at[kt] >= 18)
+    adult_from = BANDS["adults"][0]
+    w = fit_logistic((xt[kt] - mu) / sd, at[kt] >= adult_from)
     adult = ((xv[kv] - mu) / sd) @ w[:-1] + w[-1] > 0
-    truth = av[kv] >= 18
+    truth = av[kv] >= adult_from
     print(f"train crops {kt.sum()}, validation crops {kv.sum()}")
     print(f"adult vs not: accuracy {100 * (adult == truth).mean():.2f} %")
-    for name, lo, hi in (("under 13", 0, 13), ("13-17", 13, 18), ("adults", 18, 200)):
+    for name, (lo, hi) in BANDS.items():
         sel = (av[kv] >= lo) & (av[kv] < hi)
         print(f"  {name}: {sel.sum()} crops, read as adults {100 * adult[sel].mean():.1f} %")
 

@@ -31,11 +31,18 @@ MIN_COVERAGE = 0.03
 GENDERS = ("female", "male")
 #: How far (share of the crop's side) the hole may grow into the mask's soft edge.
 SOFT_EDGE_REACH = 0.015
-#: How a rebuilt crop meets the photo: (width as a share of the crop's side, inside the hole).
-#: ``"inside"`` fades it in within the hole (no pixel outside the hole changes, its outermost
-#: pixels keep some of the original); ``"edge"`` replaces the whole hole and fades out within
-#: about two pixels beyond it; ``"outside"`` fades out over a wide band beyond the hole.
-SEAMS = {"inside": (0.008, True), "edge": (0.008, False), "outside": (0.02, False)}
+#: How a rebuilt crop meets the photo: (width as a share of the crop's side, inside the hole,
+#: fade in from the visible face's colour). ``"inside"`` fades it in within the hole (no pixel
+#: outside the hole changes, its outermost pixels keep some of the original: on a masked face,
+#: the mask's rim); ``"fill"`` does the same from the colour of the visible pixels next to the
+#: hole instead; ``"edge"`` replaces the whole hole and fades out within about two pixels
+#: beyond it; ``"outside"`` fades out over a wide band beyond the hole.
+SEAMS = {
+    "inside": (0.008, True, False),
+    "fill": (0.008, True, True),
+    "edge": (0.008, False, False),
+    "outside": (0.02, False, False),
+}
 
 
 class Unmasker(StageLoader):
@@ -76,7 +83,7 @@ class Unmasker(StageLoader):
             grain, :mod:`unmask.stages.finish`): ``True``, ``False`` or a ``FinishConfig``.
         hole_margin: how far the segmented mask is grown into the hole, as a fraction of the
             crop's side; ``None`` = the margin the inpainter was trained with.
-        seam: ``"inside"``, ``"edge"`` or ``"outside"`` (see :data:`SEAMS`).
+        seam: ``"inside"``, ``"fill"``, ``"edge"`` or ``"outside"`` (see :data:`SEAMS`).
         soft_edge: pixels within :data:`SOFT_EDGE_REACH` of the segmented mask whose mask
             probability exceeds this join the hole (its soft edge, seams, ear loops); ``None``
             turns it off.
@@ -188,8 +195,8 @@ class Unmasker(StageLoader):
         if face.refined:
             outside, inside = self.refiner.seam_px(face.alignment)
             return paste_hole(photo, face.restored, face.alignment, face.mask, outside, inside)
-        width, inside = SEAMS[self.seam]
-        return paste_back(photo, face.restored, face.alignment, face.crop_mask, width, inside)
+        width, inside, fill = SEAMS[self.seam]
+        return paste_back(photo, face.restored, face.alignment, face.crop_mask, width, inside, fill)
 
     def video(self, frames, fps: float = 25.0, gender: str | None = None, **options):
         """Stream a clip: ``H x W x 3`` uint8 RGB frames in, ``(restored frame, faces)`` out,

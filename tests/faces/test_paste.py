@@ -31,3 +31,28 @@ def test_the_seam_is_one_on_the_hole_and_zero_beyond_its_outside_reach():
     assert a[20, 9] == pytest.approx(0.5) and a[20, 8] == 0 and a[20, 5] == 0
     b = seam_alpha(hole, outside=2.0, inside=3.0)
     assert b[20, 10] < 1 and b[20, 14] == 1 and b[20, 8] == 0
+
+
+def test_a_filled_rim_fades_in_from_the_visible_face_not_the_mask():
+    from unmask.faces.paste import paste_back
+
+    # the photo: skin (200) around a dark mask (20); the crop is the photo at the same scale
+    photo = np.full((64, 64, 3), 200, np.uint8)
+    photo[20:50, 12:52] = 20
+    al = Alignment(np.zeros((64, 64, 3), np.uint8), np.array([[1.0, 0, 0], [0, 1.0, 0]]), 64)
+    hole = np.zeros((64, 64), np.uint8)
+    hole[20:50, 12:52] = 1
+    restored = np.full((64, 64, 3), 190, np.uint8)  # a rebuilt face of a slightly other tone
+    plain = paste_back(photo, restored, al, hole, feather=0.05, inside=True)
+    filled = paste_back(photo, restored, al, hole, feather=0.05, inside=True, fill_rim=True)
+    outside = hole == 0
+    assert np.array_equal(filled[outside], photo[outside])  # still nothing outside changes
+    inner = np.zeros_like(hole)
+    inner[21:49, 13:51] = 1
+    rim = (hole > 0) & (inner == 0)  # the hole's outermost pixels
+    # the plain inside seam keeps a dark line of the mask's rim, the filled one does not
+    assert plain[rim].min() < 120
+    assert filled[rim].min() >= 189 and filled[rim].max() <= 200
+    core = np.zeros_like(hole, bool)
+    core[30:40, 25:40] = True
+    assert (filled[core] == 190).all()

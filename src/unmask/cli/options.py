@@ -68,11 +68,11 @@ def pipeline_options(func):
         ),
         click.option(
             "--seam",
-            type=click.Choice(["inside", "edge", "outside"]),
+            type=click.Choice(["inside", "fill", "edge", "outside"]),
             default="inside",
             show_default=True,
-            help="Fade the rebuilt face in inside the hole (nothing outside it changes) or "
-            "out beyond it.",
+            help="Fade the rebuilt face in inside the hole (nothing outside it changes; fill: "
+            "from the visible face's colour, not the mask's rim) or out beyond it (edge, outside).",
         ),
         click.option(
             "--soft-edge",

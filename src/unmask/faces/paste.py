@@ -42,6 +42,7 @@ def paste_back(
     mask: np.ndarray,
     feather: float = 0.02,
     inside: bool = False,
+    fill_rim: bool = False,
 ) -> np.ndarray:
     """Blend ``restored`` into ``photo`` inside ``mask``.
 
@@ -54,6 +55,9 @@ def paste_back(
             falls to 0 within this distance outside it, so every hole pixel is fully replaced.
         inside: put the soft edge inside the mask instead (the alpha rises from 0 at the mask's
             edge to 1 at ``feather`` inside it), so no pixel outside the mask changes.
+        fill_rim: with ``inside``, fade in from the colour of the visible pixels next to the
+            hole (:func:`fill_rim`) instead of the photo's own pixels under the soft edge, which
+            on a masked face are the mask's rim (a thin line of its colour would stay).
     Returns:
         ``H x W x 3`` uint8 RGB; pixels where the warped alpha is 0 are bit-identical to ``photo``.
     """
@@ -86,6 +90,8 @@ def paste_back(
     shift = np.array([[1.0, 0, -x1], [0, 1.0, -y1]])
     inv_box = shift @ np.vstack([inv, [0, 0, 1]])
     a = cv2.warpAffine(alpha, inv_box, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR, borderValue=0)
+    if inside and fill_rim:
+        fill_rim_colour(out[y1:y2, x1:x2], a)
     _blend(out, restored, inv, (x1, y1, x2, y2), a)
     return out
 
@@ -146,6 +152,27 @@ def paste_hole(
     alpha = seam_alpha(np.asarray(hole)[y1:y2, x1:x2], outside, inside)
     _blend(out, restored, alignment.inverse, (x1, y1, x2, y2), alpha)
     return out
+
+
+def fill_rim_colour(region: np.ndarray, alpha: np.ndarray, sigma: float = 1.5) -> None:
+    """Give the pixels where a seam blends (``0 < alpha < 1``) the colour of the nearby pixels
+    it leaves alone (``alpha == 0``), in place: a normalised Gaussian average of those pixels.
+
+    Args:
+        region: ``h x w x 3`` uint8 RGB, modified in place where the seam blends.
+        alpha: ``h x w`` float32 blend weight of the rebuilt face in ``region``.
+        sigma: the average's reach in pixels.
+    """
+    import cv2
+
+    band = (alpha > 0) & (alpha < 1)
+    if not band.any():
+        return
+    known = (alpha <= 0).astype(np.float32)
+    num = cv2.GaussianBlur(region.astype(np.float32) * known[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(known, (0, 0), sigma)
+    ok = band & (den > 1e-3)
+    region[ok] = np.clip(num[ok] / den[ok][:, None] + 0.5, 0, 255).astype(np.uint8)
 
 
 def _blend(out: np.ndarray, restored: np.ndarray, inv: np.ndarray, box, alpha: np.ndarray):

@@ -38,6 +38,8 @@ class Architecture:
         outputs: names of ``forward``'s outputs, in order (the ONNX graph uses the same names).
         parts: outputs that are also exported alone, as ``<stage>.<output>.onnx`` holding
             only the graph that computes them (cheaper when only that output is needed).
+        optional: outputs that a network built with the named constructor flag also gives
+            (``{output: flag}``); exported and returned when it does.
         any_size: fully convolutional: the exported graph takes any height and width.
     """
 
@@ -46,6 +48,11 @@ class Architecture:
     outputs: tuple[str, ...]
     parts: tuple[str, ...] = ()
     any_size: bool = False
+    optional: dict[str, str] = field(default_factory=dict)
+
+    def outputs_of(self, args: dict) -> tuple[str, ...]:
+        """The outputs of a network built with constructor arguments ``args``."""
+        return self.outputs + tuple(k for k, flag in self.optional.items() if args.get(flag))
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         ("image",),
         ("landmarks", "gender_logit"),
         parts=("landmarks",),  # the second look needs the landmark members only
+        optional={"adult_logit": "adult_head"},
     ),
     "MaskSegNet": Architecture("unmask.models.segmenter:MaskSegNet", ("image",), ("logits",)),
     "MaskSegEnsemble": Architecture(

@@ -220,3 +220,26 @@ def ensemble(members, stage, dataset, out, real, exclude, fp16, int8, lm_from):
         lm = list(lm_from) or None
         path = ens.promote(list(members), dataset, out, tuple(exclude), fp16, int8, lm)
     click.echo(f"wrote {path}")
+
+
+@train.command("adult-head")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--dataset", required=True, type=click.Path(file_okay=False), help="Built dataset.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Weights folder.")
+@click.option("--exclude-kind", "exclude", multiple=True, help="Mask kind the members never saw.")
+@click.option("--limit", type=int, default=4000, show_default=True, help="Training crops read.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Which crops are read.")
+def adult_head(folder, dataset, out, exclude, limit, seed):
+    """Give the attr ensemble in FOLDER an adult-or-not head and a gender calibration per age
+    band, written to --out (the rest of the network unchanged; run `unmask export` after).
+
+    The head is fitted on masked training crops of --dataset, the calibration on its
+    validation crops; the figures on those are printed and kept in the weights' metadata."""
+    from unmask.training.adult_head import add_adult_head
+
+    try:
+        path, report = add_adult_head(folder, dataset, out, tuple(exclude), limit, seed)
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(json.dumps(report, indent=2))
+    click.echo(f"wrote {path}")

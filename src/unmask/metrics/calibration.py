@@ -47,3 +47,40 @@ def fit_temperature(logits: np.ndarray, label: np.ndarray) -> float:
             lo, a = a, b
             b = lo + g * (hi - lo)
     return float(np.exp((lo + hi) / 2))
+
+
+def fit_logistic(x: np.ndarray, label: np.ndarray, l2: float = 0.0, iters: int = 50):
+    """Logistic regression by Newton's method: weights ``w`` and bias ``b`` minimising the mean
+    binary cross-entropy of ``sigmoid(x @ w + b)`` plus ``l2 * |w|^2``.
+
+    Args:
+        x: ``N x D`` float features.
+        label: ``N`` {0, 1}.
+    Returns:
+        ``(w, b)``: float64 ``D`` and a float.
+    """
+    xs = np.asarray(x, np.float64)
+    y = np.asarray(label, np.float64)
+    n, d = xs.shape
+    a = np.concatenate([xs, np.ones((n, 1))], 1)
+    reg = np.full(d + 1, 2 * l2)
+    reg[-1] = 0.0  # the bias is not shrunk
+    theta = np.zeros(d + 1)
+    for _ in range(iters):
+        p = sigmoid(a @ theta)
+        grad = a.T @ (p - y) / n + reg * theta
+        hess = (a * (p * (1 - p))[:, None]).T @ a / n + np.diag(reg) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def fit_scaling(logits: np.ndarray, label: np.ndarray) -> tuple[float, float]:
+    """Temperature ``T`` and bias ``b`` minimising the NLL of ``sigmoid(logits / T + b)``
+    (Platt scaling; :func:`fit_temperature` is the same without the bias)."""
+    w, b = fit_logistic(np.asarray(logits, np.float64)[:, None], label)
+    if w[0] <= 0:
+        raise ValueError("the logits do not rise with the label: no positive temperature")
+    return float(1.0 / w[0]), b

@@ -54,6 +54,7 @@ class FaceAttrNet(nn.Module):
         super().__init__()
         self.image_size = image_size
         self.num_points = num_points
+        self.channels = widths[-1]  # of the last feature map
         self.encoder = ResNetEncoder(3, tuple(widths), blocks)
         # Stage i has stride 2 ** (i + 1); pick the stage at stride 16 (or the last one).
         self.lm_stage = min(3, len(widths) - 1)
@@ -82,7 +83,10 @@ class FaceAttrNet(nn.Module):
         return self.encoder((x - 0.5) / 0.25)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        feats = self.features(x)
+        return self.heads(self.features(x))
+
+    def heads(self, feats: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The outputs of :meth:`forward` from the encoder's feature maps (:meth:`features`)."""
         offs = self.lm_head(feats[self.lm_stage]).view(-1, self.num_points, 2)
         out = {
             "landmarks": self.mean_shape + offs,
@@ -117,10 +121,14 @@ class FaceAttrEnsemble(nn.Module):
             a member with clearly worse landmarks can still add to the gender vote).
         temperatures: each member's own gender temperature; its logit is divided by it before
             the average, so each member votes with calibrated confidence (default all 1).
+        adult_head: add an ``adult_logit`` output: a linear read of the members' pooled
+            last feature maps (concatenated), positive = an adult face (18 years or more);
+            fitted after training (:mod:`unmask.training.adult_head`), it lets the gender be
+            calibrated per age band.
 
     Input and output as :class:`FaceAttrNet` (``gender_logit``: the mean of the members'
     tempered logits, ``landmarks``: the mean of the ``landmark_members``'; an ``age`` output
-    is not passed on).
+    is not passed on); with ``adult_head`` also ``adult_logit`` ``N`` float32.
     """
 
     def __init__(
@@ -128,6 +136,7 @@ class FaceAttrEnsemble(nn.Module):
         members: list[dict],
         landmark_members: list[int] | None = None,
         temperatures: list[float] | None = None,
+        adult_head: bool = False,
     ) -> None:
         super().__init__()
         if not members:
@@ -145,15 +154,27 @@ class FaceAttrEnsemble(nn.Module):
         if len(t) != len(members) or min(t) <= 0:
             raise ValueError(f"need one positive temperature per member, got {t}")
         self.temperatures = t
+        pooled = sum(m.channels for m in self.members)
+        self.adult_head = nn.Linear(pooled, 1) if adult_head else None
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        outs = [m(x) for m in self.members]
-        return {
+        feats = [m.features(x) for m in self.members]
+        outs = [m.heads(f) for m, f in zip(self.members, feats, strict=True)]
+        out = {
             "landmarks": torch.stack([outs[i]["landmarks"] for i in self.landmark_members]).mean(0),
             "gender_logit": torch.stack(
                 [o["gender_logit"] / t for o, t in zip(outs, self.temperatures, strict=True)]
             ).mean(0),
         }
+        if self.adult_head is not None:
+            out["adult_logit"] = self.adult_head(self.pooled(feats)).squeeze(1)
+        return out
+
+    @staticmethod
+    def pooled(feats: list[list[torch.Tensor]]) -> torch.Tensor:
+        """``N x C``: each member's last feature map averaged over positions, concatenated
+        (what ``adult_head`` reads), from the members' :meth:`FaceAttrNet.features`."""
+        return torch.cat([f[-1].mean((2, 3)) for f in feats], 1)
 
 
 def member_nets(model: nn.Module) -> list[FaceAttrNet]:

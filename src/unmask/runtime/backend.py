@@ -63,8 +63,9 @@ class TorchNet:
     def __init__(self, module, arch: str | None = None, args: dict | None = None) -> None:
         self.module = module.eval()
         self.arch = arch or type(module).__name__
-        self.outputs = registry.architecture(self.arch).outputs
-        self.inputs = input_names(self.arch, _guess_args(module) if args is None else args)
+        args = _guess_args(module) if args is None else args
+        self.outputs = registry.architecture(self.arch).outputs_of(args)
+        self.inputs = input_names(self.arch, args)
 
     @property
     def device(self):
@@ -96,6 +97,7 @@ def _guess_args(module) -> dict:
     return {
         "landmark_channels": getattr(module, "landmark_channels", 5),
         "gender_film": getattr(module, "gender_film", True),
+        "adult_head": getattr(module, "adult_head", None) is not None,
     }
 
 

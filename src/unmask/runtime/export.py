@@ -53,7 +53,7 @@ def _adapter(module, arch: str, args: dict):
     import torch
 
     names = input_names(arch, args)
-    outputs = ARCHITECTURES[arch].outputs
+    outputs = ARCHITECTURES[arch].outputs_of(args)
 
     class Adapter(torch.nn.Module):
         def __init__(self):

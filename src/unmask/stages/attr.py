@@ -17,6 +17,10 @@ class FaceAttributes:
             :mod:`unmask.runtime.backend` running one.
         image_size: the model's input side.
         temperature: gender logit temperature fitted on validation data (calibration).
+        bands: a gender calibration per age band, used where the network gives an
+            ``adult_logit``: ``{"adult": (T, b), "young": (T, b)}``; P(female) is then
+            ``sigmoid(logit / T + b)`` with the pair of the band the adult logit reads
+            (positive = adult), instead of ``temperature`` alone.
         flip: also run the mirrored crop and average both answers (test-time augmentation;
             twice the compute, more accurate). The temperature must be fitted the same way.
         second_look: whether the pipeline should follow each answer with :meth:`look_again`
@@ -40,6 +44,7 @@ class FaceAttributes:
         landmark_net=None,
         first_look_flip: bool = True,
         second_look_flip: bool = True,
+        bands: dict | None = None,
     ) -> None:
         self.net = as_net(model, "FaceAttrNet")
         self.landmark_net = self.net if landmark_net is None else landmark_net
@@ -49,6 +54,9 @@ class FaceAttributes:
         self.second_look = bool(second_look)
         self.first_look_flip = bool(first_look_flip)
         self.second_look_flip = bool(second_look_flip)
+        self.bands = None
+        if bands:
+            self.bands = {k: tuple(float(v) for v in bands[k]) for k in ("adult", "young")}
 
     @classmethod
     def from_weights(
@@ -66,6 +74,7 @@ class FaceAttributes:
             open_part(net, info, "landmarks"),
             meta.get("first_look_flip_tta", True),
             meta.get("second_look_flip_tta", True),
+            meta.get("gender_bands"),
         )
 
     @property
@@ -74,15 +83,27 @@ class FaceAttributes:
         crop that other calls run."""
         return self.flip and not self.first_look_flip
 
-    def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The network's answers for float32 ``N x 3 x S x S`` RGB in [0, 1] at ``image_size``.
 
         Returns:
-            ``(landmarks, logits)``: float32 ``N x 68 x 2`` xy in units of the crop side (pixel
-            ``x = u * S - 0.5``) and float32 ``N`` uncalibrated gender logits (female = 1);
-            with ``flip``, the mean over the crop and its un-mirrored mirror image.
+            ``(landmarks, logits, adult_logits)``: float32 ``N x 68 x 2`` xy in units of the
+            crop side (pixel ``x = u * S - 0.5``), float32 ``N`` uncalibrated gender logits
+            (female = 1) and float32 ``N`` adult logits (adult = positive; ``None`` when the
+            network has no adult head); with ``flip``, the mean over the crop and its
+            un-mirrored mirror image.
         """
         return self._run(self.net, x, self.flip)
+
+    def p_female(self, logits: np.ndarray, adult_logits: np.ndarray | None) -> np.ndarray:
+        """Calibrated P(female), float64 ``N``, of :meth:`raw`'s logits (per age band where
+        ``bands`` and adult logits are given)."""
+        if self.bands is None or adult_logits is None:
+            return sigmoid(logits / self.temperature)
+        pairs = np.where(
+            (np.asarray(adult_logits) > 0)[:, None], self.bands["adult"], self.bands["young"]
+        )
+        return sigmoid(logits / pairs[:, 0] + pairs[:, 1])
 
     def _run(self, net, x: np.ndarray, flip: bool):
         n = x.shape[0]
@@ -92,12 +113,15 @@ class FaceAttributes:
         lm = np.asarray(out["landmarks"], np.float32).reshape(-1, 68, 2)
         logit = out.get("gender_logit")
         logit = None if logit is None else np.asarray(logit, np.float32).reshape(-1)
+        adult = out.get("adult_logit")
+        adult = None if adult is None else np.asarray(adult, np.float32).reshape(-1)
         if flip:
             mirrored = lm[n:, FLIP_68]
             mirrored[..., 0] = 1 - mirrored[..., 0]
             lm = (lm[:n] + mirrored) / 2
             logit = None if logit is None else (logit[:n] + logit[n:]) / 2
-        return lm, logit
+            adult = None if adult is None else (adult[:n] + adult[n:]) / 2
+        return lm, logit, adult
 
     def __call__(
         self, crops: np.ndarray, before_look: bool = False
@@ -118,8 +142,8 @@ class FaceAttributes:
         n, s = crops.shape[0], crops.shape[1]
         size = self.image_size
         flip = self.flip and not (before_look and self.lean_first_look)
-        lm, logit = self._run(self.net, to_nchw(resize_batch(crops, size)), flip)
-        p = sigmoid(logit / self.temperature)
+        lm, logit, adult = self._run(self.net, to_nchw(resize_batch(crops, size)), flip)
+        p = self.p_female(logit, adult)
         return (lm * s - 0.5).astype(np.float32).reshape(n, 68, 2), p.astype(np.float32)
 
     def look_again(self, image: np.ndarray, alignment, landmarks: np.ndarray) -> np.ndarray:

@@ -14,7 +14,8 @@ from unmask.metrics.landmarks import nme_groups
 def predict(
     model, loader, size: int, flip: bool = False, key: str = "masked"
 ) -> dict[str, np.ndarray]:
-    """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices.
+    """Run ``model`` over a loader: landmarks (pixels at ``size``), logits, labels, indices
+    (and ``adult``, the adult logits, and ``age``, where the model and the data give them).
 
     ``flip`` averages each crop with its mirror image, as the shipped stage does
     (:meth:`unmask.stages.attr.FaceAttributes.raw`); ``key`` picks the batch's
@@ -25,7 +26,11 @@ def predict(
     stage = FaceAttributes(model, size, flip=flip)
     out = {"pred": [], "target": [], "logit": [], "gender": [], "index": []}
     for b in loader:
-        lm, logit = stage.raw(b[key].numpy())
+        lm, logit, adult = stage.raw(b[key].numpy())
+        if adult is not None:
+            out.setdefault("adult", []).append(adult)
+        if "age" in b:
+            out.setdefault("age", []).append(b["age"].numpy())
         out["pred"].append(lm * size - 0.5)
         out["target"].append(b["landmarks"].numpy())
         out["logit"].append(logit)

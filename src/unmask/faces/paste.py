@@ -91,7 +91,7 @@ def paste_back(
     inv_box = shift @ np.vstack([inv, [0, 0, 1]])
     a = cv2.warpAffine(alpha, inv_box, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR, borderValue=0)
     if inside and fill_rim:
-        fill_rim_colour(out[y1:y2, x1:x2], a)
+        fill_rim_colour(out[y1:y2, x1:x2], a, 1.0 / (r + 1))
     _blend(out, restored, inv, (x1, y1, x2, y2), a)
     return out
 
@@ -154,13 +154,18 @@ def paste_hole(
     return out
 
 
-def fill_rim_colour(region: np.ndarray, alpha: np.ndarray, sigma: float = 1.5) -> None:
+def fill_rim_colour(
+    region: np.ndarray, alpha: np.ndarray, full: float = 1.0, sigma: float = 1.5
+) -> None:
     """Give the pixels where a seam blends (``0 < alpha < 1``) the colour of the nearby pixels
-    it leaves alone (``alpha == 0``), in place: a normalised Gaussian average of those pixels.
+    it leaves alone (``alpha == 0``), in place: a normalised Gaussian average of those pixels,
+    mixed in by ``alpha / full`` (whole from ``alpha >= full``), so that a pixel the seam
+    barely touches keeps its own colour.
 
     Args:
         region: ``h x w x 3`` uint8 RGB, modified in place where the seam blends.
         alpha: ``h x w`` float32 blend weight of the rebuilt face in ``region``.
+        full: the weight from which the fill replaces the pixel whole.
         sigma: the average's reach in pixels.
     """
     import cv2
@@ -172,7 +177,9 @@ def fill_rim_colour(region: np.ndarray, alpha: np.ndarray, sigma: float = 1.5) -
     num = cv2.GaussianBlur(region.astype(np.float32) * known[..., None], (0, 0), sigma)
     den = cv2.GaussianBlur(known, (0, 0), sigma)
     ok = band & (den > 1e-3)
-    region[ok] = np.clip(num[ok] / den[ok][:, None] + 0.5, 0, 255).astype(np.uint8)
+    w = np.clip(alpha[ok] / full, 0.0, 1.0)[:, None]
+    fill = num[ok] / den[ok][:, None]
+    region[ok] = np.clip(region[ok] * (1 - w) + fill * w + 0.5, 0, 255).astype(np.uint8)
 
 
 def _blend(out: np.ndarray, restored: np.ndarray, inv: np.ndarray, box, alpha: np.ndarray):

@@ -46,7 +46,8 @@ class FaceAttributes:
         second_look_flip: bool = True,
         bands: dict | None = None,
     ) -> None:
-        self.net = as_net(model, "FaceAttrNet")
+        ensemble = type(model).__name__ == "FaceAttrEnsemble"  # a module: its own outputs
+        self.net = as_net(model, "FaceAttrEnsemble" if ensemble else "FaceAttrNet")
         self.landmark_net = self.net if landmark_net is None else landmark_net
         self.image_size = int(image_size)
         self.temperature = float(temperature)

@@ -56,16 +56,25 @@ def fit_head(model: FaceAttrEnsemble, x: np.ndarray, ages: np.ndarray, l2: float
     model.adult_head = head
 
 
-def fit_bands(logits: np.ndarray, adult: np.ndarray, female: np.ndarray) -> dict:
+def fit_bands(
+    logits: np.ndarray,
+    adult: np.ndarray,
+    female: np.ndarray,
+    temperature: float = 1.0,
+    min_crops: int = 50,
+) -> dict:
     """Gender calibration per band read by the adult head: ``{"adult": [T, b], "young": [T,
-    b]}`` fitted on uncalibrated ``logits``, adult logits and labels (-1 = unknown, left out)."""
+    b]}`` fitted on uncalibrated ``logits``, adult logits and labels (-1 = unknown, left out).
+    A band with fewer than ``min_crops`` labelled crops keeps ``[temperature, 0]`` (logged)."""
     known = female >= 0
     out = {}
     for band, sel in (("adult", adult > 0), ("young", adult <= 0)):
         s = known & sel
-        if s.sum() < 50:
-            raise ValueError(f"only {int(s.sum())} validation crops read as {band}: too few")
-        out[band] = list(fit_scaling(logits[s], female[s]))
+        if s.sum() < min_crops:
+            log.warning("%d labelled crops read as %s: one temperature kept", s.sum(), band)
+            out[band] = [float(temperature), 0.0]
+        else:
+            out[band] = list(fit_scaling(logits[s], female[s]))
     return out
 
 
@@ -76,11 +85,13 @@ def add_adult_head(
     exclude_kinds: tuple[str, ...] = (),
     limit: int | None = 4000,
     seed: int = 0,
+    min_crops: int = 50,
 ) -> tuple[Path, dict]:
     """Write ``out/attr.*``: the ``attr`` ensemble of ``folder`` with an adult head fitted on
     the masked training crops of ``dataset`` and its gender calibrated per band on the masked
-    validation crops (``exclude_kinds``: mask kinds the members never saw). The rest of the
-    network and of its metadata is kept; weights are stored as in ``folder``.
+    validation crops (``exclude_kinds``: mask kinds the members never saw; ``min_crops``: the
+    fewest labelled validation crops a band is calibrated on, else it keeps the temperature). The rest of the network and
+    of its metadata is kept; weights are stored as in ``folder``.
 
     Returns:
         The written path and the fit's figures on the validation crops.
@@ -104,15 +115,16 @@ def add_adult_head(
     )
     val = DataLoader(FaceMaskDataset(dataset, "val", size, None, kinds), 64, num_workers=0)
     p = predict(model, val, size, flip)
-    bands = fit_bands(p["logit"], p["adult"], p["gender"])
-    stage = FaceAttributes(model, size, meta.get("gender_temperature", 1.0), bands=bands)
+    temperature = meta.get("gender_temperature", 1.0)
+    bands = fit_bands(p["logit"], p["adult"], p["gender"], temperature, min_crops)
+    stage = FaceAttributes(model, size, temperature, bands=bands)
     known = (p["gender"] >= 0) & (p["age"] >= 0)
     adult = p["age"][known] >= ADULT_FROM
     read = p["adult"][known] > 0
     report = {
-        "adult_accuracy": float((read == adult).mean()),
-        "adults_read_as_adults": float(read[adult].mean()),
-        "minors_read_as_adults": float(read[~adult].mean()),
+        "adult_accuracy": _share(read == adult),
+        "adults_read_as_adults": _share(read[adult]),
+        "minors_read_as_adults": _share(read[~adult]),
         "gender_accuracy": {
             "one temperature": _accuracy(stage, p, known, bands=False),
             "per band": _accuracy(stage, p, known, bands=True),
@@ -137,4 +149,9 @@ def _accuracy(stage, p: dict, known: np.ndarray, bands: bool) -> dict:
     prob = stage.p_female(p["logit"], p["adult"] if bands else None)[known]
     right = (prob >= 0.5) == (p["gender"][known] == 1)
     adult = p["age"][known] >= ADULT_FROM
-    return {"adults": float(right[adult].mean()), "minors": float(right[~adult].mean())}
+    return {"adults": _share(right[adult]), "minors": _share(right[~adult])}
+
+
+def _share(flags: np.ndarray) -> float | None:
+    """The share of true values, ``None`` for none at all."""
+    return float(np.mean(flags)) if np.size(flags) else None

@@ -1,6 +1,6 @@
-"""Can the shipped attr stage tell adults from children under a mask? A linear probe on the
-pooled last-stage features of each member, fitted on masked training crops, read on the masked
-validation crops (adult = 18 years or more).
+"""Can the shipped attr stage tell adults from children under a mask? The adult head of
+``unmask train adult-head`` (a logistic regression on the members' pooled last feature maps),
+fitted on masked training crops and read on the masked validation crops, per age band.
 
     python research/age_probe.py [--dataset data/utk256] [--train-limit 4000]
 
@@ -11,47 +11,12 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader, Subset
 
 from unmask.data.dataset import FaceMaskDataset
 from unmask.evaluation.attr_robust import BANDS
 from unmask.runtime.backend import open_net
-
-
-def features(ensemble, ds, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled last-stage features of every member (concatenated) and the ages."""
-    idx = np.arange(len(ds))
-    if limit and limit < len(ds):
-        idx = np.random.default_rng(0).choice(len(ds), limit, replace=False)
-    feats, ages = [], []
-    with torch.no_grad():
-        for b in DataLoader(Subset(ds, idx.tolist()), 64, num_workers=0):
-            x = b["masked"]
-            f = [m.features(x)[-1].mean((2, 3)) for m in ensemble.members]
-            feats.append(torch.cat(f, 1).numpy())
-            ages.append(b["age"].numpy())
-    return np.concatenate(feats), np.concatenate(ages)
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> np.ndarray:
-    """Weights (last = bias) of an L2-regularised logistic regression, fitted by L-BFGS."""
-    xt = torch.from_numpy(x).float()
-    yt = torch.from_numpy(y.astype(np.float32))
-    w = torch.zeros(x.shape[1] + 1, requires_grad=True)
-    opt = torch.optim.LBFGS([w], max_iter=500, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        logit = xt @ w[:-1] + w[-1]
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, yt)
-        loss = loss + l2 * (w[:-1] ** 2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return w.detach().numpy()
+from unmask.training.adult_head import ADULT_FROM, fit_head, pooled_features
 
 
 def main() -> None:
@@ -64,15 +29,13 @@ def main() -> None:
     ensemble = net.module
     tr = FaceMaskDataset(args.dataset, "train", 128, None, ())
     va = FaceMaskDataset(args.dataset, "val", 128, None, ())
-    xt, at = features(ensemble, tr, args.train_limit)
-    xv, av = features(ensemble, va, None)
-    kt, kv = at >= 0, av >= 0
-    mu, sd = xt[kt].mean(0), xt[kt].std(0) + 1e-6
-    adult_from = BANDS["adults"][0]
-    w = fit_logistic((xt[kt] - mu) / sd, at[kt] >= adult_from)
-    adult = ((xv[kv] - mu) / sd) @ w[:-1] + w[-1] > 0
-    truth = av[kv] >= adult_from
-    print(f"train crops {kt.sum()}, validation crops {kv.sum()}")
+    fit_head(ensemble, *pooled_features(ensemble, tr, args.train_limit))
+    xv, av = pooled_features(ensemble, va)
+    kv = av >= 0
+    with torch.no_grad():
+        logit = ensemble.adult_head(torch.from_numpy(xv[kv]).float()).squeeze(1).numpy()
+    adult, truth = logit > 0, av[kv] >= ADULT_FROM
+    print(f"validation crops {kv.sum()}")
     print(f"adult vs not: accuracy {100 * (adult == truth).mean():.2f} %")
     for name, (lo, hi) in BANDS.items():
         sel = (av[kv] >= lo) & (av[kv] < hi)

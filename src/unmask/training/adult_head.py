@@ -90,8 +90,8 @@ def add_adult_head(
     """Write ``out/attr.*``: the ``attr`` ensemble of ``folder`` with an adult head fitted on
     the masked training crops of ``dataset`` and its gender calibrated per band on the masked
     validation crops (``exclude_kinds``: mask kinds the members never saw; ``min_crops``: the
-    fewest labelled validation crops a band is calibrated on, else it keeps the temperature). The rest of the network and
-    of its metadata is kept; weights are stored as in ``folder``.
+    fewest labelled validation crops a band is calibrated on, else it keeps the temperature).
+    The rest of the network and of its metadata is kept; weights are stored as in ``folder``.
 
     Returns:
         The written path and the fit's figures on the validation crops.

@@ -97,6 +97,8 @@ class Unmasker(StageLoader):
         detail: restore fine detail in each rebuilt region at the photo's resolution with the
             detail network (:mod:`unmask.stages.detail`) before the grain step, where the face
             is enlarged from the model grid; ``None`` = when detail weights are found.
+        destripe: filter the inpainter's output horizontally on its model grid, against the
+            fine vertical streaks the network draws (:func:`unmask.stages.inpaint.destripe`).
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class Unmasker(StageLoader):
         second_look: bool | None = None,
         refine: bool | None = None,
         detail: bool | None = None,
+        destripe: bool = False,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -146,6 +149,7 @@ class Unmasker(StageLoader):
         self.second_look = second_look
         self.refine = refine
         self.detail = detail
+        self.destripe = bool(destripe)
         self._stages: dict = {}
 
     # -- running ------------------------------------------------------------------------

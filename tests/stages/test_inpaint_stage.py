@@ -72,3 +72,26 @@ def test_hole_grows_the_mask_by_the_stored_margin(tmp_path):
     assert inp.hole(np.stack([mask, mask])).shape == (2, 64, 64)
     inp.hole_margin = 0.0
     assert np.array_equal(inp.hole(mask), (mask > 0).astype(np.uint8))
+
+
+def test_destripe_takes_out_vertical_streaks_and_keeps_horizontal_structure():
+    from unmask.stages.inpaint import destripe
+
+    streaks = np.tile(np.array([0.0, 1.0], np.float32), 8)[None, None, None].repeat(16, 2)
+    out = destripe(streaks)
+    assert out.shape == streaks.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out[..., 1:-1], 0.5)  # the alternation is gone
+    bands = np.tile(np.array([0.0, 1.0], np.float32)[:, None], (8, 16))[None, None]
+    np.testing.assert_allclose(destripe(bands), bands)  # horizontal lines are untouched
+    ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (16, 1))[None, None]
+    np.testing.assert_allclose(destripe(ramp)[..., 1:-1], ramp[..., 1:-1], atol=1e-6)
+
+
+def test_a_destriping_inpainter_changes_only_the_hole_and_only_what_it_filters(tmp_path):
+    folder = _save(tmp_path)
+    plain, filtered = Inpainter.from_weights(folder), Inpainter.from_weights(folder, destripe=True)
+    assert filtered.destripe and not plain.destripe
+    crop, mask, lm = _crop()
+    a, b = plain(crop, mask, lm, "male"), filtered(crop, mask, lm, "male")
+    assert np.array_equal(b[mask == 0], crop[mask == 0])
+    assert not np.array_equal(a[mask > 0], b[mask > 0])

@@ -33,8 +33,8 @@ def resolve_device(device: str = "auto") -> str:
 
 class StageLoader:
     """Lazily loaded stages. Reads ``weights_dir``, ``device``, ``backend``, ``detector_name``,
-    ``segmenter_name``, ``refine`` and ``detail`` of the instance and keeps what it loads in
-    ``_stages``."""
+    ``segmenter_name``, ``refine``, ``detail`` and ``destripe`` of the instance and keeps what
+    it loads in ``_stages``."""
 
     def _stage(self, key: str, factory):
         if key not in self._stages:
@@ -107,7 +107,9 @@ class StageLoader:
 
         return self._stage(
             "inpaint",
-            lambda: Inpainter.from_weights(self.weights_dir, self.device, backend=self.backend),
+            lambda: Inpainter.from_weights(
+                self.weights_dir, self.device, backend=self.backend, destripe=self.destripe
+            ),
         )
 
     @property

@@ -185,3 +185,14 @@ def test_onnx_rows_score_the_file_the_pipeline_runs(tiny_dataset, tmp_path):
     # the fp16 file is the same network: the two rows agree to well within a dB
     assert abs(rows[main]["psnr_hole"] - rows[f"{main} (onnx)"]["psnr_hole"]) < 0.5
     assert f"{main} (onnx)" in markdown(res)
+
+
+def test_destriped_rows_score_the_same_network_filtered(tiny_dataset, tmp_path):
+    w = _weights(tmp_path / "w")
+    kw = dict(
+        condition=conditioning.Conditioning("teacher"), limit=3, identity_limit=0, timing_repeats=0
+    )
+    res = evaluate(tiny_dataset, w, destripe_rows=True, **kw)
+    rows, main = res["rows"], res["main"]
+    assert list(rows)[:2] == [main, f"{main} (destriped)"]
+    assert rows[main]["psnr_hole"] != rows[f"{main} (destriped)"]["psnr_hole"]

@@ -205,6 +205,12 @@ def eval_detector(
     help="Also score each model's .onnx file (what the pipeline runs) as a row of its own.",
 )
 @click.option(
+    "--destripe",
+    "destripe_rows",
+    is_flag=True,
+    help="Also score each model with its output destriped (Unmasker(destripe=True)) as a row.",
+)
+@click.option(
     "-o",
     "--out",
     type=click.Path(dir_okay=False),
@@ -223,6 +229,7 @@ def eval_inpainter(
     limit,
     identity_limit,
     onnx_rows,
+    destripe_rows,
     out,
 ):
     """Inpainter vs. L1-only, unguided ablation, Telea and NS (one run, one table)."""
@@ -252,6 +259,7 @@ def eval_inpainter(
         identity_limit=identity_limit or None,
         sheet_path=str(Path(out).with_suffix(".png")) if out else None,
         onnx_rows=onnx_rows,
+        destripe_rows=destripe_rows,
     )
     _write(res, markdown(res), out)
 

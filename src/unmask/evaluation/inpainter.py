@@ -163,6 +163,7 @@ def evaluate(
     sheet_rows: int = 8,
     timing_repeats: int = 20,
     onnx_rows: bool = False,
+    destripe_rows: bool = False,
 ) -> dict:
     """All inpainting metrics on ``split`` of a built dataset; optionally write the comparison
     sheet PNG to ``sheet_path``.
@@ -182,6 +183,8 @@ def evaluate(
         timing_repeats: batch-1 runs per learned model for its median ms (0 skips timing).
         onnx_rows: also score each learned model's ``.onnx`` file (what the pipeline runs by
             default, int8 arithmetic where exported so) as a row ``"<label> (onnx)"``.
+        destripe_rows: also score each learned model with its output destriped
+            (:func:`unmask.stages.inpaint.destripe`) as a row ``"<label> (destriped)"``.
     """
     from torch.utils.data import DataLoader
 
@@ -202,6 +205,11 @@ def evaluate(
     if onnx_rows:
         for name, d in [*models, *others]:
             learned[f"{name} (onnx)"] = Inpainter.from_weights(d, backend="onnx")
+    if destripe_rows:
+        for name, d in [*models, *others]:
+            learned[f"{name} (destriped)"] = Inpainter.from_weights(
+                d, backend="torch", destripe=True
+            )
     names = [*learned, "OpenCV Telea", "OpenCV NS"]
     main = learned[label]
     size = main.image_size

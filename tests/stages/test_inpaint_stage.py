@@ -95,3 +95,18 @@ def test_a_destriping_inpainter_changes_only_the_hole_and_only_what_it_filters(t
     a, b = plain(crop, mask, lm, "male"), filtered(crop, mask, lm, "male")
     assert np.array_equal(b[mask == 0], crop[mask == 0])
     assert not np.array_equal(a[mask > 0], b[mask > 0])
+
+
+def test_loaders_share_stages_only_when_every_stage_setting_agrees():
+    import inspect
+    import re
+
+    from unmask import Unmasker
+    from unmask.stages import loader
+
+    assert Unmasker().same_stages(Unmasker(seam="fill", soft_edge=None))
+    assert not Unmasker().same_stages(Unmasker(destripe=True))
+    assert not Unmasker().same_stages(Unmasker(backend="torch"))
+    # every attribute the loader reads decides what it loads
+    read = set(re.findall(r"self\.([a-z]\w*)", inspect.getsource(loader.StageLoader)))
+    assert read - {"same_stages"} <= set(loader.StageLoader.STAGE_ATTRS)

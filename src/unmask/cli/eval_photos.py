@@ -123,8 +123,8 @@ def eval_photos(
     variants = {"shipped": shipped, "plain": plain}
     if weights_dir or finish_sets or pipeline_sets:
         variants["candidate"] = candidate
-        if not weights_dir:
-            variants["candidate"]._stages = shipped._stages
+        if candidate.same_stages(shipped):
+            candidate._stages = shipped._stages
     variants["telea"] = None
     with tqdm(desc="photos", unit="photo", leave=False) as bar:
 

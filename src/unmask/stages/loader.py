@@ -36,6 +36,23 @@ class StageLoader:
     ``segmenter_name``, ``refine``, ``detail`` and ``destripe`` of the instance and keeps what
     it loads in ``_stages``."""
 
+    #: The attributes that decide what the stages are: two loaders that agree on them may
+    #: share their ``_stages``.
+    STAGE_ATTRS = (
+        "weights_dir",
+        "device",
+        "backend",
+        "detector_name",
+        "segmenter_name",
+        "refine",
+        "detail",
+        "destripe",
+    )
+
+    def same_stages(self, other: StageLoader) -> bool:
+        """Whether ``other`` would load the same stages (see :data:`STAGE_ATTRS`)."""
+        return all(getattr(self, a) == getattr(other, a) for a in self.STAGE_ATTRS)
+
     def _stage(self, key: str, factory):
         if key not in self._stages:
             t = time.perf_counter()

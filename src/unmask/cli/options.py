@@ -28,8 +28,8 @@ def parse_sets(items: tuple[str, ...], hint: str = "--set") -> dict:
 
 def pipeline_options(func):
     """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector``, ``--segmenter``,
-    ``--finish``, ``--seam``, ``--soft-edge``, ``--refine``, ``--second-look`` and
-    ``--hole-margin``; the command receives them as one ``pipeline`` dict of
+    ``--finish``, ``--seam``, ``--soft-edge``, ``--refine``, ``--second-look``,
+    ``--hole-margin`` and ``--destripe``; the command receives them as one ``pipeline`` dict of
     :class:`~unmask.api.Unmasker` keyword arguments."""
     options = [
         click.option(
@@ -107,6 +107,13 @@ def pipeline_options(func):
             show_default=True,
             help="Grow the segmented mask by this share of the aligned crop's side.",
         ),
+        click.option(
+            "--destripe/--no-destripe",
+            default=False,
+            show_default=True,
+            help="Filter the inpainter's output along rows against the fine vertical streaks "
+            "it draws.",
+        ),
     ]
     keys = (
         "weights_dir",
@@ -121,6 +128,7 @@ def pipeline_options(func):
         "detail",
         "second_look",
         "hole_margin",
+        "destripe",
     )
 
     @functools.wraps(func)  # keeps options declared below this decorator

@@ -98,7 +98,8 @@ class Unmasker(StageLoader):
             detail network (:mod:`unmask.stages.detail`) before the grain step, where the face
             is enlarged from the model grid; ``None`` = when detail weights are found.
         destripe: filter the inpainter's output horizontally on its model grid, against the
-            fine vertical streaks the network draws (:func:`unmask.stages.inpaint.destripe`).
+            fine vertical streaks the network draws (:func:`unmask.stages.inpaint.destripe`;
+            measured in ``docs/evaluation.md``).
     """
 
     def __init__(
@@ -119,7 +120,7 @@ class Unmasker(StageLoader):
         second_look: bool | None = None,
         refine: bool | None = None,
         detail: bool | None = None,
-        destripe: bool = False,
+        destripe: bool = True,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 

@@ -17,6 +17,7 @@ PLAIN = {
     "refine": False,
     "detail": False,
     "second_look": False,
+    "destripe": False,
 }
 
 
@@ -119,7 +120,6 @@ def eval_photos(
         photos.build_set(faces, set_dir, split, limit, templates or None)
     shipped = Unmasker()
     plain = Unmasker(**PLAIN)
-    plain._stages = shipped._stages  # the same networks, loaded once
     variants = {"shipped": shipped, "plain": plain}
     if weights_dir or finish_sets or pipeline_sets:
         variants["candidate"] = candidate

@@ -109,7 +109,7 @@ def pipeline_options(func):
         ),
         click.option(
             "--destripe/--no-destripe",
-            default=False,
+            default=True,
             show_default=True,
             help="Filter the inpainter's output along rows against the fine vertical streaks "
             "it draws.",

@@ -167,3 +167,22 @@ def test_eval_photos_rejects_a_bad_pipeline_option_before_any_work(tmp_path, ite
     assert res.exit_code == 2
     assert message in res.output
     assert not set_dir.exists()
+
+
+def test_a_scaled_set_holds_the_same_photos_smaller_with_their_landmarks(tmp_path):
+    rows = _make_set(tmp_path / "set")
+    out = photos.scaled_set(tmp_path / "set", 0.5)
+    assert out == tmp_path / "set-x0.5"
+    small = json.loads((out / "index.json").read_text())
+    assert small["scale"] == 0.5 and [r["id"] for r in small["photos"]] == ["p0", "p1", "p2"]
+    truth = load_image(tmp_path / "set" / "p0" / "truth.png")
+    half = load_image(out / "p0" / "truth.png")
+    assert half.shape[:2] == (truth.shape[0] // 2, truth.shape[1] // 2)
+    mask = load_image(out / "p0" / "mask.png")[..., 0] > 0
+    big = load_image(tmp_path / "set" / "p0" / "mask.png")[..., 0] > 0
+    assert abs(mask.sum() * 4 - big.sum()) < 0.1 * big.sum()
+    lm, lm_small = np.asarray(rows[0]["landmarks"]), np.asarray(small["photos"][0]["landmarks"])
+    np.testing.assert_allclose(lm_small, (lm + 0.5) / 2 - 0.5, atol=0.01)
+    assert photos.scaled_set(tmp_path / "set", 0.5) == out  # kept and reused
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        photos.scaled_set(tmp_path / "set", 1.5)

@@ -60,6 +60,12 @@ PLAIN = {
     help="An Unmasker argument of the candidate, e.g. seam=edge or soft_edge=0.2 (JSON value, "
     "else a string; repeatable); without --weights-dir the candidate runs the shipped weights.",
 )
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Score the set's photos resized by this factor (a copy kept beside the set, "
+    "SET_DIR-xF): faces smaller than the inpainter's 128-px grid, with their truth.",
+)
 @click.option("--no-identity", is_flag=True, help="Skip dlib's embeddings (faster).")
 @click.option(
     "--real",
@@ -83,6 +89,7 @@ def eval_photos(
     weights_dir,
     finish_sets,
     pipeline_sets,
+    scale,
     no_identity,
     real,
     sheet,
@@ -118,6 +125,8 @@ def eval_photos(
     if not (set_dir / "index.json").is_file():
         click.echo(f"building the {split} set in {set_dir} ...")
         photos.build_set(faces, set_dir, split, limit, templates or None)
+    if scale:
+        set_dir = photos.scaled_set(set_dir, scale)
     shipped = Unmasker()
     plain = Unmasker(**PLAIN)
     variants = {"shipped": shipped, "plain": plain}

@@ -56,8 +56,8 @@ def paste_back(
         inside: put the soft edge inside the mask instead (the alpha rises from 0 at the mask's
             edge to 1 at ``feather`` inside it), so no pixel outside the mask changes.
         fill_rim: with ``inside``, fade in from the colour of the visible pixels next to the
-            hole (:func:`fill_rim`) instead of the photo's own pixels under the soft edge, which
-            on a masked face are the mask's rim (a thin line of its colour would stay).
+            hole (:func:`fill_rim_colour`) instead of the photo's own pixels under the soft
+            edge, which on a masked face are the mask's rim (a thin line of its colour stays).
     Returns:
         ``H x W x 3`` uint8 RGB; pixels where the warped alpha is 0 are bit-identical to ``photo``.
     """

@@ -92,3 +92,16 @@ def test_feature_matching():
     assert feature_matching(a, a).item() == 0
     b = [torch.zeros(1, 2, 3, 3), torch.zeros(1, 1, 2, 2)]
     assert feature_matching(a, b).item() == pytest.approx(0.5)
+
+
+def test_the_directional_energy_gap_sees_streaks_that_the_laplacian_energy_takes_for_detail():
+    torch.manual_seed(0)
+    target = torch.rand(1, 3, 32, 32)
+    m = torch.ones(1, 1, 32, 32)
+    # the same mean |Laplacian| as the target's, all of it in a one-axis Nyquist oscillation
+    streaks = torch.tensor([0.0, 1.0]).repeat(16).view(1, 1, 1, 32).expand(1, 3, 32, 32)
+    e_target = laplacian(target).abs().mean()
+    pred = 0.5 + (streaks - 0.5) * (e_target / laplacian(streaks).abs().mean())
+    assert laplacian_energy_gap(pred, target, m).item() < 0.05
+    assert laplacian_energy_gap(pred, target, m, directional=True).item() > 0.4
+    assert laplacian_energy_gap(target, target, m, directional=True).item() == pytest.approx(0)

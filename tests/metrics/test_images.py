@@ -82,3 +82,22 @@ def test_ssim_equals_scikit_image_on_noisy_photos():
     )
     assert ssim(noisy, img, mask) == pytest.approx(float(ref[mask > 0].mean()), abs=1e-9)
     assert ssim(noisy, img) == pytest.approx(float(ref.mean()), abs=1e-9)
+
+
+def test_the_streak_ratio_reads_one_for_the_truth_and_more_for_vertical_streaks():
+    from unmask.metrics.images import image_metrics, summarize
+
+    rng = np.random.default_rng(0)
+    truth = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:24, 8:24] = 1
+    streaked = truth.astype(int)
+    streaked[:, ::2] += 40  # every other column brighter: vertical streaks
+    streaked = np.clip(streaked, 0, 255).astype(np.uint8)
+    same = summarize([image_metrics(truth, truth, mask)])
+    assert same["streaks"] == pytest.approx(1.0)
+    assert summarize([image_metrics(streaked, truth, mask)])["streaks"] > 1.2
+    rotated = summarize(
+        [image_metrics(streaked.transpose(1, 0, 2), truth.transpose(1, 0, 2), mask)]
+    )
+    assert rotated["streaks"] < 1 / 1.2  # streaks along the other axis read below one

@@ -49,6 +49,7 @@ def markdown(res: dict) -> str:
         ("L1 hole", "l1_hole", "{:.4f}"),
         ("L1 all", "l1_all", "{:.4f}"),
         ("sharpness", "sharpness", "{:.2f}"),
+        ("streaks", "streaks", "{:.2f}"),
         ("NME all %", "nme_all", "{:.2%}"),
         ("NME hidden %", "nme_hidden", "{:.2%}"),
         ("id cos", "identity", "{:.3f}"),

@@ -16,8 +16,22 @@ from collections.abc import Iterable
 
 import numpy as np
 
-#: Keys of :func:`image_metrics` (the ``lap_*`` energies feed the sharpness ratio).
-KEYS = ("psnr_hole", "psnr_all", "ssim_hole", "ssim_all", "l1_hole", "l1_all", "lap_out", "lap_gt")
+#: Keys of :func:`image_metrics` (the ``lap_*`` energies feed the sharpness ratio, the ``d*``
+#: energies the streak ratio).
+KEYS = (
+    "psnr_hole",
+    "psnr_all",
+    "ssim_hole",
+    "ssim_all",
+    "l1_hole",
+    "l1_all",
+    "lap_out",
+    "lap_gt",
+    "dxx_out",
+    "dyy_out",
+    "dxx_gt",
+    "dyy_gt",
+)
 
 
 def _unit(image: np.ndarray) -> np.ndarray:
@@ -110,6 +124,20 @@ def laplacian_energy(image: np.ndarray, region: np.ndarray) -> float:
     return float(np.abs(cv2.Laplacian(grey, cv2.CV_64F, ksize=1))[sel].mean())
 
 
+def second_difference_energy(image: np.ndarray, region: np.ndarray, axis: int) -> float:
+    """Mean |second difference| along ``axis`` (1 = x, 0 = y) of the grey image in [0, 1]
+    over ``region``; NaN if empty. Streaks along one axis show as a gap between the two."""
+    import cv2
+
+    sel = np.asarray(region) > 0
+    if not sel.any():
+        return float("nan")
+    grey = _unit(image) @ np.array([0.299, 0.587, 0.114])
+    k = np.array([[1.0, -2.0, 1.0]])
+    d = cv2.filter2D(grey, cv2.CV_64F, k if axis == 1 else k.T, borderType=cv2.BORDER_REPLICATE)
+    return float(np.abs(d)[sel].mean())
+
+
 def sharpness_ratio(
     pred: np.ndarray, target: np.ndarray, mask: np.ndarray, radius: int | None = None
 ) -> float:
@@ -132,12 +160,18 @@ def image_metrics(
         "l1_all": l1(pred, target),
         "lap_out": laplacian_energy(pred, region),
         "lap_gt": laplacian_energy(target, region),
+        **{
+            f"d{a}{a}_{who}": second_difference_energy(img, region, axis)
+            for a, axis in (("x", 1), ("y", 0))
+            for who, img in (("out", pred), ("gt", target))
+        },
     }
 
 
 def summarize(records: Iterable[dict[str, float]]) -> dict[str, float]:
-    """Means of per-image :func:`image_metrics` (NaNs skipped) and the data-set sharpness ratio
-    ``sum(lap_out) / sum(lap_gt)``."""
+    """Means of per-image :func:`image_metrics` (NaNs skipped), the data-set sharpness ratio
+    ``sum(lap_out) / sum(lap_gt)`` and the streak ratio: the output's x over y second-difference
+    energy relative to the truth's (1 = the truth's balance; above 1, vertical streaks)."""
     recs = list(records)
     out: dict[str, float] = {"n": float(len(recs))}
     for k in KEYS:
@@ -147,4 +181,13 @@ def summarize(records: Iterable[dict[str, float]]) -> dict[str, float]:
     pairs = np.array([(r["lap_out"], r["lap_gt"]) for r in recs], np.float64).reshape(-1, 2)
     pairs = pairs[np.isfinite(pairs).all(1)]
     out["sharpness"] = float(pairs[:, 0].sum() / pairs[:, 1].sum()) if pairs.size else float("nan")
+    d = np.array(
+        [[r.get(k, np.nan) for k in ("dxx_out", "dyy_out", "dxx_gt", "dyy_gt")] for r in recs]
+    )
+    d = d.reshape(-1, 4)[np.isfinite(d.reshape(-1, 4)).all(1)]
+    out["streaks"] = (
+        float((d[:, 0].sum() / d[:, 1].sum()) / (d[:, 2].sum() / d[:, 3].sum()))
+        if d.size
+        else float("nan")
+    )
     return out

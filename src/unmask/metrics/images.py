@@ -113,29 +113,35 @@ def erode_radius(size: int) -> int:
     return max(1, round(3 * size / 128))
 
 
+#: The filters of the detail energies and their OpenCV borders: the 4-neighbour Laplacian (as
+#: ``cv2.Laplacian(ksize=1)``) and the second differences along x and along y.
+_DETAIL_KERNELS = {
+    "lap": (np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]), "BORDER_REFLECT_101"),
+    "dxx": (np.array([[1.0, -2.0, 1.0]]), "BORDER_REPLICATE"),
+    "dyy": (np.array([[1.0], [-2.0], [1.0]]), "BORDER_REPLICATE"),
+}
+
+
+def _detail_energies(image: np.ndarray, region: np.ndarray, kinds) -> dict[str, float]:
+    """Mean |filtered grey image| over ``region`` for each of ``kinds`` (keys of
+    :data:`_DETAIL_KERNELS`), the grey image computed once; NaN where the region is empty."""
+    import cv2
+
+    sel = np.asarray(region) > 0
+    if not sel.any():
+        return dict.fromkeys(kinds, float("nan"))
+    grey = _unit(image) @ np.array([0.299, 0.587, 0.114])
+    out = {}
+    for k in kinds:
+        kernel, border = _DETAIL_KERNELS[k]
+        filtered = cv2.filter2D(grey, cv2.CV_64F, kernel, borderType=getattr(cv2, border))
+        out[k] = float(np.abs(filtered)[sel].mean())
+    return out
+
+
 def laplacian_energy(image: np.ndarray, region: np.ndarray) -> float:
     """Mean |Laplacian| (4-neighbour kernel, grey image in [0, 1]) over ``region``; NaN if empty."""
-    import cv2
-
-    sel = np.asarray(region) > 0
-    if not sel.any():
-        return float("nan")
-    grey = _unit(image) @ np.array([0.299, 0.587, 0.114])
-    return float(np.abs(cv2.Laplacian(grey, cv2.CV_64F, ksize=1))[sel].mean())
-
-
-def second_difference_energy(image: np.ndarray, region: np.ndarray, axis: int) -> float:
-    """Mean |second difference| along ``axis`` (1 = x, 0 = y) of the grey image in [0, 1]
-    over ``region``; NaN if empty. Streaks along one axis show as a gap between the two."""
-    import cv2
-
-    sel = np.asarray(region) > 0
-    if not sel.any():
-        return float("nan")
-    grey = _unit(image) @ np.array([0.299, 0.587, 0.114])
-    k = np.array([[1.0, -2.0, 1.0]])
-    d = cv2.filter2D(grey, cv2.CV_64F, k if axis == 1 else k.T, borderType=cv2.BORDER_REPLICATE)
-    return float(np.abs(d)[sel].mean())
+    return _detail_energies(image, region, ("lap",))["lap"]
 
 
 def sharpness_ratio(
@@ -158,12 +164,10 @@ def image_metrics(
         "ssim_all": ssim(pred, target),
         "l1_hole": l1(pred, target, mask),
         "l1_all": l1(pred, target),
-        "lap_out": laplacian_energy(pred, region),
-        "lap_gt": laplacian_energy(target, region),
         **{
-            f"d{a}{a}_{who}": second_difference_energy(img, region, axis)
-            for a, axis in (("x", 1), ("y", 0))
+            f"{k}_{who}": v
             for who, img in (("out", pred), ("gt", target))
+            for k, v in _detail_energies(img, region, _DETAIL_KERNELS).items()
         },
     }
 
@@ -181,10 +185,9 @@ def summarize(records: Iterable[dict[str, float]]) -> dict[str, float]:
     pairs = np.array([(r["lap_out"], r["lap_gt"]) for r in recs], np.float64).reshape(-1, 2)
     pairs = pairs[np.isfinite(pairs).all(1)]
     out["sharpness"] = float(pairs[:, 0].sum() / pairs[:, 1].sum()) if pairs.size else float("nan")
-    d = np.array(
-        [[r.get(k, np.nan) for k in ("dxx_out", "dyy_out", "dxx_gt", "dyy_gt")] for r in recs]
-    )
-    d = d.reshape(-1, 4)[np.isfinite(d.reshape(-1, 4)).all(1)]
+    keys = ("dxx_out", "dyy_out", "dxx_gt", "dyy_gt")
+    d = np.array([[r.get(k, np.nan) for k in keys] for r in recs], np.float64).reshape(-1, 4)
+    d = d[np.isfinite(d).all(1)]
     out["streaks"] = (
         float((d[:, 0].sum() / d[:, 1].sum()) / (d[:, 2].sum() / d[:, 3].sum()))
         if d.size

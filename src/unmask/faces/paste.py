@@ -168,18 +168,34 @@ def fill_rim_colour(
         full: the weight from which the fill replaces the pixel whole.
         sigma: the average's reach in pixels.
     """
-    import cv2
-
     band = (alpha > 0) & (alpha < 1)
     if not band.any():
         return
-    known = (alpha <= 0).astype(np.float32)
-    num = cv2.GaussianBlur(region.astype(np.float32) * known[..., None], (0, 0), sigma)
-    den = cv2.GaussianBlur(known, (0, 0), sigma)
+    mean, den = local_mean(region.astype(np.float32), (alpha <= 0).astype(np.float32), sigma)
     ok = band & (den > 1e-3)
     w = np.clip(alpha[ok] / full, 0.0, 1.0)[:, None]
-    fill = num[ok] / den[ok][:, None]
-    region[ok] = np.clip(region[ok] * (1 - w) + fill * w + 0.5, 0, 255).astype(np.uint8)
+    region[ok] = np.clip(region[ok] * (1 - w) + mean[ok] * w + 0.5, 0, 255).astype(np.uint8)
+
+
+def local_mean(
+    image: np.ndarray, weight: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted Gaussian average of ``image`` around each pixel (a normalised
+    convolution): only pixels with ``weight`` count.
+
+    Args:
+        image: ``h x w x c`` float32.
+        weight: ``h x w`` float32 in [0, 1].
+        sigma: the Gaussian's sigma in pixels.
+    Returns:
+        ``(mean, den)``: the ``h x w x c`` average (where no weight reaches, 0) and the ``h x w``
+        blurred weight (how much of it reached each pixel).
+    """
+    import cv2
+
+    num = cv2.GaussianBlur(image * weight[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return num / np.maximum(den, 1e-6)[..., None], den
 
 
 def _blend(out: np.ndarray, restored: np.ndarray, inv: np.ndarray, box, alpha: np.ndarray):

@@ -81,12 +81,11 @@ def boundary_step(
     inner = ((m > 0) & (inside <= band)).astype(np.float32)
     sigma = max(1.0, band)
 
-    def local_mean(img, w):
-        num = cv2.GaussianBlur(img * w[..., None], (0, 0), sigma)
-        den = cv2.GaussianBlur(w, (0, 0), sigma)[..., None]
-        return num / np.maximum(den, 1e-6)
+    from unmask.faces.paste import local_mean
 
-    step = local_mean(to_lab(original), outer) - local_mean(to_lab(rebuilt), inner)
+    step = (
+        local_mean(to_lab(original), outer, sigma)[0] - local_mean(to_lab(rebuilt), inner, sigma)[0]
+    )
     edge = ((m > 0) & (inside < 1.5)).astype(np.float32)
     edge *= cv2.GaussianBlur(outer, (0, 0), sigma) > 0.2  # stretches with skin outside
     return step, edge

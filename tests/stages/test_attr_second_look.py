@@ -111,3 +111,18 @@ def test_a_second_look_skips_the_mirror_only_when_told(tmp_path, monkeypatch):
     lm_plain = plain.look_again(photo, al, first)
     assert calls == [2, 1, 1]
     np.testing.assert_allclose(lm_lean, lm_plain, atol=1e-6)
+
+
+def test_the_gender_look_skips_the_mirror_only_before_a_second_look_that_says_so():
+    from support import TINY_ARCH
+    from unmask.models.face_attr import FaceAttrNet
+
+    net = FaceAttrNet(**TINY_ARCH["attr"][1])
+    cases = [
+        (dict(flip=True, second_look=True, first_look_flip=False), False),
+        (dict(flip=True, second_look=True, first_look_flip=True), True),
+        (dict(flip=True, second_look=False, first_look_flip=False), True),
+        (dict(flip=False, second_look=False, first_look_flip=True), False),
+    ]
+    for kw, mirrored in cases:
+        assert FaceAttributes(net, 32, **kw).gender_flip is mirrored, kw

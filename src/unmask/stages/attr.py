@@ -84,6 +84,12 @@ class FaceAttributes:
         crop that other calls run."""
         return self.flip and not self.first_look_flip
 
+    @property
+    def gender_flip(self) -> bool:
+        """Whether the look that gives a photo's gender runs the mirrored crop too (the first
+        look, which skips it where it only places a second look)."""
+        return self.flip and not (self.second_look and self.lean_first_look)
+
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The network's answers for float32 ``N x 3 x S x S`` RGB in [0, 1] at ``image_size``.
 

@@ -109,12 +109,15 @@ def add_adult_head(
     train = FaceMaskDataset(dataset, "train", size, None, kinds)
     fit_head(model, *pooled_features(model, train, limit, seed))
     meta = dict(info.meta)
-    # the gender comes from the first look: mirrored only where that look runs the mirror
-    flip = meta.get("flip_tta", False) and (
-        meta.get("first_look_flip_tta", True) or not meta.get("second_look", False)
+    runs = FaceAttributes(
+        model,
+        size,
+        flip=meta.get("flip_tta", False),
+        second_look=meta.get("second_look", False),
+        first_look_flip=meta.get("first_look_flip_tta", True),
     )
     val = DataLoader(FaceMaskDataset(dataset, "val", size, None, kinds), 64, num_workers=0)
-    p = predict(model, val, size, flip)
+    p = predict(model, val, size, runs.gender_flip)  # calibrated as the stage reads gender
     temperature = meta.get("gender_temperature", 1.0)
     bands = fit_bands(p["logit"], p["adult"], p["gender"], temperature, min_crops)
     stage = FaceAttributes(model, size, temperature, bands=bands)

@@ -100,6 +100,8 @@ class Unmasker(StageLoader):
         destripe: filter the inpainter's output horizontally on its model grid, against the
             fine vertical streaks the network draws (:func:`unmask.stages.inpaint.destripe`;
             measured in ``docs/evaluation.md``).
+        destripe_centre: that filter's centre weight ``c`` in ``[1, c, 1] / (c + 2)``; larger
+            is weaker.
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class Unmasker(StageLoader):
         refine: bool | None = None,
         detail: bool | None = None,
         destripe: bool = True,
+        destripe_centre: float = 2.0,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
 
@@ -151,6 +154,9 @@ class Unmasker(StageLoader):
         self.refine = refine
         self.detail = detail
         self.destripe = bool(destripe)
+        if destripe_centre <= 0:
+            raise ValueError(f"destripe_centre must be positive, got {destripe_centre}")
+        self.destripe_centre = float(destripe_centre)
         self._stages: dict = {}
 
     # -- running ------------------------------------------------------------------------

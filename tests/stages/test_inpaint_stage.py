@@ -87,6 +87,18 @@ def test_destripe_takes_out_vertical_streaks_and_keeps_horizontal_structure():
     np.testing.assert_allclose(destripe(ramp)[..., 1:-1], ramp[..., 1:-1], atol=1e-6)
 
 
+def test_a_larger_destripe_centre_keeps_more_of_the_streaks():
+    from unmask.stages.inpaint import destripe
+
+    streaks = np.tile(np.array([0.0, 1.0], np.float32), 8)[None, None, None].repeat(16, 2)
+    amplitude = {c: np.ptp(destripe(streaks, c)[..., 2:-2]) for c in (2.0, 4.0, 6.0)}
+    assert amplitude[2.0] < 1e-6  # [1, 2, 1] / 4 removes the Nyquist alternation
+    np.testing.assert_allclose(amplitude[4.0], 2 / 6, rtol=1e-5)  # gain (c - 2) / (c + 2)
+    np.testing.assert_allclose(amplitude[6.0], 4 / 8, rtol=1e-5)
+    with pytest.raises(ValueError, match="positive"):
+        destripe(streaks, 0.0)
+
+
 def test_a_destriping_inpainter_changes_only_the_hole_and_only_what_it_filters(tmp_path):
     folder = _save(tmp_path)
     plain, filtered = Inpainter.from_weights(folder), Inpainter.from_weights(folder, destripe=True)
@@ -95,6 +107,10 @@ def test_a_destriping_inpainter_changes_only_the_hole_and_only_what_it_filters(t
     a, b = plain(crop, mask, lm, "male"), filtered(crop, mask, lm, "male")
     assert np.array_equal(b[mask == 0], crop[mask == 0])
     assert not np.array_equal(a[mask > 0], b[mask > 0])
+    weaker = Inpainter.from_weights(folder, destripe=True, destripe_centre=4.0)
+    c = weaker(crop, mask, lm, "male")
+    assert np.array_equal(c[mask == 0], crop[mask == 0])
+    assert not np.array_equal(b[mask > 0], c[mask > 0])
 
 
 def test_loaders_share_stages_only_when_every_stage_setting_agrees():
@@ -106,6 +122,7 @@ def test_loaders_share_stages_only_when_every_stage_setting_agrees():
 
     assert Unmasker().same_stages(Unmasker(seam="fill", soft_edge=None))
     assert not Unmasker().same_stages(Unmasker(destripe=False))
+    assert not Unmasker().same_stages(Unmasker(destripe_centre=4.0))
     assert not Unmasker().same_stages(Unmasker(backend="torch"))
     # every attribute the loader reads decides what it loads
     read = set(re.findall(r"self\.([a-z]\w*)", inspect.getsource(loader.StageLoader)))

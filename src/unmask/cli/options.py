@@ -29,8 +29,8 @@ def parse_sets(items: tuple[str, ...], hint: str = "--set") -> dict:
 def pipeline_options(func):
     """Add ``--weights-dir``, ``--device``, ``--backend``, ``--detector``, ``--segmenter``,
     ``--finish``, ``--seam``, ``--soft-edge``, ``--refine``, ``--second-look``,
-    ``--hole-margin`` and ``--destripe``; the command receives them as one ``pipeline`` dict of
-    :class:`~unmask.api.Unmasker` keyword arguments."""
+    ``--hole-margin``, ``--destripe`` and ``--destripe-centre``; the command receives them as
+    one ``pipeline`` dict of :class:`~unmask.api.Unmasker` keyword arguments."""
     options = [
         click.option(
             "--weights-dir", type=click.Path(file_okay=False), help="Weights folder to use first."
@@ -114,6 +114,13 @@ def pipeline_options(func):
             help="Filter the inpainter's output along rows against the fine vertical streaks "
             "it draws.",
         ),
+        click.option(
+            "--destripe-centre",
+            type=click.FloatRange(0, min_open=True),
+            default=2.0,
+            show_default=True,
+            help="The row filter's centre weight c in [1, c, 1] / (c + 2); larger is weaker.",
+        ),
     ]
     keys = (
         "weights_dir",
@@ -129,6 +136,7 @@ def pipeline_options(func):
         "second_look",
         "hole_margin",
         "destripe",
+        "destripe_centre",
     )
 
     @functools.wraps(func)  # keeps options declared below this decorator

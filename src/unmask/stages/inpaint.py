@@ -44,12 +44,16 @@ def _resize(images: np.ndarray, size: int, interpolation_down, interpolation_up)
     return np.stack([cv2.resize(im, (size, size), interpolation=inter) for im in images])
 
 
-def destripe(images: np.ndarray) -> np.ndarray:
+def destripe(images: np.ndarray, centre: float = 2.0) -> np.ndarray:
     """Take the near-Nyquist horizontal oscillation (fine vertical streaks) out of float32
-    ``N x C x H x W`` images: each row filtered with ``[1, 2, 1] / 4`` (edges reflected)."""
+    ``N x C x H x W`` images: each row filtered with ``[1, c, 1] / (c + 2)`` (edges
+    reflected), ``c`` = ``centre`` > 0; the larger ``c``, the weaker the filter (its gain at
+    the Nyquist frequency is ``(c - 2) / (c + 2)``)."""
+    if centre <= 0:
+        raise ValueError(f"destripe centre weight must be positive, got {centre}")
     padded = np.pad(images, ((0, 0), (0, 0), (0, 0), (1, 1)), mode="reflect")
-    out = padded[..., :-2] + 2 * padded[..., 1:-1] + padded[..., 2:]
-    return (out / 4).astype(images.dtype, copy=False)
+    out = padded[..., :-2] + centre * padded[..., 1:-1] + padded[..., 2:]
+    return (out / (centre + 2)).astype(images.dtype, copy=False)
 
 
 class Inpainter:
@@ -62,9 +66,10 @@ class Inpainter:
         landmark_sigma: contour line sigma as a fraction of the side (as in training).
         hole_margin: how far :meth:`hole` grows a face-mask map, as a fraction of the side
             (the model was trained on holes grown by about this much).
-        destripe: filter the generator's output horizontally with ``[1, 2, 1] / 4`` on the
-            model grid (:func:`destripe`): the network adds fine vertical streaks that faces
-            do not have.
+        destripe: filter the generator's output horizontally with ``[1, c, 1] / (c + 2)`` on
+            the model grid (:func:`destripe`): the network adds fine vertical streaks that
+            faces do not have.
+        destripe_centre: the filter's centre weight ``c``.
     """
 
     def __init__(
@@ -74,12 +79,16 @@ class Inpainter:
         landmark_sigma: float = 0.01,
         hole_margin: float = 0.0,
         destripe: bool = False,
+        destripe_centre: float = 2.0,
     ) -> None:
         self.net = as_net(model, "InpaintGenerator")
         self.image_size = int(image_size)
         self.landmark_sigma = float(landmark_sigma)
         self.hole_margin = float(hole_margin)
         self.destripe = bool(destripe)
+        if destripe_centre <= 0:
+            raise ValueError(f"destripe_centre must be positive, got {destripe_centre}")
+        self.destripe_centre = float(destripe_centre)
 
     @classmethod
     def from_weights(
@@ -89,6 +98,7 @@ class Inpainter:
         name: str = "inpainter",
         backend: str = "auto",
         destripe: bool = False,
+        destripe_centre: float = 2.0,
     ):
         """Load ``<name>`` weights (see :func:`unmask.runtime.backend.open_net`)."""
         net, info = open_net(name, weights_dir, backend, device)
@@ -99,6 +109,7 @@ class Inpainter:
             meta.get("landmark_sigma", 0.01),
             meta.get("hole_margin", 0.0),
             destripe,
+            destripe_centre,
         )
 
     def hole(self, mask: np.ndarray, margin: float | None = None) -> np.ndarray:
@@ -160,7 +171,7 @@ class Inpainter:
         inputs["gender"] = p
         pred = self.net(**{k: v for k, v in inputs.items() if k in self.net.inputs})["restored"]
         if self.destripe:
-            pred = destripe(pred)
+            pred = destripe(pred, self.destripe_centre)
         pred = m * pred + (1 - m) * x
         out = np.round(np.clip(pred, 0, 1) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
         out = _resize(out, s, cv2.INTER_AREA, cv2.INTER_CUBIC)

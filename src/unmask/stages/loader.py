@@ -33,7 +33,8 @@ def resolve_device(device: str = "auto") -> str:
 
 class StageLoader:
     """Lazily loaded stages. Reads ``weights_dir``, ``device``, ``backend``, ``detector_name``,
-    ``segmenter_name``, ``refine``, ``detail`` and ``destripe`` of the instance and keeps what
+    ``segmenter_name``, ``refine``, ``detail``, ``destripe`` and ``destripe_centre`` of the
+    instance and keeps what
     it loads in ``_stages``."""
 
     #: The attributes that decide what the stages are: two loaders that agree on them may
@@ -47,6 +48,7 @@ class StageLoader:
         "refine",
         "detail",
         "destripe",
+        "destripe_centre",
     )
 
     def same_stages(self, other: StageLoader) -> bool:
@@ -125,7 +127,11 @@ class StageLoader:
         return self._stage(
             "inpaint",
             lambda: Inpainter.from_weights(
-                self.weights_dir, self.device, backend=self.backend, destripe=self.destripe
+                self.weights_dir,
+                self.device,
+                backend=self.backend,
+                destripe=self.destripe,
+                destripe_centre=self.destripe_centre,
             ),
         )
 

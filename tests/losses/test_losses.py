@@ -103,5 +103,21 @@ def test_the_directional_energy_gap_sees_streaks_that_the_laplacian_energy_takes
     e_target = laplacian(target).abs().mean()
     pred = 0.5 + (streaks - 0.5) * (e_target / laplacian(streaks).abs().mean())
     assert laplacian_energy_gap(pred, target, m).item() < 0.05
-    assert laplacian_energy_gap(pred, target, m, directional=True).item() > 0.4
-    assert laplacian_energy_gap(target, target, m, directional=True).item() == pytest.approx(0)
+    assert laplacian_energy_gap(pred, target, m, mode="directional").item() > 0.4
+    assert laplacian_energy_gap(target, target, m, mode="directional").item() == pytest.approx(0)
+    # streaks across the other axis match each axis's energy apart; the band mode sees them too
+    across = pred.transpose(2, 3)
+    assert laplacian_energy_gap(across, target, m, mode="band").item() > 0.9
+    assert laplacian_energy_gap(target, target, m, mode="band").item() == pytest.approx(0)
+    with pytest.raises(ValueError, match="energy mode"):
+        laplacian_energy_gap(target, target, m, mode="loud")
+
+
+def test_the_band_energy_gap_lets_pixel_detail_up_to_the_truths_go_free():
+    torch.manual_seed(0)
+    target = torch.rand(1, 3, 32, 32)
+    m = torch.ones(1, 1, 32, 32)
+    smooth = target + 0.5 * (target.mean() - target)  # less detail at every scale
+    gap = laplacian_energy_gap(smooth, target, m, mode="band").item()
+    # half the detail: the mid band's gap (0.5) alone, nothing on the one-sided axes
+    assert gap == pytest.approx(0.5, abs=0.01)

@@ -237,7 +237,7 @@ def test_sigterm_saves_a_checkpoint_and_resumes(tiny_dataset, tmp_path, monkeypa
     assert run.load_checkpoint()["step"] == 6
 
 
-def test_the_energy_term_is_directional_when_the_recipe_says_so():
+def test_the_energy_term_matches_what_the_recipe_says():
     from unmask.training.inpainter_steps import generator_losses
 
     torch.manual_seed(0)
@@ -245,9 +245,10 @@ def test_the_energy_term_is_directional_when_the_recipe_says_so():
     streaks = torch.tensor([0.0, 1.0]).repeat(16).view(1, 1, 1, 32).expand(1, 3, 32, 32)
     batch = {"clean": clean, "mask": torch.ones(1, 1, 32, 32)}
 
-    def energy(directional):
-        cfg = InpaintTrainConfig(dataset="-", w_energy=1.0, energy_directional=directional)
+    def energy(mode):
+        cfg = InpaintTrainConfig(dataset="-", w_energy=1.0, energy_mode=mode)
         out = generator_losses(streaks, streaks, batch, None, None, None, None, None, None, cfg)
         return out["energy"].item()
 
-    assert energy(True) > energy(False)
+    assert energy("directional") > energy("plain")
+    assert energy("band") > energy("plain")

@@ -107,7 +107,7 @@ def laplacian_energy_gap(
     target: torch.Tensor,
     mask: torch.Tensor,
     eps: float = 1e-3,
-    directional: bool = False,
+    mode: str = "plain",
 ) -> torch.Tensor:
     """Relative gap between the mean |Laplacian| (detail energy) of ``pred`` and ``target``
     inside each image's hole, ``|E(pred) - E(target)| / E(target)``, averaged over the batch.
@@ -116,19 +116,53 @@ def laplacian_energy_gap(
     it counters the blur of averaging without asking for exact texture. Note that it optimises
     the sharpness ratio reported by :func:`unmask.metrics.images.sharpness_ratio` directly,
     which a network can satisfy with the cheapest detail there is: an oscillation at the
-    pixel grid's Nyquist frequency, along one axis. With ``directional`` the energy of the
-    second difference along x and along y is matched apart (the mean of the two gaps), so
-    streaks along one axis are a gap, not detail.
+    pixel grid's Nyquist frequency, along one axis.
+
+    ``mode`` chooses what is matched:
+
+    - ``"plain"``: the mean |Laplacian|, as above.
+    - ``"directional"``: the second difference along x and along y apart (the mean of the two
+      gaps), so streaks along one axis are a gap; a network can still match each axis with
+      an oscillation along it (streaks across the other axis).
+    - ``"band"``: the mean |Laplacian| of both images blurred by ``[1, 2, 1] / 4`` along each
+      axis (the blur removes the Nyquist frequency, so oscillations at the pixel scale count
+      for nothing), plus a one-sided term on each axis's second difference that counts only
+      what ``pred`` has beyond ``target``: pixel-scale detail up to the truth's is free, more
+      is a gap.
     """
+    if mode not in ENERGY_MODES:
+        raise ValueError(f"unknown energy mode {mode!r}: use {', '.join(ENERGY_MODES)}")
     m = mask.expand_as(pred)
     area = m.sum((1, 2, 3)).clamp_min(1.0)
-    ops = (_second_difference_x, _second_difference_y) if directional else (laplacian,)
-    gaps = []
-    for op in ops:
-        ep = (op(pred).abs() * m).sum((1, 2, 3)) / area
-        et = (op(target).abs() * m).sum((1, 2, 3)) / area
-        gaps.append((ep - et).abs() / (et + eps))
-    return torch.stack(gaps).mean(0).mean()
+
+    def energies(op, x):
+        return (op(x).abs() * m).sum((1, 2, 3)) / area
+
+    def gaps(ops, p, t, one_sided=False):
+        out = []
+        for op in ops:
+            ep, et = energies(op, p), energies(op, t)
+            diff = (ep - et).clamp_min(0.0) if one_sided else (ep - et).abs()
+            out.append(diff / (et + eps))
+        return torch.stack(out).mean(0)
+
+    axes = (_second_difference_x, _second_difference_y)
+    if mode == "plain":
+        return gaps((laplacian,), pred, target).mean()
+    if mode == "directional":
+        return gaps(axes, pred, target).mean()
+    mid = gaps((laplacian,), _blur121(pred), _blur121(target))
+    return (mid + gaps(axes, pred, target, one_sided=True)).mean()
+
+
+#: What :func:`laplacian_energy_gap` can match.
+ENERGY_MODES = ("plain", "directional", "band")
+
+
+def _blur121(x: torch.Tensor) -> torch.Tensor:
+    p = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    p = (p[..., 2:] + 2 * p[..., 1:-1] + p[..., :-2]) / 4
+    return (p[..., 2:, :] + 2 * p[..., 1:-1, :] + p[..., :-2, :]) / 4
 
 
 def _second_difference_x(x: torch.Tensor) -> torch.Tensor:

@@ -66,8 +66,8 @@ class InpaintTrainConfig(LoopConfig):
     w_ssim: float = 0.2
     w_hf: float = 0.5
     w_energy: float = 0.0
-    # match the detail energy along x and along y apart (no one-axis streaks as detail)
-    energy_directional: bool = False
+    # what the detail-energy term matches: plain, directional or band (losses.image)
+    energy_mode: str = "plain"
     w_adv: float = 0.02
     w_fm: float = 0.5
     w_landmark: float = 0.02

@@ -137,9 +137,7 @@ def generator_losses(
     }
     total = cfg.w_l1 * parts["l1"] + cfg.w_ssim * parts["ssim"] + cfg.w_hf * parts["hf"]
     if cfg.w_energy > 0:
-        parts["energy"] = laplacian_energy_gap(
-            comp, clean, hole, directional=cfg.energy_directional
-        )
+        parts["energy"] = laplacian_energy_gap(comp, clean, hole, mode=cfg.energy_mode)
         total = total + cfg.w_energy * parts["energy"]
     if fake_logits is not None:
         parts["adv"] = g_loss(fake_logits, cfg.adv_kind, patch_weight(mask, fake_logits))

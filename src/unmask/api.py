@@ -154,9 +154,9 @@ class Unmasker(StageLoader):
         self.refine = refine
         self.detail = detail
         self.destripe = bool(destripe)
-        if destripe_centre <= 0:
-            raise ValueError(f"destripe_centre must be positive, got {destripe_centre}")
-        self.destripe_centre = float(destripe_centre)
+        from unmask.stages.inpaint import check_destripe_centre
+
+        self.destripe_centre = check_destripe_centre(destripe_centre)
         self._stages: dict = {}
 
     # -- running ------------------------------------------------------------------------

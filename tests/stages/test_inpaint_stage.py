@@ -87,7 +87,7 @@ def test_destripe_takes_out_vertical_streaks_and_keeps_horizontal_structure():
     np.testing.assert_allclose(destripe(ramp)[..., 1:-1], ramp[..., 1:-1], atol=1e-6)
 
 
-def test_a_larger_destripe_centre_keeps_more_of_the_streaks():
+def test_a_larger_destripe_centre_keeps_more_of_the_streaks(tmp_path):
     from unmask.stages.inpaint import destripe
 
     streaks = np.tile(np.array([0.0, 1.0], np.float32), 8)[None, None, None].repeat(16, 2)
@@ -97,6 +97,15 @@ def test_a_larger_destripe_centre_keeps_more_of_the_streaks():
     np.testing.assert_allclose(amplitude[6.0], 4 / 8, rtol=1e-5)
     with pytest.raises(ValueError, match="positive"):
         destripe(streaks, 0.0)
+    from unmask import Unmasker
+
+    folder = _save(tmp_path)
+    for make in (
+        lambda: Unmasker(destripe_centre=-1),
+        lambda: Inpainter.from_weights(folder, destripe_centre=0),
+    ):
+        with pytest.raises(ValueError, match="centre weight must be positive"):
+            make()
 
 
 def test_a_destriping_inpainter_changes_only_the_hole_and_only_what_it_filters(tmp_path):

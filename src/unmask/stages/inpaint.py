@@ -44,13 +44,19 @@ def _resize(images: np.ndarray, size: int, interpolation_down, interpolation_up)
     return np.stack([cv2.resize(im, (size, size), interpolation=inter) for im in images])
 
 
+def check_destripe_centre(centre: float) -> float:
+    """The row filter's centre weight as a float; raises ``ValueError`` unless positive."""
+    if not centre > 0:
+        raise ValueError(f"the destripe centre weight must be positive, got {centre}")
+    return float(centre)
+
+
 def destripe(images: np.ndarray, centre: float = 2.0) -> np.ndarray:
     """Take the near-Nyquist horizontal oscillation (fine vertical streaks) out of float32
     ``N x C x H x W`` images: each row filtered with ``[1, c, 1] / (c + 2)`` (edges
     reflected), ``c`` = ``centre`` > 0; the larger ``c``, the weaker the filter (its gain at
     the Nyquist frequency is ``(c - 2) / (c + 2)``)."""
-    if centre <= 0:
-        raise ValueError(f"destripe centre weight must be positive, got {centre}")
+    centre = check_destripe_centre(centre)
     padded = np.pad(images, ((0, 0), (0, 0), (0, 0), (1, 1)), mode="reflect")
     out = padded[..., :-2] + centre * padded[..., 1:-1] + padded[..., 2:]
     return (out / (centre + 2)).astype(images.dtype, copy=False)
@@ -86,9 +92,7 @@ class Inpainter:
         self.landmark_sigma = float(landmark_sigma)
         self.hole_margin = float(hole_margin)
         self.destripe = bool(destripe)
-        if destripe_centre <= 0:
-            raise ValueError(f"destripe_centre must be positive, got {destripe_centre}")
-        self.destripe_centre = float(destripe_centre)
+        self.destripe_centre = check_destripe_centre(destripe_centre)
 
     @classmethod
     def from_weights(

@@ -252,3 +252,5 @@ def test_the_energy_term_matches_what_the_recipe_says():
 
     assert energy("directional") > energy("plain")
     assert energy("band") > energy("plain")
+    with pytest.raises(ValueError, match="energy_mode"):
+        InpaintTrainConfig(dataset="-", energy_mode="loud")

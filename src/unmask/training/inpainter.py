@@ -100,6 +100,12 @@ class InpaintTrainConfig(LoopConfig):
     channels_last: bool = True
 
     def __post_init__(self) -> None:
+        from unmask.losses.image import ENERGY_MODES
+
+        if self.energy_mode not in ENERGY_MODES:
+            raise ValueError(
+                f"unknown energy_mode {self.energy_mode!r}: use {', '.join(ENERGY_MODES)}"
+            )
         if self.w_guide > 0 and not self.guide_weights:
             raise ValueError("w_guide > 0 needs guide_weights (a folder with gender_guide.*)")
 

@@ -126,6 +126,7 @@ class Unmasker(StageLoader):
         destripe_centre: float = 2.0,
     ) -> None:
         from unmask.runtime.backend import BACKENDS
+        from unmask.stages.inpaint import check_destripe_centre
 
         if segmenter not in SEGMENTERS:
             raise ValueError(f"unknown segmenter {segmenter!r}: use {', '.join(SEGMENTERS)}")
@@ -154,8 +155,6 @@ class Unmasker(StageLoader):
         self.refine = refine
         self.detail = detail
         self.destripe = bool(destripe)
-        from unmask.stages.inpaint import check_destripe_centre
-
         self.destripe_centre = check_destripe_centre(destripe_centre)
         self._stages: dict = {}
 

@@ -34,8 +34,7 @@ def resolve_device(device: str = "auto") -> str:
 class StageLoader:
     """Lazily loaded stages. Reads ``weights_dir``, ``device``, ``backend``, ``detector_name``,
     ``segmenter_name``, ``refine``, ``detail``, ``destripe`` and ``destripe_centre`` of the
-    instance and keeps what
-    it loads in ``_stages``."""
+    instance and keeps what it loads in ``_stages``."""
 
     #: The attributes that decide what the stages are: two loaders that agree on them may
     #: share their ``_stages``.

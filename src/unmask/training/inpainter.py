@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from unmask.losses.image import ENERGY_MODES
 from unmask.models.inpainter import InpaintGenerator
 from unmask.training import distributed
 from unmask.training.common import seed_everything
@@ -100,8 +101,6 @@ class InpaintTrainConfig(LoopConfig):
     channels_last: bool = True
 
     def __post_init__(self) -> None:
-        from unmask.losses.image import ENERGY_MODES
-
         if self.energy_mode not in ENERGY_MODES:
             raise ValueError(
                 f"unknown energy_mode {self.energy_mode!r}: use {', '.join(ENERGY_MODES)}"

@@ -64,6 +64,9 @@ class AttrTrainConfig(LoopConfig):
     # share of masked crops whose mask is moved and reshaped over the unmasked crop: rotated,
     # shifted, reaching higher or lower (unmask.augment.mask_reach)
     reach_prob: float = 0.0
+    # share of crops (masked or clean) with a hand, scarf, phone or hair drawn over the face
+    # (unmask.augment.occluders)
+    occluder_prob: float = 0.0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -101,7 +104,9 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     auxiliary age loss (smooth L1 on ``log1p(years) / AGE_SCALE``) for one batch; unknown
     labels are left out. A share ``reach_prob`` of the masked crops first get their mask moved
     and reshaped (:func:`unmask.augment.mask_reach.reshape_batch`), then a share ``print_prob``
-    repainted (:func:`unmask.augment.mask_prints.repaint_batch`)."""
+    repainted (:func:`unmask.augment.mask_prints.repaint_batch`); after the share
+    ``clean_prob`` of clean crops is swapped in, a share ``occluder_prob`` of all crops gets an
+    occluder drawn over the face (:func:`unmask.augment.occluders.occlude_batch`)."""
     x, mask = batch["masked"], batch["mask"]
     if cfg.reach_prob > 0:
         from unmask.augment.mask_reach import reshape_batch
@@ -114,6 +119,10 @@ def losses(model, batch: dict, cfg: AttrTrainConfig, rng: torch.Generator | None
     if cfg.clean_prob > 0:
         use_clean = torch.rand(x.shape[0], generator=rng) < cfg.clean_prob
         x = torch.where(use_clean[:, None, None, None], batch["clean"], x)
+    if cfg.occluder_prob > 0:
+        from unmask.augment.occluders import occlude_batch
+
+        x = occlude_batch(x, batch, cfg.occluder_prob, rng)
     g = batch["gender"].float()
     known = g >= 0
     if cfg.mixup > 0:

@@ -16,6 +16,7 @@ import colorsys
 
 import numpy as np
 
+from unmask.augment.draws import map_drawn
 from unmask.augment.light_masks import recolour_mask
 
 #: Prints :func:`print_pattern` draws, with equal chance.
@@ -71,16 +72,10 @@ def repaint_batch(x, masks, prob: float, generator=None, blur_px: float = 1.0):
     Returns:
         A new float tensor (or ``x`` itself when ``prob`` is 0).
     """
-    import torch
-
-    if prob <= 0:
-        return x
     n, size = x.shape[0], x.shape[-1]
-    pick = torch.rand(n, generator=generator).numpy() < prob
-    seeds = torch.randint(2**31 - 1, (n,), generator=generator).numpy()
-    out = x.numpy().copy()
     m = masks.reshape(n, size, size).numpy()
-    for i in np.flatnonzero(pick):
-        rng = np.random.default_rng(int(seeds[i]))
-        out[i] = recolour_mask(out[i], m[i], print_pattern(rng, size), blur_px)
-    return torch.from_numpy(out)
+
+    def repaint(i, crop, rng):
+        return recolour_mask(crop, m[i], print_pattern(rng, size), blur_px)
+
+    return map_drawn(x, prob, generator, repaint)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from unmask.augment.draws import drawn_crops
 from unmask.faces.landmarks import EYES
 
 
@@ -120,13 +121,10 @@ def reshape_batch(batch: dict, prob: float, generator=None, reach: Reach = Reach
     if prob <= 0:
         return x, masks
     n, size = x.shape[0], x.shape[-1]
-    pick = torch.rand(n, generator=generator).numpy() < prob
-    seeds = torch.randint(2**31 - 1, (n,), generator=generator).numpy()
     out, new = x.numpy().copy(), masks.numpy().copy()
     clean, lms = batch["clean"].numpy(), batch["landmarks"].numpy()
     m = masks.reshape(n, size, size).numpy()
-    for i in np.flatnonzero(pick):
-        rng = np.random.default_rng(int(seeds[i]))
+    for i, rng in drawn_crops(n, prob, generator):
         out[i], shaped = reshape_mask(out[i], clean[i], m[i], lms[i], rng, reach)
         new[i] = shaped.reshape(new[i].shape)
     return torch.from_numpy(out), torch.from_numpy(new)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from unmask.augment.draws import map_drawn
 from unmask.augment.light_masks import skin_tone
 from unmask.augment.mask_prints import print_pattern, random_colour
 from unmask.faces.landmarks import EYES, JAW, MOUTH
@@ -192,15 +193,6 @@ def occlude_batch(x, batch: dict, prob: float, generator=None):
     Returns:
         A new float tensor (or ``x`` itself when ``prob`` is 0).
     """
-    import torch
-
-    if prob <= 0:
-        return x
     n, size = x.shape[0], x.shape[-1]
-    pick = torch.rand(n, generator=generator).numpy() < prob
-    seeds = torch.randint(2**31 - 1, (n,), generator=generator).numpy()
-    out = x.numpy().copy()
     m, lms = batch["mask"].reshape(n, size, size).numpy(), batch["landmarks"].numpy()
-    for i in np.flatnonzero(pick):
-        out[i] = occlude(out[i], m[i], lms[i], np.random.default_rng(int(seeds[i])))
-    return torch.from_numpy(out)
+    return map_drawn(x, prob, generator, lambda i, crop, rng: occlude(crop, m[i], lms[i], rng))

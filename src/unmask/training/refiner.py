@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.refiner import MaskRefiner
-from unmask.training.common import ema_and_optimiser, mined_once, seed_everything
+from unmask.training.common import ema_and_optimiser, mined_once, photo_batch, seed_everything
 from unmask.training.handoff import load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
@@ -111,7 +111,7 @@ def batch_tensors(data: dict, idx: np.ndarray, rng: np.random.Generator | None):
     c, t = data["coarse"][idx], data["target"][idx]
     if rng is not None and rng.random() < 0.5:
         x, c, t = x[:, :, ::-1], c[:, :, ::-1], t[:, :, ::-1]
-    image = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float() / 255
+    image = photo_batch(x)
     if rng is not None:
         n = len(idx)
         gain = torch.from_numpy(rng.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32))

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.verifier import FaceVerifier
-from unmask.training.common import ema_and_optimiser, mined_once, seed_everything
+from unmask.training.common import ema_and_optimiser, mined_once, photo_batch, seed_everything
 from unmask.training.handoff import load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
@@ -193,7 +193,7 @@ def batch_tensor(crops: np.ndarray, rng: np.random.Generator | None, size: int) 
         x = crops[:, oy : oy + size, ox : ox + size]
         if rng.random() < 0.5:
             x = x[:, :, ::-1]
-    t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float() / 255
+    t = photo_batch(x)
     if rng is not None:
         gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
         shift = torch.from_numpy(rng.uniform(-0.1, 0.1, (n, 1, 1, 1)).astype(np.float32))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -71,8 +72,13 @@ def test_busy_server_answers_503_with_retry_after(live_server, make_photo):
         for t in threads:
             t.start()
         assert gate.started.acquire(timeout=20)  # one photo running, the other queued
-        with urllib.request.urlopen(url + "api/health", timeout=5) as r:
-            work = json.loads(r.read())["work"]
+        deadline = time.monotonic() + 20
+        while True:  # the second upload reaches the server when its thread gets the CPU
+            with urllib.request.urlopen(url + "api/health", timeout=5) as r:
+                work = json.loads(r.read())["work"]
+            if work["admitted"] == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert work["running"] == 1 and work["admitted"] == 2
         assert work["workers"] == 1 and work["queue"] == 1
         refused: list = []

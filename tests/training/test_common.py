@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import torch
 
-from unmask.training.common import photo_batch
+from unmask.training.common import photo_batch, photo_jitter
 
 
 def test_photo_batch_is_nchw_in_unit_range_whatever_the_input_strides():
@@ -27,3 +27,15 @@ def test_a_narrow_strided_network_trains_on_photo_batches():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-400:]
+
+
+def test_photo_jitter_changes_contrast_and_brightness_per_image_within_its_ranges():
+    t = torch.rand(16, 3, 8, 8) * 0.5 + 0.25
+    same = photo_jitter(t, np.random.default_rng(0), 0.0, 0.0)
+    assert torch.allclose(same, t)
+    out = photo_jitter(t, np.random.default_rng(0), 0.3, 0.1)
+    assert out.shape == t.shape and out.min() >= 0 and out.max() <= 1
+    spread = (out.std((1, 2, 3)) / t.std((1, 2, 3))).numpy()
+    assert spread.min() >= 0.7 - 1e-5 and spread.max() <= 1.3 + 1e-5 and spread.std() > 0.05
+    moved = (out.mean((1, 2, 3)) - t.mean((1, 2, 3))).abs()
+    assert moved.max() <= 0.1 + 1e-5 and moved.std() > 0.01

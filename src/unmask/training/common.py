@@ -94,6 +94,17 @@ def photo_batch(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.asarray(x).transpose(0, 3, 1, 2))).float() / 255
 
 
+def photo_jitter(t: torch.Tensor, rng: np.random.Generator, gain: float, shift: float):
+    """Contrast and brightness of each image of ``t`` (float ``N x C x H x W`` in [0, 1])
+    changed at random: contrast about its own mean times ``U(1 - gain, 1 + gain)``, plus
+    ``U(-shift, shift)``; clamped to [0, 1]. Returns a new tensor."""
+    n = t.shape[0]
+    g = torch.from_numpy(rng.uniform(1 - gain, 1 + gain, (n, 1, 1, 1)).astype(np.float32))
+    b = torch.from_numpy(rng.uniform(-shift, shift, (n, 1, 1, 1)).astype(np.float32))
+    mean = t.mean((1, 2, 3), keepdim=True)
+    return ((t - mean) * g + mean + b).clamp(0, 1)
+
+
 def cosine_lr(
     step: int,
     total: int,

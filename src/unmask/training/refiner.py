@@ -18,7 +18,13 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.refiner import MaskRefiner
-from unmask.training.common import ema_and_optimiser, mined_once, photo_batch, seed_everything
+from unmask.training.common import (
+    ema_and_optimiser,
+    mined_once,
+    photo_batch,
+    photo_jitter,
+    seed_everything,
+)
 from unmask.training.handoff import load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
@@ -113,11 +119,7 @@ def batch_tensors(data: dict, idx: np.ndarray, rng: np.random.Generator | None):
         x, c, t = x[:, :, ::-1], c[:, :, ::-1], t[:, :, ::-1]
     image = photo_batch(x)
     if rng is not None:
-        n = len(idx)
-        gain = torch.from_numpy(rng.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32))
-        shift = torch.from_numpy(rng.uniform(-0.08, 0.08, (n, 1, 1, 1)).astype(np.float32))
-        mean = image.mean((1, 2, 3), keepdim=True)
-        image = ((image - mean) * gain + mean + shift).clamp(0, 1)
+        image = photo_jitter(image, rng, 0.25, 0.08)
     coarse = torch.from_numpy(np.ascontiguousarray(c))[:, None].float() / 255
     target = torch.from_numpy(np.ascontiguousarray(t))[:, None].float()
     return image, coarse, target

@@ -20,7 +20,13 @@ import torch
 import torch.nn.functional as F
 
 from unmask.models.verifier import FaceVerifier
-from unmask.training.common import ema_and_optimiser, mined_once, photo_batch, seed_everything
+from unmask.training.common import (
+    ema_and_optimiser,
+    mined_once,
+    photo_batch,
+    photo_jitter,
+    seed_everything,
+)
 from unmask.training.handoff import load_for_promote
 from unmask.training.loop import fit
 from unmask.training.options import LoopConfig
@@ -184,7 +190,7 @@ def _maker(cfg: VerifierTrainConfig, split: str):
 def batch_tensor(crops: np.ndarray, rng: np.random.Generator | None, size: int) -> torch.Tensor:
     """``N x 3 x size x size`` float32 in [0, 1] from mined crops: a random ``size`` window,
     random mirror and brightness / contrast with ``rng``, the centre window without."""
-    n, full = crops.shape[0], crops.shape[1]
+    full = crops.shape[1]
     if rng is None:
         o = (full - size) // 2
         x = crops[:, o : o + size, o : o + size]
@@ -194,12 +200,7 @@ def batch_tensor(crops: np.ndarray, rng: np.random.Generator | None, size: int) 
         if rng.random() < 0.5:
             x = x[:, :, ::-1]
     t = photo_batch(x)
-    if rng is not None:
-        gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
-        shift = torch.from_numpy(rng.uniform(-0.1, 0.1, (n, 1, 1, 1)).astype(np.float32))
-        mean = t.mean((1, 2, 3), keepdim=True)
-        t = ((t - mean) * gain + mean + shift).clamp(0, 1)
-    return t
+    return t if rng is None else photo_jitter(t, rng, 0.3, 0.1)
 
 
 @torch.no_grad()
